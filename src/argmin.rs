@@ -1,0 +1,1 @@
+//! argmin plugin (issue 6): placeholder.

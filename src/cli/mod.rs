@@ -1,0 +1,78 @@
+//! The `curvlab` command line (contract in DESIGN.md): `list`, `run`, `spectrum`, `study`,
+//! `merge`. Errors go to stderr as one line; exit status 2 for bad input, 1 for a failure while
+//! running.
+
+pub mod list;
+pub mod run;
+pub mod spectrum;
+pub mod study;
+
+use clap::{Parser, Subcommand};
+
+/// curvlab: Hessian-aware optimization research.
+#[derive(Debug, Parser)]
+#[command(name = "curvlab", version, about)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Problems and methods, with their parameters and defaults.
+    List(list::ListArgs),
+    /// Run one method on one problem.
+    Run(run::RunArgs),
+    /// Curvature spectrum of a problem's Hessian or a Matrix Market matrix.
+    Spectrum(spectrum::SpectrumArgs),
+    /// Run a study file (a sweep of problems x methods x seeds).
+    Study(study::StudyArgs),
+    /// Merge shard outputs of one study into one.
+    Merge(study::MergeArgs),
+}
+
+/// Parses `args` (including the program name), runs, and returns the exit status.
+///
+/// ```
+/// assert_eq!(curvlab::cli::main_with(["curvlab", "list"]), 0);
+/// assert_eq!(curvlab::cli::main_with(["curvlab", "run", "--problem", "nope", "--method", "gd"]), 2);
+/// ```
+pub fn main_with<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::List(a) => list::run(&a),
+        Command::Run(a) => run::run(&a),
+        Command::Spectrum(a) => spectrum::run(&a),
+        Command::Study(a) => study::run(&a),
+        Command::Merge(a) => study::merge(&a),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e.to_string()));
+            if e.is_bad_input() { 2 } else { 1 }
+        }
+    }
+}
+
+/// Runs with the process's arguments.
+pub fn main() -> i32 {
+    main_with(std::env::args_os())
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,1 @@
+//! Curvature diagnostics (issue 5): placeholder.

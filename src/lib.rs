@@ -1,0 +1,45 @@
+//! # curvlab
+//!
+//! A toolkit for Hessian-aware optimization research: why ill-conditioned ("pathological")
+//! curvature makes gradient descent zig-zag across a ravine, and how each remedy — exact Newton,
+//! Newton-CG and trust regions, Hessian-free optimization (Martens 2010), L-BFGS, momentum,
+//! RMSProp, Adam and their relatives — fares on the same problem.
+//!
+//! - [`Objective`]: values, gradients, exact Hessian-vector products ([`diff`]) and Hessians;
+//!   a problem library in [`problems`].
+//! - [`methods::Method`]: one interface for every method; [`minimize`] drives any of them and
+//!   records the same [`Report`] and trace.
+//! - [`linalg`]: linear operators shared by methods and diagnostics.
+//!
+//! ```
+//! use curvlab::prelude::*;
+//! let f = Rosenbrock::new(2).unwrap();
+//! let c = curvlab::diff::check_derivatives(&f, &[-1.2, 1.0], 0).unwrap();
+//! assert!(c.hvp_rel_error < 1e-6);
+//! ```
+
+pub mod argmin;
+pub mod cli;
+pub mod curvature;
+pub mod diff;
+pub mod error;
+pub mod linalg;
+pub mod methods;
+pub mod minimize;
+pub mod objective;
+pub mod params;
+pub mod problems;
+pub mod study;
+
+pub use error::{Error, Result};
+pub use minimize::{Report, Stop, Termination, TraceRow, minimize};
+pub use objective::{Counted, Counts, FiniteSum, GaussNewton, Objective};
+
+/// The names most programs need.
+pub mod prelude {
+    pub use crate::diff::{DualGradient, Exact, Scalar, check_derivatives};
+    pub use crate::linalg::LinearOperator;
+    pub use crate::methods::{Iterate, Method, StepInfo};
+    pub use crate::problems::{Quadratic, Ravine, Rosenbrock};
+    pub use crate::{Error, Objective, Report, Result, Stop, minimize};
+}

@@ -1,0 +1,1 @@
+//! Conjugate gradients (issue 4): placeholder.

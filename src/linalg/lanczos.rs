@@ -1,0 +1,1 @@
+//! Lanczos (issue 5): placeholder.

@@ -1,0 +1,12 @@
+//! Linear algebra shared by methods and diagnostics: the [`LinearOperator`] abstraction
+//! (Hessian and Gauss-Newton operators at a point, dense faer matrices, sparse CSR matrices,
+//! damping), level-1 vector kernels on slices, and the Krylov solvers (CG, preconditioned CG,
+//! Steihaug-Toint) and Lanczos process built on them.
+
+pub mod cg;
+pub mod lanczos;
+pub mod operator;
+pub mod sparse;
+pub mod vector;
+
+pub use operator::{Damped, DenseOperator, GgnOperator, HessianOperator, LinearOperator};

@@ -1,0 +1,155 @@
+//! The one interface every optimization method implements, and the methods themselves.
+//!
+//! A [`Method`] advances an [`Iterate`] (point, value, gradient) by one iteration using whatever
+//! the objective offers (gradients, HVPs, dense Hessians, Gauss-Newton products) and reports
+//! per-iteration values in a [`StepInfo`]. [`crate::minimize`] drives any method on any
+//! objective with the same stopping rules and trace. Methods are built by name from parameters
+//! through [`registry`]: the names and keys that `curvlab list` prints.
+
+pub mod first_order;
+pub mod hessian_free;
+pub mod lbfgs;
+pub mod line_search;
+pub mod newton;
+pub mod newton_cg;
+pub mod registry;
+
+use crate::error::Result;
+use crate::objective::Objective;
+
+pub use registry::{MethodContext, MethodInfo, build_method, method_infos};
+
+/// The current point of a run with its value and gradient (kept consistent by every method:
+/// after `step`, `f` and `g` are the value and gradient at `x`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Iterate {
+    /// The point `x_k`.
+    pub x: Vec<f64>,
+    /// `f(x_k)`.
+    pub f: f64,
+    /// `∇f(x_k)`.
+    pub g: Vec<f64>,
+    /// The iteration number `k` (0 before the first step).
+    pub k: usize,
+}
+
+impl Iterate {
+    /// Evaluates `f` and `∇f` at `x`.
+    ///
+    /// ```
+    /// use curvlab::methods::Iterate;
+    /// use curvlab::problems::Rosenbrock;
+    /// let it = Iterate::new(&Rosenbrock::new(2).unwrap(), vec![1.0, 1.0]).unwrap();
+    /// assert_eq!((it.f, it.k), (0.0, 0));
+    /// ```
+    pub fn new<O: Objective + ?Sized>(obj: &O, x: Vec<f64>) -> Result<Self> {
+        crate::error::check_len("x0", obj.dim(), x.len())?;
+        let mut g = vec![0.0; x.len()];
+        let f = obj.gradient(&x, &mut g)?;
+        Ok(Iterate { x, f, g, k: 0 })
+    }
+
+    /// `‖∇f(x_k)‖₂`.
+    pub fn grad_norm(&self) -> f64 {
+        crate::linalg::vector::norm(&self.g)
+    }
+}
+
+/// What a method needs from the objective beyond values and gradients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Needs {
+    /// Values and gradients only.
+    Gradient,
+    /// Hessian-vector products (or Gauss-Newton products where the method can use them).
+    Hvp,
+    /// The dense Hessian (assembled from `n` HVPs when the objective has no dense form).
+    Hessian,
+}
+
+/// What one iteration did, for the trace.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepInfo {
+    /// `‖x_{k+1} − x_k‖₂`.
+    pub step_length: f64,
+    /// Method-specific values: `("lambda", λ)`, `("cg_iters", i)`, `("radius", Δ)`,
+    /// `("rho", ρ)`, `("shift", τ)`, `("lr", η)`, ...
+    pub extras: Vec<(&'static str, f64)>,
+}
+
+impl StepInfo {
+    /// A step of the given length with no extras.
+    ///
+    /// ```
+    /// let s = curvlab::methods::StepInfo::new(0.5).with("lr", 0.1);
+    /// assert_eq!(s.extras, vec![("lr", 0.1)]);
+    /// ```
+    pub fn new(step_length: f64) -> Self {
+        StepInfo {
+            step_length,
+            extras: Vec::new(),
+        }
+    }
+
+    /// Adds a method-specific value.
+    pub fn with(mut self, key: &'static str, value: f64) -> Self {
+        self.extras.push((key, value));
+        self
+    }
+}
+
+/// One optimization method.
+///
+/// `step` must leave `it` consistent (`f`, `g` at `x`) and increments nothing: the driver counts
+/// iterations. On error the driver restores the iterate from before the step.
+///
+/// ```
+/// use curvlab::methods::{Iterate, Method, StepInfo};
+/// use curvlab::{Objective, Result};
+/// /// Gradient descent with a fixed step, written against the interface.
+/// struct Plain(f64);
+/// impl Method for Plain {
+///     fn name(&self) -> &str { "plain" }
+///     fn step(&mut self, obj: &dyn Objective, it: &mut Iterate) -> Result<StepInfo> {
+///         for (x, g) in it.x.iter_mut().zip(&it.g) { *x -= self.0 * g; }
+///         it.f = obj.gradient(&it.x, &mut it.g)?;
+///         Ok(StepInfo::new(self.0 * it.grad_norm()))
+///     }
+/// }
+/// let f = curvlab::problems::Ravine::seed();
+/// let mut it = Iterate::new(&f, vec![1.0, 1.0]).unwrap();
+/// Plain(0.01).step(&f, &mut it).unwrap();
+/// assert_eq!(it.x, vec![0.0, 0.99]);
+/// ```
+pub trait Method: Send {
+    /// The registry name (e.g. `adam`, `newton`).
+    fn name(&self) -> &str;
+
+    /// What the method needs from the objective.
+    fn needs(&self) -> Needs {
+        Needs::Gradient
+    }
+
+    /// Resets internal state (moments, histories, damping) for a new run from `it`, and checks
+    /// that the objective offers what the method needs.
+    fn init(&mut self, _obj: &dyn Objective, _it: &Iterate) -> Result<()> {
+        Ok(())
+    }
+
+    /// Performs one iteration.
+    fn step(&mut self, obj: &dyn Objective, it: &mut Iterate) -> Result<StepInfo>;
+}
+
+impl<M: Method + ?Sized> Method for Box<M> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn needs(&self) -> Needs {
+        (**self).needs()
+    }
+    fn init(&mut self, obj: &dyn Objective, it: &Iterate) -> Result<()> {
+        (**self).init(obj, it)
+    }
+    fn step(&mut self, obj: &dyn Objective, it: &mut Iterate) -> Result<StepInfo> {
+        (**self).step(obj, it)
+    }
+}

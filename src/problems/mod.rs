@@ -1,0 +1,17 @@
+//! The problem library: objectives that optimization researchers recognise, each with its
+//! formula and source in its doc comment, exact gradients, HVPs and Hessians, a standard start and
+//! (where known) the optimal value and minimizer.
+
+pub mod least_squares;
+pub mod logistic;
+pub mod mgh;
+pub mod mlp;
+pub mod quadratic;
+pub mod ravine;
+pub mod registry;
+pub mod rosenbrock;
+
+pub use quadratic::{Quadratic, Rotation, SpectrumKind};
+pub use ravine::Ravine;
+pub use registry::{ProblemInfo, ProblemInstance, build_problem, problem_infos};
+pub use rosenbrock::Rosenbrock;

@@ -1,0 +1,1 @@
+//! Scripted studies (issue 7): placeholder.
