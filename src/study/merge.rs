@@ -5,7 +5,7 @@
 //! in the study's order, `spectra.json`, `summary.md`, `plots/`.
 
 use super::expand::Plan;
-use super::outputs::{create_dir, read_records, runs_dir, traces_dir, write_atomic, write_record};
+use super::outputs::{create_dir, read_records, runs_dir, traces_dir, write_atomic};
 use super::spec::StudySpec;
 use crate::error::{Error, Result};
 use std::path::Path;
@@ -38,7 +38,7 @@ pub fn merge_shards(shards: &[&Path], out: &Path) -> Result<(usize, usize)> {
     write_atomic(&out.join("study.toml"), source.as_bytes())?;
     let wanted: std::collections::BTreeSet<&str> = plan.runs.iter().map(|r| r.id.as_str()).collect();
     for s in shards {
-        for (id, rec) in read_records(s)? {
+        for id in read_records(s)?.into_keys() {
             if !wanted.contains(id.as_str()) {
                 continue;
             }
@@ -46,7 +46,10 @@ pub fn merge_shards(shards: &[&Path], out: &Path) -> Result<(usize, usize)> {
             if let Ok(bytes) = std::fs::read(&trace) {
                 write_atomic(&traces_dir(out).join(format!("{id}.csv")), &bytes)?;
             }
-            write_record(out, &rec)?;
+            // Copy the record byte for byte (it was written atomically by the shard).
+            let rec = runs_dir(s).join(format!("{id}.json"));
+            let bytes = std::fs::read(&rec).map_err(|source| Error::Io { path: rec, source })?;
+            write_atomic(&runs_dir(out).join(format!("{id}.json")), &bytes)?;
         }
     }
     let present = read_records(out)?
