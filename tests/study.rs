@@ -50,11 +50,27 @@ fn factory(kind: &str, p: &Params, ctx: &MethodContext) -> Result<Box<dyn Method
             let (mu, l) = (ev[0], ev[ev.len() - 1]);
             2.0 / (mu + l)
         }
-        Some(v) => return Err(Error::invalid("lr", v, "expected a positive number or \"optimal\"")),
+        Some(v) => {
+            return Err(Error::invalid(
+                "lr",
+                v,
+                "expected a positive number or \"optimal\"",
+            ));
+        }
     };
     let m = match kind {
-        "gd" => TestGd { name: "gd", lr, beta: 0.0, prev: vec![] },
-        "hb" => TestGd { name: "hb", lr, beta: p.f64("beta", 0.9)?, prev: vec![] },
+        "gd" => TestGd {
+            name: "gd",
+            lr,
+            beta: 0.0,
+            prev: vec![],
+        },
+        "hb" => TestGd {
+            name: "hb",
+            lr,
+            beta: p.f64("beta", 0.9)?,
+            prev: vec![],
+        },
         other => return Err(Error::Unknown(format!("unknown method `{other}`"))),
     };
     p.finish(&format!("method `{kind}`"))?;
@@ -132,10 +148,30 @@ fn small_study_has_one_row_per_run_with_documented_columns() {
     assert_eq!((o.selected, o.performed, o.skipped), (24, 24, 0));
     let (h, rows) = read_csv(&out.join("runs.csv"));
     let expected: Vec<&str> = vec![
-        "run_id", "study", "problem", "problem.condition", "problem.dim", "problem.steep",
-        "method", "method.beta", "method.lr", "seed", "converged", "iterations", "f",
-        "grad_norm", "value_evals", "gradient_evals", "hvp_evals", "hessian_evals", "ggn_evals",
-        "seconds", "termination", "n", "f_star", "sharpness",
+        "run_id",
+        "study",
+        "problem",
+        "problem.condition",
+        "problem.dim",
+        "problem.steep",
+        "method",
+        "method.beta",
+        "method.lr",
+        "seed",
+        "converged",
+        "iterations",
+        "f",
+        "grad_norm",
+        "value_evals",
+        "gradient_evals",
+        "hvp_evals",
+        "hessian_evals",
+        "ggn_evals",
+        "seconds",
+        "termination",
+        "n",
+        "f_star",
+        "sharpness",
     ];
     assert_eq!(h, expected);
     assert_eq!(rows.len(), 24);
@@ -163,7 +199,9 @@ fn small_study_has_one_row_per_run_with_documented_columns() {
     // spectra.json: κ of the ravine instance = steep / shallow.
     let spectra: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("spectra.json")).unwrap()).unwrap();
-    let k = spectra[1]["at_optimum"]["condition_number"].as_f64().unwrap();
+    let k = spectra[1]["at_optimum"]["condition_number"]
+        .as_f64()
+        .unwrap();
     assert!((k - 100.0).abs() < 1e-9, "{k}");
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(summary.contains("## ravine(steep=10)") && summary.contains("Winner by iterations"));
@@ -227,12 +265,29 @@ fn every_svg_is_xml_and_names_its_series() {
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     // 4 instances: convergence + spectrum each; trajectories for the 2 ravines; κ plot.
-    assert!(names.contains(&"p00-ravine-convergence.svg".to_string()), "{names:?}");
-    assert!(names.contains(&"p01-ravine-trajectories.svg".to_string()), "{names:?}");
-    assert!(!names.iter().any(|n| n.starts_with("p02") && n.ends_with("trajectories.svg")));
-    assert!(names.contains(&"iterations-vs-condition.svg".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"p00-ravine-convergence.svg".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"p01-ravine-trajectories.svg".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("p02") && n.ends_with("trajectories.svg"))
+    );
+    assert!(
+        names.contains(&"iterations-vs-condition.svg".to_string()),
+        "{names:?}"
+    );
     assert_eq!(names.len(), 4 * 2 + 2 + 1, "{names:?}");
-    let methods = ["gd(lr=optimal)", "hb(beta=0.9, lr=0.005)", "hb(beta=0.9, lr=0.01)"];
+    let methods = [
+        "gd(lr=optimal)",
+        "hb(beta=0.9, lr=0.005)",
+        "hb(beta=0.9, lr=0.01)",
+    ];
     for p in &plots {
         let text = std::fs::read_to_string(p).unwrap();
         let (content, paths) = parse_svg(&text);
@@ -271,7 +326,10 @@ fn resuming_after_losing_runs_reproduces_the_uninterrupted_study() {
     run_study(&s, &opts(&cut)).unwrap();
     // Simulate a kill: drop 10 finished runs' records (a record is the last file a run writes),
     // leave a half-written temporary file behind, and remove runs.csv and the report.
-    let mut recs: Vec<_> = std::fs::read_dir(cut.join("runs")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut recs: Vec<_> = std::fs::read_dir(cut.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     recs.sort();
     for p in recs.iter().take(10) {
         std::fs::remove_file(p).unwrap();
@@ -280,17 +338,26 @@ fn resuming_after_losing_runs_reproduces_the_uninterrupted_study() {
     std::fs::remove_file(cut.join("runs.csv")).unwrap();
     // Without --resume the folder is refused.
     let e = run_study(&s, &opts(&cut)).unwrap_err();
-    assert!(e.is_bad_input() && e.to_string().contains("--resume"), "{e}");
+    assert!(
+        e.is_bad_input() && e.to_string().contains("--resume"),
+        "{e}"
+    );
     let mut o = opts(&cut);
     o.resume = true;
     let outcome = run_study(&s, &o).unwrap();
     assert_eq!((outcome.performed, outcome.skipped), (10, 14));
-    assert_eq!(untimed(&full.join("runs.csv")), untimed(&cut.join("runs.csv")));
+    assert_eq!(
+        untimed(&full.join("runs.csv")),
+        untimed(&cut.join("runs.csv"))
+    );
     assert_eq!(std::fs::read_dir(cut.join("runs")).unwrap().count(), 24);
     // Resuming a finished study runs nothing and changes nothing.
     let again = run_study(&s, &o).unwrap();
     assert_eq!((again.performed, again.skipped), (0, 24));
-    assert_eq!(untimed(&full.join("runs.csv")), untimed(&cut.join("runs.csv")));
+    assert_eq!(
+        untimed(&full.join("runs.csv")),
+        untimed(&cut.join("runs.csv"))
+    );
 }
 
 #[test]
@@ -307,7 +374,10 @@ fn merged_shards_equal_the_unsharded_study() {
     assert_eq!(sizes, 24);
     let shards: Vec<_> = (0..3).map(|i| d.path().join(format!("shard{i}"))).collect();
     let refs: Vec<&Path> = shards.iter().map(|p| p.as_path()).collect();
-    assert_eq!(merge_shards(&refs, &d.path().join("merged")).unwrap(), (24, 24));
+    assert_eq!(
+        merge_shards(&refs, &d.path().join("merged")).unwrap(),
+        (24, 24)
+    );
     assert_eq!(
         untimed(&d.path().join("all/runs.csv")),
         untimed(&d.path().join("merged/runs.csv"))
@@ -351,11 +421,21 @@ fn same_seed_gives_identical_values() {
 fn run_ids_are_stable_and_depend_only_on_the_run() {
     let a = Plan::new(&spec(SMALL));
     // Reordering tables and keys does not change the ids; changing the stop rule does.
-    let reordered = SMALL.replace("lr = [0.005, 0.01]\nbeta = 0.9", "beta = 0.9\nlr = [0.01, 0.005]");
+    let reordered = SMALL.replace(
+        "lr = [0.005, 0.01]\nbeta = 0.9",
+        "beta = 0.9\nlr = [0.01, 0.005]",
+    );
     let b = Plan::new(&spec(&reordered));
-    let ids = |p: &Plan| p.runs.iter().map(|r| r.id.clone()).collect::<std::collections::BTreeSet<_>>();
+    let ids = |p: &Plan| {
+        p.runs
+            .iter()
+            .map(|r| r.id.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
     assert_eq!(ids(&a), ids(&b));
-    let c = Plan::new(&spec(&SMALL.replace("max_iters = 3000", "max_iters = 3001")));
+    let c = Plan::new(&spec(
+        &SMALL.replace("max_iters = 3000", "max_iters = 3001"),
+    ));
     assert!(ids(&a).is_disjoint(&ids(&c)));
 }
 
@@ -378,13 +458,33 @@ fn malformed_studies_name_file_and_line() {
     let base = "name = \"b\"\n[[problems]]\nkind = \"quadratic\"\ndim = 4\n[[methods]]\nkind = \"gd\"\nlr = 0.1\n";
     assert!(curvlab::study::runner::prepare(&spec(base), factory).is_ok());
     let cases = [
-        (base.replace("kind = \"gd\"", "kind = \"gdd\""), 6, "unknown method"),
+        (
+            base.replace("kind = \"gd\"", "kind = \"gdd\""),
+            6,
+            "unknown method",
+        ),
         (base.replace("dim = 4", "dim = \"four\""), 4, "`dim`"),
         (base.replace("dim = 4", "dim = -3"), 4, "`dim`"),
-        (base.replace("dim = 4", "dimm = 4"), 4, "unknown parameter `dimm`"),
-        (base.replace("lr = 0.1", "lr = 0.1\nmomentum = 0.9"), 8, "unknown parameter `momentum`"),
-        (base.replace("name = \"b\"", "name = \"b\"\nsedes = [0]"), 2, "unknown field `sedes`"),
-        (base.replace("[[methods]]", "[stop]\nmax_iter = 3\n[[methods]]"), 6, "unknown field `max_iter`"),
+        (
+            base.replace("dim = 4", "dimm = 4"),
+            4,
+            "unknown parameter `dimm`",
+        ),
+        (
+            base.replace("lr = 0.1", "lr = 0.1\nmomentum = 0.9"),
+            8,
+            "unknown parameter `momentum`",
+        ),
+        (
+            base.replace("name = \"b\"", "name = \"b\"\nsedes = [0]"),
+            2,
+            "unknown field `sedes`",
+        ),
+        (
+            base.replace("[[methods]]", "[stop]\nmax_iter = 3\n[[methods]]"),
+            6,
+            "unknown field `max_iter`",
+        ),
         (base.replace("dim = 4", "dim = [4, {a = 1}]"), 4, "`dim`"),
         (base.replace("lr = 0.1", "lr = -0.1"), 7, "`lr`"),
     ];

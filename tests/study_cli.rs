@@ -19,11 +19,36 @@ const BASE: &str = "name = \"b\"\nseeds = [0]\n[[problems]]\nkind = \"quadratic\
 fn malformed_study_files_give_one_line_with_file_and_line_and_status_2() {
     let d = tempfile::tempdir().unwrap();
     let cases = [
-        ("unknown-method", BASE.replace("kind = \"gd\"", "kind = \"no-such-method\""), 7, "unknown method"),
-        ("wrong-type", BASE.replace("dim = 4", "dim = \"four\""), 5, "`dim`"),
-        ("negative-dim", BASE.replace("dim = 4", "dim = -3"), 5, "`dim`"),
-        ("unknown-key", BASE.replace("seeds = [0]", "seeds = [0]\nrepeats = 3"), 3, "unknown field `repeats`"),
-        ("unknown-param", BASE.replace("dim = 4", "dim = 4\nkappa = 10"), 6, "unknown parameter `kappa`"),
+        (
+            "unknown-method",
+            BASE.replace("kind = \"gd\"", "kind = \"no-such-method\""),
+            7,
+            "unknown method",
+        ),
+        (
+            "wrong-type",
+            BASE.replace("dim = 4", "dim = \"four\""),
+            5,
+            "`dim`",
+        ),
+        (
+            "negative-dim",
+            BASE.replace("dim = 4", "dim = -3"),
+            5,
+            "`dim`",
+        ),
+        (
+            "unknown-key",
+            BASE.replace("seeds = [0]", "seeds = [0]\nrepeats = 3"),
+            3,
+            "unknown field `repeats`",
+        ),
+        (
+            "unknown-param",
+            BASE.replace("dim = 4", "dim = 4\nkappa = 10"),
+            6,
+            "unknown parameter `kappa`",
+        ),
         ("not-toml", BASE.replace("dim = 4", "dim = = 4"), 5, ""),
     ];
     for (name, src, line, what) in cases {
@@ -37,10 +62,16 @@ fn malformed_study_files_give_one_line_with_file_and_line_and_status_2() {
         assert_eq!(out.status.code(), Some(2), "{name}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{name}: {err}");
         let prefix = format!("error: {}:{line}: ", file.display());
-        assert!(err.starts_with(&prefix), "{name}: expected {prefix:?}, got {err}");
+        assert!(
+            err.starts_with(&prefix),
+            "{name}: expected {prefix:?}, got {err}"
+        );
         assert!(err.contains(what), "{name}: {err}");
         // Validation happens before any output is written.
-        assert!(!d.path().join(format!("out-{name}")).join("runs").exists(), "{name}");
+        assert!(
+            !d.path().join(format!("out-{name}")).join("runs").exists(),
+            "{name}"
+        );
     }
 }
 
@@ -79,7 +110,14 @@ fn sigkilled_study_resumes_to_the_uninterrupted_rows() {
     let file = write(d.path(), "long.toml", LONG);
     let full = d.path().join("full");
     let st = Command::new(BIN)
-        .args(["study", file.to_str().unwrap(), "--quiet", "--jobs", "1", "--out"])
+        .args([
+            "study",
+            file.to_str().unwrap(),
+            "--quiet",
+            "--jobs",
+            "1",
+            "--out",
+        ])
         .arg(&full)
         .status()
         .unwrap();
@@ -89,7 +127,14 @@ fn sigkilled_study_resumes_to_the_uninterrupted_rows() {
 
     let cut = d.path().join("cut");
     let mut child = Command::new(BIN)
-        .args(["study", file.to_str().unwrap(), "--quiet", "--jobs", "1", "--out"])
+        .args([
+            "study",
+            file.to_str().unwrap(),
+            "--quiet",
+            "--jobs",
+            "1",
+            "--out",
+        ])
         .arg(&cut)
         .stderr(Stdio::null())
         .spawn()
@@ -105,13 +150,19 @@ fn sigkilled_study_resumes_to_the_uninterrupted_rows() {
             .unwrap_or(0)
     };
     while count() == 0 {
-        assert!(child.try_wait().unwrap().is_none(), "the study ended before it was killed");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the study ended before it was killed"
+        );
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let done = count();
-    assert!(done >= 1 && done < total, "killed after {done} of {total} runs");
+    assert!(
+        done >= 1 && done < total,
+        "killed after {done} of {total} runs"
+    );
     assert!(!cut.join("runs.csv").exists());
 
     // Without --resume the folder is refused; with it, only the missing runs run.
@@ -122,23 +173,44 @@ fn sigkilled_study_resumes_to_the_uninterrupted_rows() {
         .unwrap();
     assert_eq!(refused.status.code(), Some(2));
     let resumed = Command::new(BIN)
-        .args(["study", file.to_str().unwrap(), "--resume", "--jobs", "2", "--out"])
+        .args([
+            "study",
+            file.to_str().unwrap(),
+            "--resume",
+            "--jobs",
+            "2",
+            "--out",
+        ])
         .arg(&cut)
         .output()
         .unwrap();
-    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
     let err = String::from_utf8_lossy(&resumed.stderr);
     assert!(
-        err.contains(&format!("({} run now, {done} already finished)", total - done)),
+        err.contains(&format!(
+            "({} run now, {done} already finished)",
+            total - done
+        )),
         "{err}"
     );
-    assert_eq!(untimed_rows(&full.join("runs.csv")), untimed_rows(&cut.join("runs.csv")));
+    assert_eq!(
+        untimed_rows(&full.join("runs.csv")),
+        untimed_rows(&cut.join("runs.csv"))
+    );
 }
 
 #[test]
 fn cli_shards_merge_to_the_unsharded_rows() {
     let d = tempfile::tempdir().unwrap();
-    let file = write(d.path(), "long.toml", &LONG.replace("max_iters = 20000", "max_iters = 200"));
+    let file = write(
+        d.path(),
+        "long.toml",
+        &LONG.replace("max_iters = 20000", "max_iters = 200"),
+    );
     let run = |extra: &[&str], out: &Path| {
         let st = Command::new(BIN)
             .args(["study", file.to_str().unwrap(), "--quiet"])

@@ -50,7 +50,11 @@ impl Instance {
         if self.params.is_empty() {
             return self.kind.clone();
         }
-        let kv: Vec<String> = self.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let kv: Vec<String> = self
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         format!("{}({})", self.kind, kv.join(", "))
     }
 }

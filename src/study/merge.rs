@@ -36,7 +36,8 @@ pub fn merge_shards(shards: &[&Path], out: &Path) -> Result<(usize, usize)> {
     create_dir(&runs_dir(out))?;
     create_dir(&traces_dir(out))?;
     write_atomic(&out.join("study.toml"), source.as_bytes())?;
-    let wanted: std::collections::BTreeSet<&str> = plan.runs.iter().map(|r| r.id.as_str()).collect();
+    let wanted: std::collections::BTreeSet<&str> =
+        plan.runs.iter().map(|r| r.id.as_str()).collect();
     for s in shards {
         for id in read_records(s)?.into_keys() {
             if !wanted.contains(id.as_str()) {

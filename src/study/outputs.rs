@@ -130,7 +130,10 @@ impl RunRecord {
 }
 
 fn termination_text(t: &Termination) -> String {
-    t.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+    t.to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 static TMP_COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -184,7 +187,10 @@ pub fn traces_dir(out: &Path) -> PathBuf {
 pub fn write_record(out: &Path, r: &RunRecord) -> Result<()> {
     let text = serde_json::to_string_pretty(r)
         .map_err(|e| Error::Numerical(format!("cannot serialize run {}: {e}", r.run_id)))?;
-    write_atomic(&runs_dir(out).join(format!("{}.json", r.run_id)), text.as_bytes())
+    write_atomic(
+        &runs_dir(out).join(format!("{}.json", r.run_id)),
+        text.as_bytes(),
+    )
 }
 
 /// Every readable record in `runs/`, by run id. Files that do not parse (only possible when
@@ -303,11 +309,21 @@ pub fn write_runs_csv(
         };
         let mut row = vec![r.run_id.clone(), r.study.clone(), r.problem.clone()];
         for k in &pk {
-            row.push(r.problem_params.get(k).map(|v| v.to_string()).unwrap_or_default());
+            row.push(
+                r.problem_params
+                    .get(k)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
+            );
         }
         row.push(r.method.clone());
         for k in &mk {
-            row.push(r.method_params.get(k).map(|v| v.to_string()).unwrap_or_default());
+            row.push(
+                r.method_params
+                    .get(k)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
+            );
         }
         row.extend([
             r.seed.to_string(),
@@ -338,7 +354,12 @@ pub fn write_runs_csv(
 
 /// Writes `traces/<run_id>.csv` (atomically) from a report's trace and, for 2-D problems, the
 /// trajectory (one point per trace row).
-pub fn write_trace(out: &Path, run_id: &str, r: &Report, trajectory: Option<&[Vec<f64>]>) -> Result<()> {
+pub fn write_trace(
+    out: &Path,
+    run_id: &str,
+    r: &Report,
+    trajectory: Option<&[Vec<f64>]>,
+) -> Result<()> {
     let mut extra_keys: Vec<String> = Vec::new();
     for row in &r.trace {
         for (k, _) in &row.extras {
@@ -386,7 +407,11 @@ pub fn write_trace(out: &Path, run_id: &str, r: &Report, trajectory: Option<&[Ve
         if dim > 0 {
             let x = trajectory.and_then(|t| t.get(i));
             for j in 0..dim {
-                cells.push(x.and_then(|x| x.get(j)).map(|v| v.to_string()).unwrap_or_default());
+                cells.push(
+                    x.and_then(|x| x.get(j))
+                        .map(|v| v.to_string())
+                        .unwrap_or_default(),
+                );
             }
         }
         for k in &extra_keys {
@@ -419,7 +444,12 @@ impl TraceTable {
     /// The values of a column, if present.
     pub fn column(&self, name: &str) -> Option<Vec<f64>> {
         let j = self.header.iter().position(|h| h == name)?;
-        Some(self.rows.iter().map(|r| r.get(j).copied().unwrap_or(f64::NAN)).collect())
+        Some(
+            self.rows
+                .iter()
+                .map(|r| r.get(j).copied().unwrap_or(f64::NAN))
+                .collect(),
+        )
     }
 }
 

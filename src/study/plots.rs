@@ -165,7 +165,11 @@ fn convergence_plot(
             .filter(|v| v.is_finite())
             .fold(f64::INFINITY, f64::min)
     });
-    let gap_label = if f_star.is_some() { "f − f*" } else { "f − f_best" };
+    let gap_label = if f_star.is_some() {
+        "f − f*"
+    } else {
+        "f − f_best"
+    };
     let mut gap_it = Vec::new();
     let mut gap_t = Vec::new();
     let mut g_it = Vec::new();
@@ -180,21 +184,43 @@ fn convergence_plot(
             continue;
         };
         let gap: Vec<f64> = f.iter().map(|v| v - fbest).collect();
-        gap_it.push((label.clone(), k.iter().copied().zip(gap.iter().copied()).collect()));
-        gap_t.push((label.clone(), s.iter().copied().zip(gap.iter().copied()).collect()));
-        g_it.push((label.clone(), k.iter().copied().zip(g.iter().copied()).collect()));
-        g_t.push((label.clone(), s.iter().copied().zip(g.iter().copied()).collect()));
+        gap_it.push((
+            label.clone(),
+            k.iter().copied().zip(gap.iter().copied()).collect(),
+        ));
+        gap_t.push((
+            label.clone(),
+            s.iter().copied().zip(gap.iter().copied()).collect(),
+        ));
+        g_it.push((
+            label.clone(),
+            k.iter().copied().zip(g.iter().copied()).collect(),
+        ));
+        g_t.push((
+            label.clone(),
+            s.iter().copied().zip(g.iter().copied()).collect(),
+        ));
     }
     let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, (W, H)).into_drawing_area();
         root.fill(&WHITE).map_err(perr)?;
-        let root = root
-            .titled(&p.label(), ("sans-serif", 20))
-            .map_err(perr)?;
+        let root = root.titled(&p.label(), ("sans-serif", 20)).map_err(perr)?;
         let areas = root.split_evenly((2, 2));
-        panel(&areas[0], &format!("{gap_label} vs iterations"), "iteration", gap_label, &gap_it)?;
-        panel(&areas[1], &format!("{gap_label} vs time"), "seconds", gap_label, &gap_t)?;
+        panel(
+            &areas[0],
+            &format!("{gap_label} vs iterations"),
+            "iteration",
+            gap_label,
+            &gap_it,
+        )?;
+        panel(
+            &areas[1],
+            &format!("{gap_label} vs time"),
+            "seconds",
+            gap_label,
+            &gap_t,
+        )?;
         panel(&areas[2], "‖∇f‖ vs iterations", "iteration", "‖∇f‖", &g_it)?;
         panel(&areas[3], "‖∇f‖ vs time", "seconds", "‖∇f‖", &g_t)?;
         root.present().map_err(perr)?;
@@ -217,8 +243,14 @@ fn spectrum_plot(out: &Path, name: &str, p: &Instance, s: &InstanceSpectra) -> R
     let xs: Vec<f64> = ev.iter().map(|&v| t(v)).collect();
     let (lo, hi) = xs
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    let (lo, hi) = if hi - lo < 1e-9 { (lo - 0.5, hi + 0.5) } else { (lo, hi) };
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    let (lo, hi) = if hi - lo < 1e-9 {
+        (lo - 0.5, hi + 0.5)
+    } else {
+        (lo, hi)
+    };
     let bins = 40usize;
     let width = (hi - lo) / bins as f64;
     let mut counts = vec![0usize; bins];
@@ -247,16 +279,26 @@ fn spectrum_plot(out: &Path, name: &str, p: &Instance, s: &InstanceSpectra) -> R
             .y_desc("count")
             .x_label_formatter(&|v| {
                 let m = tiny * 10f64.powf(v.abs());
-                if *v < 0.0 { format!("-{m:.1e}") } else { format!("{m:.1e}") }
+                if *v < 0.0 {
+                    format!("-{m:.1e}")
+                } else {
+                    format!("{m:.1e}")
+                }
             })
             .draw()
             .map_err(perr)?;
         let c = color(0);
         chart
-            .draw_series(counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, &cnt)| {
-                let x0 = lo + i as f64 * width;
-                Rectangle::new([(x0, 0.0), (x0 + width, cnt as f64)], c.filled())
-            }))
+            .draw_series(
+                counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| **c > 0)
+                    .map(|(i, &cnt)| {
+                        let x0 = lo + i as f64 * width;
+                        Rectangle::new([(x0, 0.0), (x0 + width, cnt as f64)], c.filled())
+                    }),
+            )
             .map_err(perr)?
             .label(format!("{} eigenvalues", ev.len()))
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
@@ -276,7 +318,11 @@ fn spectrum_plot(out: &Path, name: &str, p: &Instance, s: &InstanceSpectra) -> R
 fn marching_squares(xs: &[f64], ys: &[f64], z: &[Vec<f64>], level: f64) -> Vec<[(f64, f64); 2]> {
     let mut segs = Vec::new();
     let interp = |a: (f64, f64, f64), b: (f64, f64, f64)| {
-        let t = if (b.2 - a.2).abs() > 0.0 { (level - a.2) / (b.2 - a.2) } else { 0.5 };
+        let t = if (b.2 - a.2).abs() > 0.0 {
+            (level - a.2) / (b.2 - a.2)
+        } else {
+            0.5
+        };
         (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1))
     };
     for i in 0..xs.len().saturating_sub(1) {
@@ -316,7 +362,13 @@ fn trajectory_plot(
         .iter()
         .filter_map(|(l, t)| {
             let (x, y) = (t.column("x0")?, t.column("x1")?);
-            Some((l.clone(), x.into_iter().zip(y).filter(|(a, b)| a.is_finite() && b.is_finite()).collect()))
+            Some((
+                l.clone(),
+                x.into_iter()
+                    .zip(y)
+                    .filter(|(a, b)| a.is_finite() && b.is_finite())
+                    .collect(),
+            ))
         })
         .collect();
     if paths.is_empty() || inst.x0.len() != 2 {
@@ -330,7 +382,9 @@ fn trajectory_plot(
             .unwrap_or_else(|| inst.x0.clone())
     });
     let (cx, cy) = (center[0], center[1]);
-    let r = ((inst.x0[0] - cx).powi(2) + (inst.x0[1] - cy).powi(2)).sqrt().max(1e-3);
+    let r = ((inst.x0[0] - cx).powi(2) + (inst.x0[1] - cy).powi(2))
+        .sqrt()
+        .max(1e-3);
     let mut bx = (cx.min(inst.x0[0]), cx.max(inst.x0[0]));
     let mut by = (cy.min(inst.x0[1]), cy.max(inst.x0[1]));
     for (_, pts) in &paths {
@@ -347,8 +401,12 @@ fn trajectory_plot(
     };
     let (bx, by) = (pad(bx), pad(by));
     let m = 100;
-    let xs: Vec<f64> = (0..m).map(|i| bx.0 + (bx.1 - bx.0) * i as f64 / (m - 1) as f64).collect();
-    let ys: Vec<f64> = (0..m).map(|j| by.0 + (by.1 - by.0) * j as f64 / (m - 1) as f64).collect();
+    let xs: Vec<f64> = (0..m)
+        .map(|i| bx.0 + (bx.1 - bx.0) * i as f64 / (m - 1) as f64)
+        .collect();
+    let ys: Vec<f64> = (0..m)
+        .map(|j| by.0 + (by.1 - by.0) * j as f64 / (m - 1) as f64)
+        .collect();
     let mut z = vec![vec![f64::NAN; m]; m];
     let (mut zmin, mut zmax) = (f64::INFINITY, f64::NEG_INFINITY);
     for (i, &x) in xs.iter().enumerate() {
@@ -400,10 +458,16 @@ fn trajectory_plot(
                 .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))
                 .map_err(perr)?
                 .label(label.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                });
         }
         chart
-            .draw_series(std::iter::once(Circle::new((inst.x0[0], inst.x0[1]), 5, BLACK.filled())))
+            .draw_series(std::iter::once(Circle::new(
+                (inst.x0[0], inst.x0[1]),
+                5,
+                BLACK.filled(),
+            )))
             .map_err(perr)?;
         chart
             .configure_series_labels()
@@ -428,7 +492,13 @@ fn condition_plot(
         Some(crate::params::Value::Num(k)) => Some(*k),
         _ => None,
     };
-    if plan.problems.iter().filter(|p| p.params.contains_key("condition")).count() < 2 {
+    if plan
+        .problems
+        .iter()
+        .filter(|p| p.params.contains_key("condition"))
+        .count()
+        < 2
+    {
         return Ok(false);
     }
     let mut measured: Vec<Series> = Vec::new();
@@ -438,7 +508,11 @@ fn condition_plot(
         let mut pred = Vec::new();
         for (pi, _) in plan.problems.iter().enumerate() {
             let Some(k) = kappa_of(pi) else { continue };
-            for r in plan.runs.iter().filter(|r| r.problem == pi && r.method == mi) {
+            for r in plan
+                .runs
+                .iter()
+                .filter(|r| r.problem == pi && r.method == mi)
+            {
                 if let Some(rec) = records.get(&r.id)
                     && rec.converged
                 {
@@ -459,7 +533,11 @@ fn condition_plot(
         measured.push((m.label(), pts));
         theory.push((format!("{} (theory)", m.label()), pred));
     }
-    let all: Vec<&(f64, f64)> = measured.iter().chain(&theory).flat_map(|(_, p)| p).collect();
+    let all: Vec<&(f64, f64)> = measured
+        .iter()
+        .chain(&theory)
+        .flat_map(|(_, p)| p)
+        .collect();
     if all.is_empty() {
         return Ok(false);
     }
@@ -475,7 +553,10 @@ fn condition_plot(
         let root = SVGBackend::with_string(&mut buf, (1000, 700)).into_drawing_area();
         root.fill(&WHITE).map_err(perr)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption("iterations to grad_tol against the condition number κ", ("sans-serif", 18))
+            .caption(
+                "iterations to grad_tol against the condition number κ",
+                ("sans-serif", 18),
+            )
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size(60)
@@ -503,10 +584,15 @@ fn condition_plot(
             }
             if pred.len() >= 2 {
                 chart
-                    .draw_series(LineSeries::new(pred.iter().copied(), c.mix(0.6).stroke_width(2)))
+                    .draw_series(LineSeries::new(
+                        pred.iter().copied(),
+                        c.mix(0.6).stroke_width(2),
+                    ))
                     .map_err(perr)?
                     .label(tl.as_str())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.mix(0.6).stroke_width(2)));
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], c.mix(0.6).stroke_width(2))
+                    });
             }
         }
         chart
@@ -518,7 +604,10 @@ fn condition_plot(
             .map_err(perr)?;
         root.present().map_err(perr)?;
     }
-    write_atomic(&out.join("plots").join("iterations-vs-condition.svg"), buf.as_bytes())?;
+    write_atomic(
+        &out.join("plots").join("iterations-vs-condition.svg"),
+        buf.as_bytes(),
+    )?;
     Ok(true)
 }
 

@@ -69,5 +69,8 @@ pub fn canonical(problem: &Instance, method: &Instance, seed: u64, stop: &Stop) 
 /// assert_ne!(a, run_id(&p, &m, 1, &curvlab::Stop::default()));
 /// ```
 pub fn run_id(problem: &Instance, method: &Instance, seed: u64, stop: &Stop) -> String {
-    format!("{:016x}", fnv1a64(canonical(problem, method, seed, stop).as_bytes()))
+    format!(
+        "{:016x}",
+        fnv1a64(canonical(problem, method, seed, stop).as_bytes())
+    )
 }

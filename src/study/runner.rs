@@ -132,7 +132,12 @@ pub fn prepare(spec: &StudySpec, factory: MethodFactory) -> Result<Prepared> {
                 let msg = e.to_string();
                 spec.error_at(
                     table.blame_line(&msg),
-                    format!("method `{}` on {}: {}", m.label(), p.label(), one_line(&msg)),
+                    format!(
+                        "method `{}` on {}: {}",
+                        m.label(),
+                        p.label(),
+                        one_line(&msg)
+                    ),
                 )
             })?;
         }
@@ -167,7 +172,10 @@ impl<M: Method> Method for TrajectoryRecorder<M> {
     fn step(&mut self, obj: &dyn Objective, it: &mut Iterate) -> Result<StepInfo> {
         let info = self.inner.step(obj, it)?;
         // The driver rejects (and restores) a non-finite iterate without a trace row.
-        if it.f.is_finite() && it.x.iter().all(|v| v.is_finite()) && it.g.iter().all(|v| v.is_finite()) {
+        if it.f.is_finite()
+            && it.x.iter().all(|v| v.is_finite())
+            && it.g.iter().all(|v| v.is_finite())
+        {
             self.points.push(it.x.clone());
         }
         Ok(info)
@@ -191,7 +199,9 @@ pub fn sharpness(obj: &dyn Objective, x: &[f64]) -> Option<f64> {
     if n <= 400 {
         let h = obj.hessian(x).ok()?;
         let ev = h.self_adjoint_eigenvalues(faer::Side::Lower).ok()?;
-        return ev.into_iter().fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+        return ev
+            .into_iter()
+            .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
     }
     let mut v: Vec<f64> = (0..n).map(|i| 1.0 + (i % 7) as f64 / 7.0).collect();
     let nv = crate::linalg::vector::norm(&v);
@@ -226,7 +236,15 @@ pub fn execute(
         .instance(spec, key)
         .ok_or_else(|| Error::Numerical(format!("run {}: no problem instance", key.id)))?;
     let n = inst.x0.len();
-    let mut rec = RunRecord::errored(&key.id, &spec.name, &p.kind, &m.kind, key.seed, n, String::new());
+    let mut rec = RunRecord::errored(
+        &key.id,
+        &spec.name,
+        &p.kind,
+        &m.kind,
+        key.seed,
+        n,
+        String::new(),
+    );
     rec.problem_params = p.params.clone();
     rec.method_params = m.params.clone();
     rec.f_star = inst.f_star;
@@ -236,7 +254,12 @@ pub fn execute(
             inner: method,
             points: Vec::new(),
         };
-        let report = crate::minimize(inst.objective.as_ref(), &mut rec_method, &inst.x0, &spec.stop)?;
+        let report = crate::minimize(
+            inst.objective.as_ref(),
+            &mut rec_method,
+            &inst.x0,
+            &spec.stop,
+        )?;
         let sharp = sharpness(inst.objective.as_ref(), &report.x);
         Ok((report, rec_method.points, sharp))
     }));
@@ -290,10 +313,7 @@ pub fn run_study(spec: &StudySpec, opts: &RunOptions) -> Result<StudyOutcome> {
         .collect();
     let skipped = selected.len() - todo.len();
     if let Some(s) = opts.shard {
-        super::outputs::write_atomic(
-            &opts.out.join("shard.txt"),
-            format!("{s}\n").as_bytes(),
-        )?;
+        super::outputs::write_atomic(&opts.out.join("shard.txt"), format!("{s}\n").as_bytes())?;
     }
 
     faer::set_global_parallelism(faer::Par::Seq);
@@ -304,19 +324,23 @@ pub fn run_study(spec: &StudySpec, opts: &RunOptions) -> Result<StudyOutcome> {
     let progress = ProgressSink::new(opts.progress, todo.len(), skipped);
     let errors: Mutex<Vec<Error>> = Mutex::new(Vec::new());
     pool.install(|| {
-        todo.par_iter().with_max_len(1).for_each(|key| {
-            match execute(spec, &prepared, key, opts) {
+        todo.par_iter()
+            .with_max_len(1)
+            .for_each(|key| match execute(spec, &prepared, key, opts) {
                 Ok(rec) => progress.done(&prepared, key, &rec),
                 Err(e) => {
                     if let Ok(mut v) = errors.lock() {
                         v.push(e);
                     }
                 }
-            }
-        })
+            })
     });
     progress.finish();
-    if let Some(e) = errors.into_inner().ok().and_then(|mut v| (!v.is_empty()).then(|| v.remove(0))) {
+    if let Some(e) = errors
+        .into_inner()
+        .ok()
+        .and_then(|mut v| (!v.is_empty()).then(|| v.remove(0)))
+    {
         return Err(e);
     }
     let first_seed: Vec<Arc<ProblemInstance>> = prepared
@@ -324,7 +348,14 @@ pub fn run_study(spec: &StudySpec, opts: &RunOptions) -> Result<StudyOutcome> {
         .iter()
         .filter_map(|v| v.first().cloned())
         .collect();
-    super::summary::finalize(spec, &prepared.plan, &opts.out, Some(&selected), opts.shard.is_none(), Some(&first_seed))?;
+    super::summary::finalize(
+        spec,
+        &prepared.plan,
+        &opts.out,
+        Some(&selected),
+        opts.shard.is_none(),
+        Some(&first_seed),
+    )?;
     Ok(StudyOutcome {
         selected: selected.len(),
         skipped,
@@ -389,7 +420,14 @@ impl ProgressSink {
         if self.lines {
             eprintln!(
                 "[{}/{}] {} {} seed={}: {} after {} iterations ({:.3} s)",
-                st.0, self.total, key.id, label, key.seed, rec.termination, rec.iterations, rec.seconds
+                st.0,
+                self.total,
+                key.id,
+                label,
+                key.seed,
+                rec.termination,
+                rec.iterations,
+                rec.seconds
             );
         }
     }

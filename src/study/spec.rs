@@ -123,7 +123,11 @@ struct RawStop {
 /// ```
 pub fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 impl StudySpec {
@@ -184,7 +188,9 @@ impl StudySpec {
         {
             return Err(perr(
                 name_line,
-                format!("`name` = {name:?}: use letters, digits, '-', '_' or '.' (it names the output folder)"),
+                format!(
+                    "`name` = {name:?}: use letters, digits, '-', '_' or '.' (it names the output folder)"
+                ),
             ));
         }
         let seeds = match raw.seeds {

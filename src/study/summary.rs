@@ -133,7 +133,9 @@ pub fn instance_spectra(inst: &ProblemInstance) -> InstanceSpectra {
         note: None,
     };
     if n > DENSE_SPECTRUM_MAX_DIM {
-        s.note = Some(format!("n = {n} > {DENSE_SPECTRUM_MAX_DIM}: no dense spectrum"));
+        s.note = Some(format!(
+            "n = {n} > {DENSE_SPECTRUM_MAX_DIM}: no dense spectrum"
+        ));
         return s;
     }
     match dense_spectrum(inst, &inst.x0) {
@@ -160,7 +162,7 @@ pub fn instance_spectra(inst: &ProblemInstance) -> InstanceSpectra {
 /// assert_eq!(predicted_iterations("adam", 100.0, 1e-6), None);
 /// ```
 pub fn predicted_iterations(method: &str, kappa: f64, eps: f64) -> Option<f64> {
-    if !(kappa >= 1.0) || !(eps > 0.0 && eps < 1.0) {
+    if !(kappa >= 1.0 && eps > 0.0 && eps < 1.0) {
         return None;
     }
     let rate = match method {
@@ -182,7 +184,7 @@ fn mean(v: &[f64]) -> Option<f64> {
 fn fmt_g(x: Option<f64>) -> String {
     match x {
         None => "—".into(),
-        Some(v) if v == 0.0 => "0".into(),
+        Some(0.0) => "0".into(),
         Some(v) if (1e-3..1e5).contains(&v.abs()) => {
             let s = format!("{v:.4}");
             s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -224,6 +226,19 @@ pub fn finalize(
     write_atomic(&out.join("summary.md"), md.as_bytes())
 }
 
+/// One line of a summary table: label, converged runs, runs, mean iterations, mean seconds,
+/// prediction, mean f − f*, mean sharpness.
+type Row = (
+    String,
+    usize,
+    usize,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+);
+
 /// Per method instance on one problem instance: the runs over seeds.
 fn runs_of<'a>(
     plan: &Plan,
@@ -253,7 +268,11 @@ fn summary_markdown(
         let _ = writeln!(s, "{}\n", d.trim());
     }
     let total = plan.runs.len();
-    let present = plan.runs.iter().filter(|r| records.contains_key(&r.id)).count();
+    let present = plan
+        .runs
+        .iter()
+        .filter(|r| records.contains_key(&r.id))
+        .count();
     let _ = writeln!(
         s,
         "{present} of {total} runs finished; seeds {:?}; stop: grad_tol = {}, max_iters = {}{}.\n",
@@ -290,7 +309,7 @@ fn summary_markdown(
                 .unwrap_or_else(|| "—".into())
         );
         let eps = g0.map(|g| spec.stop.grad_tol / g);
-        let mut rows = Vec::new();
+        let mut rows: Vec<Row> = Vec::new();
         for (mi, m) in plan.methods.iter().enumerate() {
             let rs = runs_of(plan, records, pi, mi);
             if rs.is_empty() {
@@ -311,7 +330,7 @@ fn summary_markdown(
             };
             rows.push((m.label(), conv.len(), rs.len(), its, secs, pred, gap, sharp));
         }
-        let best = |key: fn(&(String, usize, usize, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>)) -> Option<f64>| {
+        let best = |key: fn(&Row) -> Option<f64>| {
             rows.iter()
                 .filter(|r| r.1 > 0)
                 .filter_map(|r| key(r).map(|v| (v, r.0.clone())))
@@ -319,7 +338,11 @@ fn summary_markdown(
         };
         match best(|r| r.3) {
             Some((v, w)) => {
-                let _ = writeln!(s, "Winner by iterations: **{w}** ({} iterations).  ", fmt_g(Some(v)));
+                let _ = writeln!(
+                    s,
+                    "Winner by iterations: **{w}** ({} iterations).  ",
+                    fmt_g(Some(v))
+                );
             }
             None => {
                 let _ = writeln!(s, "Winner by iterations: none converged.  ");
