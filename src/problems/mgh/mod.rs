@@ -12,8 +12,9 @@
 //!   `T = Dual64` gives exact Hessian-vector products (the forward-over-forward R-operator);
 //! - the Gauss–Newton products `G v = 2 Jᵀ J v` ([`GaussNewton`]) from the same Jacobian.
 //!
-//! The problems are small (`n ≤ 31` for the fixed ones), so `n` forward passes per gradient cost
-//! little and keep the derivatives exact to rounding.
+//! The problems are small (`n ≤ 11` for the fixed-dimension ones, `n = 5..12` by default for the
+//! others), so `n` forward passes per gradient cost little and keep the derivatives exact to
+//! rounding.
 //!
 //! Dimensions follow the paper: `n` and `m` are fixed for most problems; where the paper lets
 //! them vary it gives ranges, not defaults, and the defaults here (the `dim` and `m`
@@ -508,6 +509,11 @@ fn entry(id: usize) -> Result<&'static Entry> {
 }
 
 /// One problem of the set at its default dimensions, as listed by [`all`].
+///
+/// ```
+/// let s = curvlab::problems::mgh::all()[20];
+/// assert_eq!((s.id, s.name, s.n, s.m, s.variable_n), (21, "extended-rosenbrock", 10, 10, true));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct MghSpec {
     /// The problem's number in the paper, 1..=35.
@@ -528,10 +534,11 @@ pub struct MghSpec {
 
 /// All 35 problems with their default dimensions, in the paper's order.
 ///
-/// Defaults where the paper gives a range: Jennrich–Sampson `m = 10`, Gulf `m = 99`, Box 3-D
-/// `m = 10`, Brown–Dennis `m = 20`, Biggs EXP6 `m = 13` (the values of the paper's `f*`) ;
-/// Watson `n = 6`; problems 21–31 `n = 10` (extended Powell `n = 12`, a multiple of 4); the
-/// linear functions 32–34 `n = 5`, `m = 2n`; Chebyquad `n = m = 8`.
+/// Defaults where the paper gives a range (curvlab's choices): Jennrich–Sampson `m = 10` and
+/// Brown–Dennis `m = 20`, Biggs EXP6 `m = 13` (the `m` of the paper's `f*` values), Gulf `m = 99`,
+/// Box 3-D `m = 10` (zero-residual for every `m`); Watson `n = 6`; problems 21–31 `n = 10`
+/// (extended Powell `n = 12`, a multiple of 4); the linear functions 32–34 `n = 5`, `m = 2n`;
+/// Chebyquad `n = m = 8`.
 ///
 /// ```
 /// let all = curvlab::problems::mgh::all();
