@@ -6,7 +6,9 @@
 //! recursion (Algorithm 7.4) from the initial matrix `H⁰ = γ I`, `γ = sᵀy/yᵀy` of the newest
 //! pair (eq. 7.20). The step satisfies the strong Wolfe conditions
 //! ([`StrongWolfe`], `c₁ = 1e-4`, `c₂ = 0.9`), first trial `α = 1` (`min(1, 1/‖g‖)` on the
-//! first iteration). A pair with `sᵀy ≤ ε‖s‖‖y‖` (`ε = 1e-10`) is skipped, which keeps `H_k`
+//! first iteration); if that search fails (near the minimizer, where changes of `f` fall below
+//! its rounding level), Hager & Zhang's (2005) approximate Wolfe conditions are tested at the
+//! first trial step before the memory is dropped. A pair with `sᵀy ≤ ε‖s‖‖y‖` (`ε = 1e-10`) is skipped, which keeps `H_k`
 //! positive definite. The pairs live in a preallocated ring buffer: no allocation per
 //! iteration.
 
@@ -148,6 +150,33 @@ impl Lbfgs {
         }
     }
 
+    /// Hager & Zhang's (2005) approximate Wolfe test at the single step `alpha`, used only when
+    /// the strong-Wolfe search fails: near a minimizer the decrease `|α gᵀd|` falls below the
+    /// rounding level of `f` and sufficient decrease cannot be tested on values; HZ accept
+    /// `f(x+αd) ≤ f + 1e-6|f|` and `(2δ − 1) gᵀd ≥ ∇f(x+αd)ᵀd ≥ σ gᵀd` (`δ = 0.1`,
+    /// `σ = 0.9`), which tests the slope instead.
+    fn approximate_wolfe(
+        &mut self,
+        obj: &dyn Objective,
+        it: &Iterate,
+        alpha: f64,
+    ) -> Result<Option<super::line_search::LineSearchResult>> {
+        let s0 = dot(&it.g, &self.d);
+        crate::linalg::vector::add_scaled(&it.x, alpha, &self.d, &mut self.x_new);
+        let f = match obj.gradient(&self.x_new, &mut self.g_new) {
+            Ok(f) => f,
+            Err(Error::NonFinite { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let s1 = dot(&self.g_new, &self.d);
+        let ok = f <= it.f + 1e-6 * it.f.abs() && (2.0 * 0.1 - 1.0) * s0 >= s1 && s1 >= 0.9 * s0;
+        Ok(ok.then_some(super::line_search::LineSearchResult {
+            alpha,
+            f,
+            evaluations: 1,
+        }))
+    }
+
     /// Stores the pair from `x → x_new` unless `sᵀy ≤ ε‖s‖‖y‖`; returns whether it did.
     fn push_pair(&mut self, x: &[f64], g: &[f64]) -> bool {
         let n = self.n;
@@ -240,21 +269,27 @@ impl Method for Lbfgs {
             &mut self.g_new,
         ) {
             Ok(r) => r,
-            Err(Error::Numerical(_)) if self.len > 0 => {
-                // Memory gone bad: drop it and retry along steepest descent once.
-                self.len = 0;
-                self.direction(&it.g);
-                let a0 = (1.0 / norm(&self.d)).min(1.0);
-                ls.search(
-                    obj,
-                    &it.x,
-                    it.f,
-                    &it.g,
-                    &self.d,
-                    a0,
-                    &mut self.x_new,
-                    &mut self.g_new,
-                )?
+            Err(Error::Numerical(msg)) => {
+                if let Some(r) = self.approximate_wolfe(obj, it, alpha0)? {
+                    r
+                } else if self.len > 0 {
+                    // Memory gone bad: drop it and retry along steepest descent once.
+                    self.len = 0;
+                    self.direction(&it.g);
+                    let a0 = (1.0 / norm(&self.d)).min(1.0);
+                    ls.search(
+                        obj,
+                        &it.x,
+                        it.f,
+                        &it.g,
+                        &self.d,
+                        a0,
+                        &mut self.x_new,
+                        &mut self.g_new,
+                    )?
+                } else {
+                    return Err(Error::Numerical(msg));
+                }
             }
             Err(e) => return Err(e),
         };
