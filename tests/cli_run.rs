@@ -21,28 +21,102 @@ fn valid_runs_exit_0_and_bad_input_exits_2() {
         full.extend_from_slice(v);
         main_with(full)
     };
-    assert_eq!(ok(&["--problem", "ravine", "--method", "adam", "--method-opt", "lr=0.1"]), 0);
     assert_eq!(
-        ok(&["--problem", "quadratic", "--dim", "10", "--method", "lbfgs", "--json"]),
+        ok(&[
+            "--problem",
+            "ravine",
+            "--method",
+            "adam",
+            "--method-opt",
+            "lr=0.1"
+        ]),
+        0
+    );
+    assert_eq!(
+        ok(&[
+            "--problem",
+            "quadratic",
+            "--dim",
+            "10",
+            "--method",
+            "lbfgs",
+            "--json"
+        ]),
         0
     );
     assert_eq!(ok(&["--problem", "ravine", "--method", "no-such"]), 2);
     assert_eq!(
-        ok(&["--problem", "ravine", "--method", "adam", "--method-opt", "betaa=0.9"]),
+        ok(&[
+            "--problem",
+            "ravine",
+            "--method",
+            "adam",
+            "--method-opt",
+            "betaa=0.9"
+        ]),
         2
     );
     assert_eq!(
-        ok(&["--problem", "ravine", "--method", "adam", "--method-opt", "lr=-1"]),
+        ok(&[
+            "--problem",
+            "ravine",
+            "--method",
+            "adam",
+            "--method-opt",
+            "lr=-1"
+        ]),
         2
     );
     assert_eq!(
-        ok(&["--problem", "ravine", "--method", "adam", "--method-opt", "beta1=x"]),
+        ok(&[
+            "--problem",
+            "ravine",
+            "--method",
+            "adam",
+            "--method-opt",
+            "beta1=x"
+        ]),
         2
     );
-    assert_eq!(ok(&["--problem", "ravine", "--method", "lbfgs", "--method-opt", "history=0"]), 2);
-    assert_eq!(ok(&["--problem", "rosenbrock", "--method", "gd", "--method-opt", "lr=optimal"]), 2);
-    assert_eq!(ok(&["--problem", "quadratic", "--dim", "5", "--problem-opt", "dim=6", "--method", "lbfgs"]), 2);
-    assert_eq!(ok(&["--problem", "ravine", "--method", "adam", "--grad-tol=-1"]), 2);
+    assert_eq!(
+        ok(&[
+            "--problem",
+            "ravine",
+            "--method",
+            "lbfgs",
+            "--method-opt",
+            "history=0"
+        ]),
+        2
+    );
+    assert_eq!(
+        ok(&[
+            "--problem",
+            "rosenbrock",
+            "--method",
+            "gd",
+            "--method-opt",
+            "lr=optimal"
+        ]),
+        2
+    );
+    assert_eq!(
+        ok(&[
+            "--problem",
+            "quadratic",
+            "--dim",
+            "5",
+            "--problem-opt",
+            "dim=6",
+            "--method",
+            "lbfgs"
+        ]),
+        2
+    );
+    assert_eq!(
+        ok(&["--problem", "ravine", "--method", "adam", "--grad-tol=-1"]),
+        2
+    );
 }
 
 const KEYS: [&str; 10] = [
@@ -76,8 +150,21 @@ fn json_has_the_documented_keys_and_values() {
     // Quadratic n = 20 (κ = 100, seed 3), gd with lr = optimal: converges; the report's values
     // appear unchanged in the JSON.
     let a = args(&[
-        "--problem", "quadratic", "--dim", "20", "--seed", "3", "--method", "gd",
-        "--method-opt", "lr=optimal", "--max-iters", "5000", "--grad-tol", "1e-8", "--json",
+        "--problem",
+        "quadratic",
+        "--dim",
+        "20",
+        "--seed",
+        "3",
+        "--method",
+        "gd",
+        "--method-opt",
+        "lr=optimal",
+        "--max-iters",
+        "5000",
+        "--grad-tol",
+        "1e-8",
+        "--json",
     ]);
     let (problem, report) = curvlab::cli::run::execute(&a).unwrap();
     let text = curvlab::cli::run::render(&problem, &report, true);
@@ -100,7 +187,16 @@ fn json_has_the_documented_keys_and_values() {
 fn binary_prints_one_json_object_and_one_line_errors() {
     let exe = env!("CARGO_BIN_EXE_curvlab");
     let out = std::process::Command::new(exe)
-        .args(["run", "--problem", "rosenbrock", "--method", "lbfgs", "--grad-tol", "1e-8", "--json"])
+        .args([
+            "run",
+            "--problem",
+            "rosenbrock",
+            "--method",
+            "lbfgs",
+            "--grad-tol",
+            "1e-8",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -110,7 +206,15 @@ fn binary_prints_one_json_object_and_one_line_errors() {
     assert!((v["f"].as_f64().unwrap()).abs() < 1e-12);
 
     let out = std::process::Command::new(exe)
-        .args(["run", "--problem", "ravine", "--method", "adam", "--method-opt", "nope=1"])
+        .args([
+            "run",
+            "--problem",
+            "ravine",
+            "--method",
+            "adam",
+            "--method-opt",
+            "nope=1",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

@@ -121,7 +121,12 @@ fn scheduled_gd_with_warmup_and_clipping_matches_hand_computation() {
         "warmup=2",
         "clip_norm=1.5",
     ];
-    assert_close(&method_steps("gd", &opts), &hand, TOL, "gd step+warmup+clip");
+    assert_close(
+        &method_steps("gd", &opts),
+        &hand,
+        TOL,
+        "gd step+warmup+clip",
+    );
 }
 
 #[test]
@@ -168,7 +173,7 @@ fn heavy_ball_with_annealed_momentum_matches_polyak() {
 #[test]
 fn nesterov_matches_pytorch_form() {
     // v ← ρ v + g, x ← x − η (g + ρ v), ρ = 0.9, η = 0.01.
-    let mut v = vec![0.0; 3];
+    let mut v = [0.0; 3];
     let hand = hand_steps(|_, x, g| {
         let mut out = Vec::new();
         for i in 0..3 {
@@ -188,7 +193,7 @@ fn nesterov_matches_pytorch_form() {
 #[test]
 fn adagrad_matches_duchi() {
     // s ← s + g², x ← x − η g/(√s + ε), η = 0.1, ε = 1e-10 (PyTorch defaults but lr).
-    let mut s = vec![0.0; 3];
+    let mut s = [0.0; 3];
     let hand = hand_steps(|_, x, g| {
         (0..3)
             .map(|i| {
@@ -203,7 +208,7 @@ fn adagrad_matches_duchi() {
 #[test]
 fn rmsprop_seed_form_matches_hand_computation() {
     // Seed: s ← 0.9 s + 0.1 g², x ← x − η g/√(s + 1e-10), η = 0.01.
-    let mut s = vec![0.0; 3];
+    let mut s = [0.0; 3];
     let hand = hand_steps(|_, x, g| {
         (0..3)
             .map(|i| {
@@ -283,7 +288,12 @@ fn adam_family_matches_kingma_ba_reddi_loshchilov() {
     );
     assert_close(&got, &hand, TOL, "adam + L2");
     let hand = adam_hand(0.01, 0.9, 0.999, 1e-8, true, 0.0, 0.0);
-    assert_close(&method_steps("amsgrad", &["lr=0.01"]), &hand, TOL, "amsgrad");
+    assert_close(
+        &method_steps("amsgrad", &["lr=0.01"]),
+        &hand,
+        TOL,
+        "amsgrad",
+    );
     // AdamW: x ← x − η(m̂/(√v̂ + ε) + λx), λ = 0.05.
     let hand = adam_hand(0.01, 0.9, 0.999, 1e-8, false, 0.0, 0.05);
     let got = method_steps("adamw", &["lr=0.01", "weight_decay=0.05"]);
@@ -428,13 +438,12 @@ fn every_method_reaches_1e_6_on_a_kappa_100_quadratic() {
                 r.grad_norm
             );
             // Independent check: ‖x − x*‖ ≤ ‖g‖/μ with μ = 1.
-            let err: f64 = r
-                .x
-                .iter()
-                .zip(q.minimizer())
-                .map(|(a, b)| (a - b).powi(2))
-                .sum::<f64>()
-                .sqrt();
+            let err: f64 =
+                r.x.iter()
+                    .zip(q.minimizer())
+                    .map(|(a, b)| (a - b).powi(2))
+                    .sum::<f64>()
+                    .sqrt();
             assert!(err <= 1.0001e-6, "{kind}: ‖x − x*‖ = {err:e}");
         }
     }
@@ -561,7 +570,11 @@ fn invalid_hyperparameters_are_clear_errors() {
         ("rmsprop", &["alpha=1"], "alpha"),
         ("momentum", &["lr=0.1", "momentum=1"], "momentum"),
         ("nesterov", &["lr=0.1", "momentum=-0.5"], "momentum"),
-        ("momentum", &["lr=0.1", "momentum_start=1.2"], "momentum_start"),
+        (
+            "momentum",
+            &["lr=0.1", "momentum_start=1.2"],
+            "momentum_start",
+        ),
         ("rmsprop", &["momentum=1"], "momentum"),
         ("gd", &["lr=optimal"], "lr"),
         ("adam", &["lr=optimal"], "lr"),
@@ -587,7 +600,10 @@ fn invalid_hyperparameters_are_clear_errors() {
         );
     }
     // Unknown keys are an error too.
-    assert!(matches!(build_err("adam", &["momentum=0.9"]), Error::Unknown(_)));
+    assert!(matches!(
+        build_err("adam", &["momentum=0.9"]),
+        Error::Unknown(_)
+    ));
 }
 
 #[test]
@@ -705,7 +721,13 @@ fn stochastic_mode_is_reproducible_and_decreases_the_full_batch_loss() {
     let ls = LeastSquares::new(100, 5, 3);
     assert_eq!(a.f, ls.value(&a.x).unwrap());
     assert!(a.trace.len() == 31 && a.f < 0.01 * fa[0], "{fa:?}");
-    let steps = a.trace.last().unwrap().extras.iter().find(|(k, _)| k == "minibatch_steps");
+    let steps = a
+        .trace
+        .last()
+        .unwrap()
+        .extras
+        .iter()
+        .find(|(k, _)| k == "minibatch_steps");
     assert_eq!(steps.map(|s| s.1), Some(150.0));
     // 30 full-batch gradients + 1 at the start + 150 batch gradients.
     assert_eq!(a.counts.gradient, 181);

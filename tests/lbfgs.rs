@@ -15,7 +15,11 @@ fn solves_rosenbrock_from_the_standard_start() {
     let f = Rosenbrock::new(2).unwrap();
     let r = minimize(&f, &mut Lbfgs::new(), &[-1.2, 1.0], &Stop::new(1e-8, 500)).unwrap();
     assert!(r.converged() && r.grad_norm <= 1e-8, "{}", r.termination);
-    assert!((r.x[0] - 1.0).abs() < 1e-7 && (r.x[1] - 1.0).abs() < 1e-7, "{:?}", r.x);
+    assert!(
+        (r.x[0] - 1.0).abs() < 1e-7 && (r.x[1] - 1.0).abs() < 1e-7,
+        "{:?}",
+        r.x
+    );
     // Monotone decrease (every step satisfies sufficient decrease).
     assert!(r.trace.windows(2).all(|w| w[1].f <= w[0].f));
     // A quasi-Newton method: far fewer iterations than the thousands gradient descent needs.
@@ -86,8 +90,8 @@ fn two_loop_direction_equals_dense_bfgs_update() {
         .map(|k| (diff(&xs[k + 1], &xs[k]), diff(&gs[k + 1], &gs[k])))
         .collect();
     let (s2, y2) = &pairs[2];
-    let gamma = s2.iter().zip(y2).map(|(a, b)| a * b).sum::<f64>()
-        / y2.iter().map(|v| v * v).sum::<f64>();
+    let gamma =
+        s2.iter().zip(y2).map(|(a, b)| a * b).sum::<f64>() / y2.iter().map(|v| v * v).sum::<f64>();
     let mut h = vec![vec![0.0; 6]; 6];
     for (i, row) in h.iter_mut().enumerate() {
         row[i] = gamma;
@@ -100,8 +104,8 @@ fn two_loop_direction_equals_dense_bfgs_update() {
         .collect();
     let step = diff(&xs[4], &xs[3]);
     // step = α d for some α > 0: compare directions.
-    let alpha = step.iter().zip(&d).map(|(a, b)| a * b).sum::<f64>()
-        / d.iter().map(|v| v * v).sum::<f64>();
+    let alpha =
+        step.iter().zip(&d).map(|(a, b)| a * b).sum::<f64>() / d.iter().map(|v| v * v).sum::<f64>();
     assert!(alpha > 0.0);
     for (a, b) in step.iter().zip(&d) {
         assert!((a - alpha * b).abs() <= 1e-9 * d.iter().map(|v| v.abs()).fold(0.0, f64::max));

@@ -159,7 +159,11 @@ pub fn render(problem: &str, r: &Report, json: bool) -> String {
          time        {s:.3} s\n",
         n = r.x.len(),
         method = r.method,
-        status = if r.converged() { "converged" } else { "not converged" },
+        status = if r.converged() {
+            "converged"
+        } else {
+            "not converged"
+        },
         term = r.termination,
         it = r.iterations,
         f = r.f,

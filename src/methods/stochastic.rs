@@ -190,7 +190,10 @@ impl Method for Stochastic {
         for (p, x) in self.x_prev.iter_mut().zip(&it.x) {
             *p -= x;
         }
-        let lr = self.inner.learning_rate().rate_at(self.steps.saturating_sub(1));
+        let lr = self
+            .inner
+            .learning_rate()
+            .rate_at(self.steps.saturating_sub(1));
         Ok(StepInfo::new(crate::linalg::vector::norm(&self.x_prev))
             .with("minibatch_steps", self.steps as f64)
             .with("epoch", sampler.epoch() as f64)

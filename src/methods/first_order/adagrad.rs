@@ -79,7 +79,11 @@ impl GradientTransformation for ScaleByAdagrad {
         let (eps, inside) = (self.eps, self.eps_inside);
         for (si, ui) in self.s.iter_mut().zip(u.iter_mut()) {
             *si += *ui * *ui;
-            let den = if inside { (*si + eps).sqrt() } else { si.sqrt() + eps };
+            let den = if inside {
+                (*si + eps).sqrt()
+            } else {
+                si.sqrt() + eps
+            };
             *ui /= den;
         }
         Ok(())

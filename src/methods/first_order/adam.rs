@@ -177,17 +177,57 @@ fn update_pass<const INSIDE: bool, const AMS: bool>(
     v: &mut [f64],
     vmax: &mut [f64],
 ) {
-    let n = u.len();
-    let (m, v) = (&mut m[..n], &mut v[..n]);
-    let mut dummy = 0.0;
-    for i in 0..n {
-        let w = if AMS { &mut vmax[i] } else { &mut dummy };
-        u[i] = element::<INSIDE, AMS>(k, u[i], &mut m[i], &mut v[i], w);
+    if AMS {
+        for (((ui, mi), vi), wi) in u.iter_mut().zip(m).zip(v).zip(vmax) {
+            *ui = element::<INSIDE, true>(k, *ui, mi, vi, wi);
+        }
+    } else {
+        let mut dummy = 0.0;
+        for ((ui, mi), vi) in u.iter_mut().zip(m).zip(v) {
+            *ui = element::<INSIDE, false>(k, *ui, mi, vi, &mut dummy);
+        }
     }
 }
 
-/// `x ← x + s·Adam(g)` in one pass; returns `‖s·Adam(g)‖²` (four partial sums).
-fn fused_pass<const INSIDE: bool, const AMS: bool>(
+/// `x ← x + s·Adam(g)` in one pass; returns `‖s·Adam(g)‖²` (four partial sums). Chunks of
+/// four with independent accumulators so that the compiler vectorizes the loop.
+fn fused_pass<const INSIDE: bool>(
+    k: &Coef,
+    s: f64,
+    g: &[f64],
+    x: &mut [f64],
+    m: &mut [f64],
+    v: &mut [f64],
+) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let mut dummy = [0.0f64; 4];
+    let mut xs = x.chunks_exact_mut(4);
+    let mut ms = m.chunks_exact_mut(4);
+    let mut vs = v.chunks_exact_mut(4);
+    let mut gs = g.chunks_exact(4);
+    for (((xc, mc), vc), gc) in (&mut xs).zip(&mut ms).zip(&mut vs).zip(&mut gs) {
+        for l in 0..4 {
+            let dx = s * element::<INSIDE, false>(k, gc[l], &mut mc[l], &mut vc[l], &mut dummy[l]);
+            xc[l] += dx;
+            acc[l] += dx * dx;
+        }
+    }
+    let tail = xs
+        .into_remainder()
+        .iter_mut()
+        .zip(ms.into_remainder())
+        .zip(vs.into_remainder())
+        .zip(gs.remainder());
+    for (((xi, mi), vi), gi) in tail {
+        let dx = s * element::<INSIDE, false>(k, *gi, mi, vi, &mut dummy[0]);
+        *xi += dx;
+        acc[0] += dx * dx;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
+}
+
+/// The AMSGrad variant of [`fused_pass`] (an eighth stream, `v_max`).
+fn fused_pass_ams<const INSIDE: bool>(
     k: &Coef,
     s: f64,
     g: &[f64],
@@ -196,30 +236,14 @@ fn fused_pass<const INSIDE: bool, const AMS: bool>(
     v: &mut [f64],
     vmax: &mut [f64],
 ) -> f64 {
-    let n = x.len();
-    let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
-    let vmax = if AMS { &mut vmax[..n] } else { &mut vmax[..0] };
-    let mut acc = [0.0f64; 4];
-    let mut dummy = 0.0;
-    let body = n - n % 4;
-    let mut i = 0;
-    while i < body {
-        for (l, a) in acc.iter_mut().enumerate() {
-            let j = i + l;
-            let w = if AMS { &mut vmax[j] } else { &mut dummy };
-            let dx = s * element::<INSIDE, AMS>(k, g[j], &mut m[j], &mut v[j], w);
-            x[j] += dx;
-            *a += dx * dx;
-        }
-        i += 4;
+    let mut acc = 0.0;
+    let it = x.iter_mut().zip(m).zip(v).zip(vmax).zip(g);
+    for ((((xi, mi), vi), wi), gi) in it {
+        let dx = s * element::<INSIDE, true>(k, *gi, mi, vi, wi);
+        *xi += dx;
+        acc += dx * dx;
     }
-    for j in body..n {
-        let w = if AMS { &mut vmax[j] } else { &mut dummy };
-        let dx = s * element::<INSIDE, AMS>(k, g[j], &mut m[j], &mut v[j], w);
-        x[j] += dx;
-        acc[0] += dx * dx;
-    }
-    (acc[0] + acc[1]) + (acc[2] + acc[3])
+    acc
 }
 
 impl GradientTransformation for ScaleByAdam {
@@ -255,10 +279,10 @@ impl GradientTransformation for ScaleByAdam {
         let k = self.next_coef();
         let (m, v, w) = (&mut self.m, &mut self.v, &mut self.vmax);
         let sq = match (self.eps_inside, self.amsgrad) {
-            (false, false) => fused_pass::<false, false>(&k, s, g, x, m, v, w),
-            (false, true) => fused_pass::<false, true>(&k, s, g, x, m, v, w),
-            (true, false) => fused_pass::<true, false>(&k, s, g, x, m, v, w),
-            (true, true) => fused_pass::<true, true>(&k, s, g, x, m, v, w),
+            (false, false) => fused_pass::<false>(&k, s, g, x, m, v),
+            (false, true) => fused_pass_ams::<false>(&k, s, g, x, m, v, w),
+            (true, false) => fused_pass::<true>(&k, s, g, x, m, v),
+            (true, true) => fused_pass_ams::<true>(&k, s, g, x, m, v, w),
         };
         Ok(Some(sq))
     }

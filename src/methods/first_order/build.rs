@@ -166,11 +166,7 @@ const INITIAL_ACC: ParamInfo = pi(
     "0",
     "initial value of the sum of squares",
 );
-const MOMENTUM_DECAY: ParamInfo = pi(
-    "momentum_decay",
-    "4e-3",
-    "ψ in μ_t = β₁(1 − ½·0.96^{tψ})",
-);
+const MOMENTUM_DECAY: ParamInfo = pi("momentum_decay", "4e-3", "ψ in μ_t = β₁(1 − ½·0.96^{tψ})");
 const LINE_SEARCH: ParamInfo = pi(
     "line_search",
     "none",

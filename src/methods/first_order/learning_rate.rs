@@ -82,9 +82,7 @@ impl Schedule {
     pub fn rate(&self, lr: f64, t: usize) -> f64 {
         match *self {
             Schedule::Constant => lr,
-            Schedule::Step { step_size, gamma } => {
-                lr * gamma.powi(pow_exp(t / step_size.max(1)))
-            }
+            Schedule::Step { step_size, gamma } => lr * gamma.powi(pow_exp(t / step_size.max(1))),
             Schedule::Exponential { gamma } => lr * gamma.powi(pow_exp(t)),
             Schedule::Cosine { total, lr_min } => {
                 let frac = t.min(total) as f64 / total.max(1) as f64;

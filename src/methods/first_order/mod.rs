@@ -90,12 +90,16 @@ pub trait GradientTransformation: Send {
 
 /// Checks that a state vector was initialized for `u`'s length.
 pub(crate) fn check_state(name: &str, state: usize, u: usize) -> Result<()> {
-    check_len(&format!("{name} update (state initialized for {state})"), state, u)
+    check_len(
+        &format!("{name} update (state initialized for {state})"),
+        state,
+        u,
+    )
 }
 
 /// `β ∈ [0, 1)` (rejects NaN).
 pub(crate) fn check_unit(name: &str, v: f64) -> Result<f64> {
-    if v >= 0.0 && v < 1.0 {
+    if (0.0..1.0).contains(&v) {
         Ok(v)
     } else {
         Err(Error::invalid(name, v, "must be in [0, 1)"))

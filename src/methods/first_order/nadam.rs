@@ -121,7 +121,11 @@ impl GradientTransformation for ScaleByNadam {
             *mi = b1 * *mi + (1.0 - b1) * g;
             *vi = b2 * *vi + (1.0 - b2) * g * g;
             let vh = *vi * c2;
-            let den = if inside { (vh + eps).sqrt() } else { vh.sqrt() + eps };
+            let den = if inside {
+                (vh + eps).sqrt()
+            } else {
+                vh.sqrt() + eps
+            };
             *ui = (cg * g + cm * *mi) / den;
         }
         Ok(())

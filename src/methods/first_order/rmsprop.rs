@@ -123,7 +123,11 @@ impl GradientTransformation for ScaleByRms {
             } else {
                 s
             };
-            let den = if inside { (d + eps).sqrt() } else { d.sqrt() + eps };
+            let den = if inside {
+                (d + eps).sqrt()
+            } else {
+                d.sqrt() + eps
+            };
             let r = g / den;
             *ui = if self.momentum > 0.0 {
                 let b = self.momentum * self.b[i] + r;
