@@ -51,6 +51,11 @@ pub struct RunArgs {
 }
 
 /// Runs the command and prints the result.
+///
+/// ```
+/// let code = curvlab::cli::main_with(["curvlab", "run", "--problem", "ravine", "--method", "lbfgs"]);
+/// assert_eq!(code, 0);
+/// ```
 pub fn run(args: &RunArgs) -> Result<()> {
     let (problem, report) = execute(args)?;
     print!("{}", render(&problem, &report, args.json));

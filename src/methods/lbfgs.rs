@@ -108,6 +108,10 @@ impl Lbfgs {
     }
 
     /// Pairs skipped so far in this run (`sᵀy ≤ ε‖s‖‖y‖`).
+    ///
+    /// ```
+    /// assert_eq!(curvlab::methods::lbfgs::Lbfgs::new().skipped(), 0);
+    /// ```
     pub fn skipped(&self) -> usize {
         self.skipped
     }

@@ -30,6 +30,8 @@ use rand_chacha::ChaCha8Rng;
 /// for _ in 0..3 { seen.extend_from_slice(s.next_batch()); }
 /// seen.sort();
 /// assert_eq!(seen, vec![0, 1, 2, 3, 4]);
+/// assert_eq!(s.epoch(), 0);
+/// s.next_batch();
 /// assert_eq!(s.epoch(), 1);
 /// ```
 #[derive(Debug, Clone)]
@@ -79,7 +81,7 @@ impl EpochSampler {
         &self.perm[start..end]
     }
 
-    /// Completed epochs.
+    /// The index of the current epoch (0 for the first).
     pub fn epoch(&self) -> usize {
         self.epoch
     }
@@ -139,6 +141,13 @@ impl Stochastic {
     }
 
     /// The sampler of the current run (after `init`).
+    ///
+    /// ```
+    /// use curvlab::methods::stochastic::Stochastic;
+    /// use curvlab::methods::first_order::{FirstOrder, ScaleByLearningRate};
+    /// let gd = FirstOrder::gd(ScaleByLearningRate::new(0.1).unwrap());
+    /// assert!(Stochastic::new(gd, 4, 1, 0).unwrap().sampler().is_none());
+    /// ```
     pub fn sampler(&self) -> Option<&EpochSampler> {
         self.sampler.as_ref()
     }

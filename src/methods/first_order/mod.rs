@@ -218,6 +218,12 @@ impl FirstOrder {
     }
 
     /// The learning-rate scaling.
+    ///
+    /// ```
+    /// use curvlab::methods::first_order::{FirstOrder, ScaleByLearningRate};
+    /// let gd = FirstOrder::gd(ScaleByLearningRate::new(0.25).unwrap());
+    /// assert_eq!(gd.learning_rate().base(), 0.25);
+    /// ```
     pub fn learning_rate(&self) -> &ScaleByLearningRate {
         &self.lr
     }
@@ -269,6 +275,17 @@ impl FirstOrder {
     /// One step from the gradient `g` (full or minibatch): `x ← x + u`, returning `‖u‖₂`.
     /// No objective evaluation and no allocation; [`FirstOrder::reset`] (or `init`) first.
     /// A line search, if set, is not used here (it needs the objective).
+    ///
+    /// ```
+    /// use curvlab::methods::first_order::{FirstOrder, Momentum, MomentumSchedule, ScaleByLearningRate};
+    /// let mom = Momentum::new(MomentumSchedule::constant(0.5).unwrap());
+    /// let mut hb = FirstOrder::new("momentum", vec![Box::new(mom)], ScaleByLearningRate::new(0.1).unwrap());
+    /// hb.reset(1);
+    /// let mut x = [0.0];
+    /// hb.apply(&[1.0], &mut x).unwrap(); // v = 1
+    /// hb.apply(&[1.0], &mut x).unwrap(); // v = 1.5
+    /// assert!((x[0] + 0.25).abs() < 1e-15);
+    /// ```
     pub fn apply(&mut self, g: &[f64], x: &mut [f64]) -> Result<f64> {
         self.check_ready(x.len())?;
         check_len("gradient", x.len(), g.len())?;

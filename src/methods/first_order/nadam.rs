@@ -19,7 +19,10 @@ use crate::error::Result;
 /// a.init(1);
 /// let mut u = [1.0];
 /// a.update(&mut u, &[0.0]).unwrap();
-/// assert!(u[0] > 0.0 && u[0] < 1.0);
+/// // t = 1: Π₁ = μ₁, m = 0.1 g, v̂ = g², so u = (1 + μ₂/(1 − μ₁μ₂)·0.1)·g/(|g| + ε).
+/// let mu = |t: f64| 0.9 * (1.0 - 0.5 * 0.96f64.powf(0.004 * t));
+/// let expect = (1.0 + mu(2.0) / (1.0 - mu(1.0) * mu(2.0)) * 0.1) / (1.0 + 1e-8);
+/// assert!((u[0] - expect).abs() < 1e-15);
 /// assert!(ScaleByNadam::new().with_momentum_decay(-1.0).is_err());
 /// ```
 #[derive(Debug, Clone)]
