@@ -81,7 +81,9 @@ impl CholeskyWorkspace {
         }
     }
 
-    /// Factors `H + σI`; [`Error::NotPositiveDefinite`] when a pivot is not positive,
+    /// Factors `H + σI`; [`Error::NotPositiveDefinite`] when a pivot is not positive or the
+    /// matrix is singular to working precision (`min Lᵢᵢ² ≤ n ε max Lᵢᵢ²`, which implies
+    /// `κ ≥ 1/(nε)`),
     /// [`Error::NonFinite`] when `H` has a NaN or Inf, [`Error::Dimension`] when not square.
     pub fn factor(&mut self, h: MatRef<'_, f64>, shift: f64) -> Result<()> {
         let n = h.nrows();
@@ -125,6 +127,21 @@ impl CholeskyWorkspace {
             Default::default(),
         ) {
             Ok(_) => {
+                // Numerically singular: κ(H) ≥ (max Lᵢᵢ / min Lᵢᵢ)², so a pivot ratio below
+                // n·ε means H + σI is singular to working precision.
+                let (mut lo, mut hi) = (f64::INFINITY, 0.0f64);
+                for i in 0..n {
+                    let d = self.l[(i, i)] * self.l[(i, i)];
+                    lo = lo.min(d);
+                    hi = hi.max(d);
+                }
+                if n > 0 && !(lo > n as f64 * f64::EPSILON * hi) {
+                    return Err(Error::NotPositiveDefinite(format!(
+                        "matrix + {shift:e}·I is singular to working precision \
+                         (Cholesky pivot ratio {:e})",
+                        lo / hi
+                    )));
+                }
                 self.factored = true;
                 Ok(())
             }
