@@ -39,8 +39,9 @@ fn matvec(a: &Mat<f64>, v: &[f64]) -> Vec<f64> {
 fn sym_with_eigs(eigs: &[f64], seed: u64) -> (Mat<f64>, Mat<f64>) {
     let n = eigs.len();
     // Quadratic with eigenvalues 1..n gives a rotated matrix A = Q diag(1..n) Qᵀ; recover Q.
-    let q = Quadratic::with_eigenvalues((1..=n).map(|i| i as f64).collect(), Rotation::Random, seed)
-        .unwrap();
+    let q =
+        Quadratic::with_eigenvalues((1..=n).map(|i| i as f64).collect(), Rotation::Random, seed)
+            .unwrap();
     let a = q.matrix();
     let evd = a.self_adjoint_eigen(Side::Lower).unwrap();
     let qm = evd.U().to_owned();
@@ -78,7 +79,11 @@ fn cg_matches_cholesky_solve() {
     faer::linalg::solvers::Solve::solve_in_place(&a.llt(Side::Lower).unwrap(), x.as_mut());
     let xs: Vec<f64> = (0..60).map(|i| x[(i, 0)]).collect();
     let err: Vec<f64> = r.x.iter().zip(&xs).map(|(u, v)| u - v).collect();
-    assert!(norm(&err) / norm(&xs) < 1e-10, "rel err {}", norm(&err) / norm(&xs));
+    assert!(
+        norm(&err) / norm(&xs) < 1e-10,
+        "rel err {}",
+        norm(&err) / norm(&xs)
+    );
     assert_eq!(r.applications, r.iterations);
     assert_eq!(r.phi.len(), r.iterations + 1);
     // The reported residual is the true residual (to rounding).
@@ -93,7 +98,9 @@ fn cg_matches_cholesky_solve() {
 #[test]
 fn jacobi_pcg_beats_cg_on_badly_scaled_system() {
     let n = 40;
-    let eigs: Vec<f64> = (0..n).map(|i| 1.0 + 3.0 * i as f64 / (n - 1) as f64).collect();
+    let eigs: Vec<f64> = (0..n)
+        .map(|i| 1.0 + 3.0 * i as f64 / (n - 1) as f64)
+        .collect();
     let (m, _) = sym_with_eigs(&eigs, 11);
     let d: Vec<f64> = (0..n)
         .map(|i| 10f64.powf(-3.0 + 6.0 * i as f64 / (n - 1) as f64))
@@ -153,7 +160,10 @@ fn steihaug_stops_on_boundary_along_negative_curvature() {
         let g = randn(4, 8 + seed);
         let radius = 10.0;
         let r = steihaug(&a, &g, radius, 1e-10, 100).unwrap();
-        assert!(r.on_boundary, "an indefinite model always reaches the boundary");
+        assert!(
+            r.on_boundary,
+            "an indefinite model always reaches the boundary"
+        );
         assert!((norm(&r.x) - radius).abs() <= 1e-12 * radius);
         let model = dot(&g, &r.x) + 0.5 * dot(&r.x, &matvec(&a, &r.x));
         assert!((model - r.model_value()).abs() <= 1e-10 * (1.0 + model.abs()));
@@ -207,12 +217,20 @@ fn phi_history_saved_iterates_and_warm_start() {
     assert_eq!(r.saved[0].1, x0);
     for (j, xj) in &r.saved {
         let want = phi(&a, &b, xj);
-        assert!((r.phi[*j] - want).abs() <= 1e-9 * (1.0 + want.abs()), "j = {j}");
+        assert!(
+            (r.phi[*j] - want).abs() <= 1e-9 * (1.0 + want.abs()),
+            "j = {j}"
+        );
     }
     // φ decreases monotonically along CG iterates on an SPD matrix.
     assert!(r.phi.windows(2).all(|w| w[1] <= w[0] + 1e-12 * w[0].abs()));
-    let at_solution = cg(&a, &b, Some(q.minimizer()), &CgOptions::default().with_rtol(1e-8).unwrap())
-        .unwrap();
+    let at_solution = cg(
+        &a,
+        &b,
+        Some(q.minimizer()),
+        &CgOptions::default().with_rtol(1e-8).unwrap(),
+    )
+    .unwrap();
     assert_eq!(at_solution.iterations, 0);
     assert_eq!(at_solution.applications, 1);
 }
@@ -268,8 +286,14 @@ fn cg_bad_input_errors() {
     assert!(Diagonal::jacobi(&indefinite).is_err());
     // An identity preconditioner reproduces plain CG.
     let id = Diagonal::new(vec![1.0, 1.0]).unwrap();
-    let r1 = solve(&a, Some(&id as &dyn Preconditioner), &[1.0, 2.0], None, &CgOptions::default())
-        .unwrap();
+    let r1 = solve(
+        &a,
+        Some(&id as &dyn Preconditioner),
+        &[1.0, 2.0],
+        None,
+        &CgOptions::default(),
+    )
+    .unwrap();
     let r2 = cg(&a, &[1.0, 2.0], None, &CgOptions::default()).unwrap();
     assert_eq!(r1.x, r2.x);
 }

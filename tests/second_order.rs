@@ -103,7 +103,12 @@ fn newton_trust_exact_and_lm_rosenbrock() {
         1e-8,
         100,
     );
-    assert!(r.converged() && r.iterations <= 25, "{} {}", r.iterations, r.termination);
+    assert!(
+        r.converged() && r.iterations <= 25,
+        "{} {}",
+        r.iterations,
+        r.termination
+    );
     // A rejected trust-region step leaves x and f unchanged; an accepted one decreases f.
     for w in r.trace.windows(2) {
         assert!(w[1].f <= w[0].f);
@@ -151,7 +156,10 @@ fn newton_assembles_hessian_from_hvps() {
     };
     let r = run(&mut Newton::default(), &f, &X0, 1e-8, 100);
     assert!(r.converged());
-    assert_eq!(f.hvps.load(Ordering::Relaxed), 2 * r.counts.hessian as usize);
+    assert_eq!(
+        f.hvps.load(Ordering::Relaxed),
+        2 * r.counts.hessian as usize
+    );
 }
 
 /// The double well `f = x⁴/4 − x²/2 + y²/2` (saddle at 0, minima (±1, 0)).
@@ -220,7 +228,11 @@ fn newton_from_indefinite_hessian_decreases_f() {
 fn truncated_newton_rosenbrock() {
     let f = Rosenbrock::new(2).unwrap();
     let r = run(&mut NewtonCg::default(), &f, &X0, 1e-8, 500);
-    assert!(r.converged() && r.iterations <= 83, "newton-cg {}", r.iterations);
+    assert!(
+        r.converged() && r.iterations <= 83,
+        "newton-cg {}",
+        r.iterations
+    );
     assert_eq!(r.counts.hessian, 0);
     assert!(r.counts.hvp as usize >= r.iterations);
     let wolfe = run(
@@ -232,10 +244,18 @@ fn truncated_newton_rosenbrock() {
     );
     assert!(wolfe.converged() && wolfe.iterations <= 83);
     let t = run(&mut TrustNcg::default(), &f, &X0, 1e-8, 500);
-    assert!(t.converged() && t.iterations <= 30, "trust-ncg {}", t.iterations);
+    assert!(
+        t.converged() && t.iterations <= 30,
+        "trust-ncg {}",
+        t.iterations
+    );
     assert_eq!(t.counts.hessian, 0);
     let t5 = run(&mut TrustNcg::default(), &f, &X0, 1e-5, 500);
-    assert!(t5.converged() && t5.iterations <= 29, "trust-ncg {}", t5.iterations);
+    assert!(
+        t5.converged() && t5.iterations <= 29,
+        "trust-ncg {}",
+        t5.iterations
+    );
     // The forcing term in the trace is min(0.5, sqrt(‖g‖)) of the previous iterate.
     for w in r.trace.windows(2) {
         let want = 0.5f64.min(w[0].grad_norm.sqrt());
@@ -276,7 +296,9 @@ impl Logistic {
         let mut rng = ChaCha8Rng::seed_from_u64(42);
         let x: Vec<Vec<f64>> = (0..n_ex)
             .map(|_| {
-                let mut r: Vec<f64> = (0..d - 1).map(|_| StandardNormal.sample(&mut rng)).collect();
+                let mut r: Vec<f64> = (0..d - 1)
+                    .map(|_| StandardNormal.sample(&mut rng))
+                    .collect();
                 r.push(1.0);
                 r
             })
@@ -432,7 +454,11 @@ fn hessian_free_damping_follows_martens_rule() {
     assert_eq!(extra(&r.trace[1], "lambda"), 50.0);
     let mut checked = 0;
     for w in r.trace[1..].windows(2) {
-        let (lam, rho, alpha) = (extra(&w[0], "lambda"), extra(&w[0], "rho"), extra(&w[0], "alpha"));
+        let (lam, rho, alpha) = (
+            extra(&w[0], "lambda"),
+            extra(&w[0], "rho"),
+            extra(&w[0], "alpha"),
+        );
         if alpha == 0.0 || extra(&w[0], "cg_status") == 3.0 {
             continue;
         }
@@ -573,8 +599,16 @@ fn singular_hessian_without_damping_errors() {
         Err(Error::NotPositiveDefinite(msg)) => assert!(msg.contains("safeguard")),
         other => panic!("expected NotPositiveDefinite, got {other:?}"),
     }
-    let r = run(&mut Newton::new().with_safeguard(Safeguard::None), &Singular, &x0, 1e-8, 10);
-    assert!(matches!(&r.termination, Termination::Failed(s) if s.contains("not positive definite")));
+    let r = run(
+        &mut Newton::new().with_safeguard(Safeguard::None),
+        &Singular,
+        &x0,
+        1e-8,
+        10,
+    );
+    assert!(
+        matches!(&r.termination, Termination::Failed(s) if s.contains("not positive definite"))
+    );
     let r = run(&mut Newton::default(), &Singular, &x0, 1e-8, 50);
     assert!(r.converged());
     assert!(extra(&r.trace[1], "shift") >= 1e-3);
@@ -612,7 +646,10 @@ fn invalid_hyperparameters_are_errors() {
         let p = Params::from_pairs(&[kv]).unwrap();
         let e = build_method(kind, &p, &ctx).err();
         assert!(
-            matches!(e, Some(Error::InvalidParameter { .. }) | Some(Error::Unknown(_))),
+            matches!(
+                e,
+                Some(Error::InvalidParameter { .. }) | Some(Error::Unknown(_))
+            ),
             "{kind} {kv}: {e:?}"
         );
     }
@@ -627,18 +664,34 @@ fn registry_entries_build_and_run() {
     for (kind, kv) in [
         ("newton", vec!["safeguard=modified", "line_search=wolfe"]),
         ("newton", vec!["safeguard=lm", "lambda=0.01"]),
-        ("newton", vec!["safeguard=trust-exact", "radius=0.5", "max_radius=100", "eta=0.1"]),
+        (
+            "newton",
+            vec![
+                "safeguard=trust-exact",
+                "radius=0.5",
+                "max_radius=100",
+                "eta=0.1",
+            ],
+        ),
         ("newton-cg", vec!["cg_max_iters=10", "forcing=0.5"]),
         ("trust-ncg", vec!["radius=2", "cg_max_iters=50"]),
         (
             "hessian-free",
-            vec!["curvature=hessian", "lambda=0.1", "decay=0.9", "cg_max_iters=100"],
+            vec![
+                "curvature=hessian",
+                "lambda=0.1",
+                "decay=0.9",
+                "cg_max_iters=100",
+            ],
         ),
     ] {
         let info = infos.iter().find(|i| i.name == kind).unwrap();
         for pair in &kv {
             let key = pair.split('=').next().unwrap();
-            assert!(info.params.iter().any(|p| p.name == key), "{kind}: {key} undocumented");
+            assert!(
+                info.params.iter().any(|p| p.name == key),
+                "{kind}: {key} undocumented"
+            );
         }
         let p = Params::from_pairs(&kv).unwrap();
         let mut m = build_method(kind, &p, &MethodContext::default()).unwrap();

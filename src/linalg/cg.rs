@@ -266,6 +266,13 @@ impl CgOptions {
 }
 
 /// Why CG stopped.
+///
+/// ```
+/// use curvlab::linalg::cg::{cg, CgOptions, CgStatus};
+/// let a = faer::mat![[1.0, 0.0], [0.0, 100.0]];
+/// let r = cg(&a, &[1.0, 1.0], None, &CgOptions::default().with_max_iters(1).unwrap()).unwrap();
+/// assert_eq!(r.status, CgStatus::MaxIterations);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum CgStatus {
     /// `‖r‖ ≤ rtol · ‖b‖`.
@@ -281,6 +288,14 @@ pub enum CgStatus {
 }
 
 /// A direction of nonpositive curvature found by CG.
+///
+/// ```
+/// use curvlab::linalg::cg::{cg, CgOptions};
+/// let a = faer::mat![[-2.0, 0.0], [0.0, 1.0]];
+/// let r = cg(&a, &[1.0, 0.0], None, &CgOptions::default()).unwrap();
+/// let neg = r.negative_curvature.unwrap();
+/// assert_eq!((neg.direction, neg.curvature), (vec![1.0, 0.0], -2.0));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct NegativeCurvature {
     /// The search direction `p`.
@@ -290,6 +305,15 @@ pub struct NegativeCurvature {
 }
 
 /// What CG returns.
+///
+/// ```
+/// use curvlab::linalg::cg::{cg, CgOptions};
+/// let a = faer::mat![[2.0, 0.0], [0.0, 4.0]];
+/// let r = cg(&a, &[2.0, 4.0], None, &CgOptions::default()).unwrap();
+/// // φ(x*) = −½ bᵀx* = −½ (2 + 4) = −3
+/// assert!((r.model_value() + 3.0).abs() < 1e-14);
+/// assert_eq!(r.phi[0], 0.0);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct CgResult {
     /// The final iterate.
@@ -345,7 +369,7 @@ pub fn cg<A: LinearOperator + ?Sized>(
 ///
 /// ```
 /// use curvlab::linalg::cg::{pcg, CgOptions, Diagonal};
-/// let a = faer::mat![[100.0, 1.0], [1.0, 0.01]];
+/// let a = faer::mat![[100.0, 1.0], [1.0, 0.1]];
 /// let m = Diagonal::jacobi(&a).unwrap();
 /// let r = pcg(&a, &m, &[1.0, 1.0], None, &CgOptions::default()).unwrap();
 /// let mut ax = [0.0; 2];

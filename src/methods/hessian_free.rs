@@ -23,6 +23,11 @@
 //! that direction positive (`λ ← max(3λ/2, 2(λ − c))`, `c` its damped Rayleigh quotient).
 //! A step whose direction is not a descent direction, or whose line search fails, is rejected
 //! (x unchanged, λ raised, the warm start reset).
+//!
+//! Trace extras per iteration: `lambda` (λ used), `cg_iters`, `rho`, `alpha` (line-search
+//! step, 0 for a rejected step), `cg_backtrack` (the CG iteration whose iterate was taken) and
+//! `cg_status` (0 converged by residual, 1 Martens stop, 2 iteration budget, 3 negative
+//! curvature).
 
 use super::line_search::Armijo;
 use super::registry::{MethodContext, MethodEntry, MethodInfo};

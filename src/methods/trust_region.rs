@@ -19,6 +19,17 @@ use crate::methods::newton::CholeskyWorkspace;
 use faer::{Mat, MatRef, Side};
 
 /// The solution of the trust-region subproblem.
+///
+/// ```
+/// use curvlab::methods::trust_region::{more_sorensen, MoreSorensen};
+/// // H = 2I, g = (4, 0): the Newton step (−2, 0) lies outside Δ = 1, so p = (−1, 0), λ = 2.
+/// let h = faer::mat![[2.0, 0.0], [0.0, 2.0]];
+/// let s = more_sorensen(h.as_ref(), &[4.0, 0.0], 1.0, &MoreSorensen::default()).unwrap();
+/// assert!(s.on_boundary && (s.p[0] + 1.0).abs() < 1e-9 && (s.lambda - 2.0).abs() < 1e-8);
+/// assert!((s.model_value - (-4.0 + 1.0)).abs() < 1e-8);
+/// let nan = faer::mat![[f64::NAN, 0.0], [0.0, 1.0]];
+/// assert!(more_sorensen(nan.as_ref(), &[1.0, 0.0], 1.0, &MoreSorensen::default()).is_err());
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrustRegionStep {
     /// The step `p`.
@@ -36,6 +47,11 @@ pub struct TrustRegionStep {
 }
 
 /// Options of [`more_sorensen`].
+///
+/// ```
+/// let o = curvlab::methods::trust_region::MoreSorensen::default();
+/// assert_eq!((o.rtol, o.max_iters), (1e-10, 100));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MoreSorensen {
     /// Accept a boundary solution when `|‖p‖ − Δ| ≤ rtol · Δ` (default 1e-10).
@@ -88,6 +104,16 @@ pub fn more_sorensen(
     if opts.max_iters == 0 {
         return Err(Error::invalid("max_iters", 0, "must be >= 1"));
     }
+    for j in 0..n {
+        for i in 0..n {
+            if !h[(i, j)].is_finite() {
+                return Err(Error::NonFinite {
+                    what: "hessian".into(),
+                    iteration: 0,
+                });
+            }
+        }
+    }
     let mut ws = CholeskyWorkspace::new();
     let mut p = vec![0.0; n];
     let mut q = vec![0.0; n];
@@ -134,7 +160,10 @@ pub fn more_sorensen(
     let u = evd.U();
     let mu: Vec<f64> = (0..n).map(|i| evd.S().column_vector()[i]).collect();
     let mu1 = mu.first().copied().unwrap_or(0.0);
-    let hscale = mu.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(f64::MIN_POSITIVE);
+    let hscale = mu
+        .iter()
+        .fold(0.0f64, |m, v| m.max(v.abs()))
+        .max(f64::MIN_POSITIVE);
     // c = Qᵀg
     let c: Vec<f64> = (0..n)
         .map(|i| (0..n).map(|k| u[(k, i)] * g[k]).sum())
