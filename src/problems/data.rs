@@ -123,21 +123,38 @@ impl Dataset {
     /// let e = Dataset::from_csv_reader("".as_bytes(), "inline.csv".as_ref()).unwrap_err();
     /// assert!(e.to_string().starts_with("inline.csv:1: empty file"));
     /// ```
-    pub fn from_csv_reader<R: std::io::Read>(reader: R, path: &Path) -> Result<Self> {
+    pub fn from_csv_reader<R: std::io::Read>(mut reader: R, path: &Path) -> Result<Self> {
         let perr = |line: usize, message: String| Error::Parse {
             path: path.to_path_buf(),
             line,
             message,
         };
-        let csv_err = |e: csv::Error| {
-            let line = e.position().map_or(0, |p| p.line() as usize);
-            perr(line, format!("malformed CSV: {e}"))
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|e| perr(0, format!("cannot read: {e}")))?;
+        // Line numbers from byte offsets (the csv crate's own line count skips blank lines).
+        let newlines: Vec<usize> = bytes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &b)| (b == b'\n').then_some(i))
+            .collect();
+        // A record's position may point at blank lines the reader skipped before it.
+        let line_of = |pos: Option<&csv::Position>| {
+            pos.map_or(0, |p| {
+                let mut b = p.byte() as usize;
+                while bytes.get(b).is_some_and(|c| *c == b'\n' || *c == b'\r') {
+                    b += 1;
+                }
+                newlines.partition_point(|&nl| nl < b) + 1
+            })
         };
+        let csv_err = |e: csv::Error| perr(line_of(e.position()), format!("malformed CSV: {e}"));
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
             .trim(csv::Trim::All)
-            .from_reader(reader);
+            .from_reader(bytes.as_slice());
         let header = rdr.headers().map_err(csv_err)?.clone();
         if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
             return Err(perr(
@@ -145,7 +162,7 @@ impl Dataset {
                 "empty file: expected a header row naming the feature columns and the label".into(),
             ));
         }
-        let header_line = header.position().map_or(1, |p| p.line() as usize);
+        let header_line = line_of(header.position()).max(1);
         let ncols = header.len();
         if ncols < 2 {
             return Err(perr(
@@ -169,7 +186,7 @@ impl Dataset {
                 Ok(true) => {}
                 Err(e) => return Err(csv_err(e)),
             }
-            let line = record.position().map_or(0, |p| p.line() as usize);
+            let line = line_of(record.position());
             if record.len() == 1 {
                 if record[0].is_empty() {
                     continue;
