@@ -181,11 +181,7 @@ impl LogisticRegression {
         margins(a, w, b[0], &mut z);
         let mut loss = 0.0;
         for (zi, &yi) in z.iter_mut().zip(y) {
-            let (l, r) = if yi == 1.0 {
-                (softplus(-*zi), -sigmoid(-*zi))
-            } else {
-                (softplus(*zi), sigmoid(*zi))
-            };
+            let (l, r) = loss_and_residual(*zi, yi);
             loss += l;
             *zi = r / m;
         }
@@ -222,6 +218,24 @@ impl LogisticRegression {
         self.check(x)?;
         check_len("v", x.len(), v.len())?;
         check_len("hvp buffer", x.len(), out.len())
+    }
+}
+
+/// The loss `log(1 + eᶻ) − y z` and the residual `σ(z) − y` of one example, from the single
+/// exponential `e^{−|z|}`: for `y = 1` they are `softplus(−z)` and `−σ(−z)`, so neither cancels.
+#[inline]
+fn loss_and_residual(z: f64, y: f64) -> (f64, f64) {
+    let e = (-z.abs()).exp();
+    let l1p = e.ln_1p();
+    let (s_pos, s_neg) = if z >= 0.0 {
+        (1.0 / (1.0 + e), e / (1.0 + e))
+    } else {
+        (e / (1.0 + e), 1.0 / (1.0 + e))
+    };
+    if y == 1.0 {
+        ((-z).max(0.0) + l1p, -s_neg)
+    } else {
+        (z.max(0.0) + l1p, s_pos)
     }
 }
 
@@ -392,11 +406,7 @@ impl FiniteSum for LogisticRegression {
             for j in 0..d {
                 z += a[(i, j)] * x[j];
             }
-            let r = if self.data.y()[i] == 1.0 {
-                -sigmoid(-z)
-            } else {
-                sigmoid(z)
-            };
+            let r = loss_and_residual(z, self.data.y()[i]).1;
             let row = &mut out[k * n..(k + 1) * n];
             for j in 0..d {
                 row[j] = r * a[(i, j)];

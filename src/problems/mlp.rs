@@ -20,7 +20,7 @@
 //! Default start: Glorot-uniform weights `U(±√(6/(in + out)))` (Glorot & Bengio 2010) from the
 //! seed, zero biases.
 
-use super::data::{Dataset, check_batch, data_path, gather_rows};
+use super::data::{Dataset, check_batch, data_path};
 use super::registry::{ProblemInfo, ProblemInstance, label};
 use crate::error::{Error, Result, check_len};
 use crate::objective::{FiniteSum, GaussNewton, Objective};
@@ -261,6 +261,9 @@ impl Activation {
 #[derive(Debug, Clone)]
 pub struct Mlp {
     data: Dataset,
+    /// The features transposed (`d × N`, column-major): examples as columns, as the layers
+    /// consume them.
+    xt: Mat<f64>,
     labels: Vec<usize>,
     /// Layer widths `[d, h_1, …, k]`.
     sizes: Vec<usize>,
@@ -322,7 +325,9 @@ impl Mlp {
         let mut sizes = vec![data.num_features()];
         sizes.extend_from_slice(hidden);
         sizes.push(k);
+        let xt = data.x().transpose().to_owned();
         let mut m = Mlp {
+            xt,
             data,
             labels,
             sizes,
@@ -459,7 +464,7 @@ impl Mlp {
     /// ```
     pub fn logits(&self, x: &[f64]) -> Result<Mat<f64>> {
         check_len("x", self.n, x.len())?;
-        let fwd = self.forward(x, self.data.x().transpose(), &self.labels);
+        let fwd = self.forward(x, self.xt.as_ref(), &self.labels);
         let k = self.classes();
         let z = &fwd.pre[fwd.pre.len() - 1];
         Ok(Mat::from_fn(self.data.len(), k, |i, c| z[i * k + c]))
@@ -488,12 +493,12 @@ impl Mlp {
         f: impl FnOnce(MatRef<'_, f64>, &[usize]) -> R,
     ) -> Result<R> {
         match batch {
-            None => Ok(f(self.data.x().transpose(), &self.labels)),
+            None => Ok(f(self.xt.as_ref(), &self.labels)),
             Some(b) => {
                 check_batch(b, self.data.len())?;
-                let rows = gather_rows(self.data.x(), b);
+                let cols = Mat::from_fn(self.xt.nrows(), b.len(), |j, i| self.xt[(j, b[i])]);
                 let labels: Vec<usize> = b.iter().map(|&i| self.labels[i]).collect();
-                Ok(f(rows.as_ref().transpose(), &labels))
+                Ok(f(cols.as_ref(), &labels))
             }
         }
     }
