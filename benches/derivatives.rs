@@ -11,11 +11,11 @@
 //! Run: `cargo bench --bench derivatives`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use curvlab::Objective;
 use curvlab::problems::Rosenbrock;
 use curvlab::problems::data::Dataset;
 use curvlab::problems::logistic::LogisticRegression;
 use curvlab::problems::mlp::Mlp;
-use curvlab::Objective;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::hint::black_box;

@@ -48,7 +48,10 @@ fn assert_exact<O: Objective>(name: &str, f: &O, center: &[f64], scale: f64) {
         let c = check_derivatives(f, &x, seed).unwrap();
         assert!(c.gradient_rel_error <= 1e-6, "{name}: gradient {c:?}");
         assert!(c.hvp_rel_error <= 1e-6, "{name}: hvp {c:?}");
-        assert!(c.hessian_hvp_rel_error <= 1e-12, "{name}: hessian vs hvp {c:?}");
+        assert!(
+            c.hessian_hvp_rel_error <= 1e-12,
+            "{name}: hessian vs hvp {c:?}"
+        );
         assert!(c.hessian_asymmetry <= 1e-12, "{name}: asymmetry {c:?}");
     }
 }
@@ -160,7 +163,10 @@ fn logistic_is_stable_for_large_margins() {
         }
         gref[3] += r / 60.0;
     }
-    assert!(max_abs_z > 1e3 && naive_overflows, "the test must reach overflow");
+    assert!(
+        max_abs_z > 1e3 && naive_overflows,
+        "the test must reach overflow"
+    );
     assert!((v - fref).abs() <= 1e-12 * fref.abs(), "{v} vs {fref}");
     assert!(rel_err(&g, &gref) <= 1e-12, "{g:?} vs {gref:?}");
     let mut hv = vec![0.0; 4];
@@ -196,12 +202,7 @@ fn logistic_minibatches_match_full_and_subset_problems() {
 
 /// Full batch = full quantities (shuffled order); per-example gradients average to the gradient
 /// minus a regularizer gradient of the form `λ·x` on some coordinates (one common `λ`).
-fn assert_finite_sum_consistent<O: Objective>(
-    f: &O,
-    x: &[f64],
-    v: &[f64],
-    n_ex: usize,
-) {
+fn assert_finite_sum_consistent<O: Objective>(f: &O, x: &[f64], v: &[f64], n_ex: usize) {
     let s = f.as_finite_sum().expect("finite sum");
     let n = f.dim();
     assert_eq!(s.num_examples(), n_ex);
@@ -266,7 +267,10 @@ fn assert_batch_equals_subset<O: Objective, P: Objective>(
     sub.hvp(x, v, &mut h2).unwrap();
     assert!(rel_err(&h1, &h2) <= 1e-12);
     s.batch_ggn_vp(x, batch, v, &mut h1).unwrap();
-    sub.as_gauss_newton().unwrap().ggn_vp(x, v, &mut h2).unwrap();
+    sub.as_gauss_newton()
+        .unwrap()
+        .ggn_vp(x, v, &mut h2)
+        .unwrap();
     assert!(rel_err(&h1, &h2) <= 1e-12);
     // Per-example gradients of the batch = the subset problem's per-example gradients.
     let mut p1 = vec![0.0; batch.len() * n];
@@ -295,7 +299,9 @@ fn logistic_rejects_labels_other_than_0_1_naming_file_and_line() {
     // Through the registry too (data = path).
     let mut params = Params::new();
     params.insert("data", Value::Str(p.display().to_string()));
-    let e = build_problem("logistic", &params, 0).unwrap_err().to_string();
+    let e = build_problem("logistic", &params, 0)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains(":4:"), "{e}");
     // And synthetic-only parameters are refused with a data file.
     let ok = write_file(&dir, "ok.csv", "a,y\n1,0\n-1,1\n");
@@ -338,7 +344,12 @@ fn csv_errors_name_file_line_and_problem() {
     assert!(msg.contains("column 2") && msg.contains("abc"), "{msg}");
     // A missing file is an I/O error naming the path.
     let gone = dir.path().join("nope.csv");
-    assert!(Dataset::from_csv(&gone).unwrap_err().to_string().contains("nope.csv"));
+    assert!(
+        Dataset::from_csv(&gone)
+            .unwrap_err()
+            .to_string()
+            .contains("nope.csv")
+    );
 }
 
 #[test]
@@ -352,7 +363,10 @@ fn csv_loads_values_and_names() {
     let d = Dataset::from_csv(&p).unwrap();
     assert_eq!(d.feature_names(), ["height", "weight"]);
     assert_eq!(d.len(), 2);
-    assert_eq!((d.x()[(0, 1)], d.x()[(1, 0)], d.x()[(1, 1)]), (20.0, -3.0, 4.25));
+    assert_eq!(
+        (d.x()[(0, 1)], d.x()[(1, 0)], d.x()[(1, 1)]),
+        (20.0, -3.0, 4.25)
+    );
     assert_eq!(d.y(), [1.0, 0.0]);
     // The example on line 4 (after a blank line) is reported with that line.
     let e = d.example_error(1, "x".into()).to_string();
@@ -388,7 +402,10 @@ fn fd_gauss_newton<R: Residuals>(r: &R, x: &[f64], v: &[f64]) -> (Vec<f64>, Mat<
 
 #[test]
 fn least_squares_derivatives_and_gauss_newton_are_exact() {
-    for (model, seed) in [(CurveModel::Exponential, 1u64), (CurveModel::GaussianPeak, 2)] {
+    for (model, seed) in [
+        (CurveModel::Exponential, 1u64),
+        (CurveModel::GaussianPeak, 2),
+    ] {
         // m = 40 points, noise 0.05; points: truth + U(−0.3, 0.3)^n.
         let fit = CurveFit::new(model, 40, 0.05, seed).unwrap();
         let truth = fit.true_parameters();
@@ -403,7 +420,10 @@ fn least_squares_derivatives_and_gauss_newton_are_exact() {
         let mut gv = vec![0.0; truth.len()];
         f.ggn_vp(&x, &v, &mut gv).unwrap();
         let (reference, jfd) = fd_gauss_newton(&fit, &x, &v);
-        assert!(rel_err(&gv, &reference) <= 1e-6, "{model:?}: {gv:?} vs {reference:?}");
+        assert!(
+            rel_err(&gv, &reference) <= 1e-6,
+            "{model:?}: {gv:?} vs {reference:?}"
+        );
         // The forward-mode Jacobian against central differences.
         let j = f.jacobian(&x).unwrap();
         let mut worst: f64 = 0.0;
@@ -438,7 +458,10 @@ fn least_squares_hessian_equals_gauss_newton_at_a_zero_residual_solution() {
         let scale = (0..n).map(|i| jtj[(i, i)]).fold(0.0, f64::max);
         for a in 0..n {
             for b in 0..n {
-                assert!((h[(a, b)] - jtj[(a, b)]).abs() <= 1e-12 * scale, "{model:?}");
+                assert!(
+                    (h[(a, b)] - jtj[(a, b)]).abs() <= 1e-12 * scale,
+                    "{model:?}"
+                );
             }
         }
         let mut g = vec![0.0; n];
@@ -462,8 +485,22 @@ fn least_squares_hessian_equals_gauss_newton_at_a_zero_residual_solution() {
     )
     .unwrap();
     assert_eq!((p.x0.len(), p.f_star), (4, None));
-    assert!(build_problem("least-squares", &Params::from_pairs(&["noise=-1"]).unwrap(), 0).is_err());
-    assert!(build_problem("least-squares", &Params::from_pairs(&["model=cubic"]).unwrap(), 0).is_err());
+    assert!(
+        build_problem(
+            "least-squares",
+            &Params::from_pairs(&["noise=-1"]).unwrap(),
+            0
+        )
+        .is_err()
+    );
+    assert!(
+        build_problem(
+            "least-squares",
+            &Params::from_pairs(&["model=cubic"]).unwrap(),
+            0
+        )
+        .is_err()
+    );
 }
 
 // ---------------------------------------------------------------- MLP
@@ -495,7 +532,10 @@ fn mlp_derivatives_are_exact() {
     // The registry default (spirals, 16 tanh units).
     let p = build_problem("mlp", &Params::from_pairs(&["samples=30"]).unwrap(), 5).unwrap();
     let c = check_derivatives(&p.objective, &p.x0, 1).unwrap();
-    assert!(c.gradient_rel_error <= 1e-6 && c.hvp_rel_error <= 1e-6, "{c:?}");
+    assert!(
+        c.gradient_rel_error <= 1e-6 && c.hvp_rel_error <= 1e-6,
+        "{c:?}"
+    );
 }
 
 #[test]
@@ -558,7 +598,11 @@ fn mlp_ggn_matches_dense_jt_hl_j_from_finite_difference_jacobian() {
             let mut gv = vec![0.0; n];
             m.ggn_vp(&x, &v, &mut gv).unwrap();
             let reference = matvec(&g, &v);
-            assert!(rel_err(&gv, &reference) <= 1e-6, "{hidden:?}: {}", rel_err(&gv, &reference));
+            assert!(
+                rel_err(&gv, &reference) <= 1e-6,
+                "{hidden:?}: {}",
+                rel_err(&gv, &reference)
+            );
         }
         // The GGN is symmetric positive semidefinite (Schraudolph 2002).
         let gm = assemble_ggn(&m, &x);
@@ -673,7 +717,14 @@ fn mlp_csv_labels_and_parameters() {
     }
     let two = build_problem(
         "mlp",
-        &Params::from_pairs(&["synthetic=blobs", "features=5", "hidden=6", "layers=2", "activation=softplus"]).unwrap(),
+        &Params::from_pairs(&[
+            "synthetic=blobs",
+            "features=5",
+            "hidden=6",
+            "layers=2",
+            "activation=softplus",
+        ])
+        .unwrap(),
         0,
     )
     .unwrap();

@@ -129,24 +129,104 @@ fn matrix_market_reads_hand_written_files() {
 fn matrix_market_errors_name_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let cases: &[(&str, &str, usize, &str)] = &[
-        ("hdr.mtx", "%%MatrixMarket tensor coordinate real general\n2 2 0\n", 1, "bad header"),
+        (
+            "hdr.mtx",
+            "%%MatrixMarket tensor coordinate real general\n2 2 0\n",
+            1,
+            "bad header",
+        ),
         ("hdr2.mtx", "2 2 1\n1 1 1\n", 1, "bad header"),
-        ("cplx.mtx", "%%MatrixMarket matrix coordinate complex general\n", 1, "complex"),
-        ("skew.mtx", "%%MatrixMarket matrix coordinate real skew-symmetric\n", 1, "skew-symmetric"),
+        (
+            "cplx.mtx",
+            "%%MatrixMarket matrix coordinate complex general\n",
+            1,
+            "complex",
+        ),
+        (
+            "skew.mtx",
+            "%%MatrixMarket matrix coordinate real skew-symmetric\n",
+            1,
+            "skew-symmetric",
+        ),
         ("empty.mtx", "", 1, "empty file"),
-        ("size.mtx", "%%MatrixMarket matrix coordinate real general\n% c\n2 x 1\n1 1 1\n", 3, "bad size line"),
-        ("size2.mtx", "%%MatrixMarket matrix array real general\n2 2 4\n", 2, "bad size line"),
-        ("nosize.mtx", "%%MatrixMarket matrix coordinate real general\n% only comments\n", 2, "missing size line"),
-        ("row.mtx", "%%MatrixMarket matrix coordinate real general\n2 3 2\n1 1 1\n3 1 1\n", 4, "row index 3 out of range"),
-        ("col.mtx", "%%MatrixMarket matrix coordinate real general\n2 3 1\n1 4 1\n", 3, "column index 4 out of range"),
-        ("zero.mtx", "%%MatrixMarket matrix coordinate real general\n2 3 1\n0 1 1\n", 3, "out of range"),
-        ("few.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 3\n1 1 1\n2 2 1\n", 4, "wrong number of entries"),
-        ("many.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 1\n2 2 1\n", 4, "wrong number of entries"),
-        ("arrfew.mtx", "%%MatrixMarket matrix array real general\n2 2\n1\n2\n3\n", 5, "wrong number of entries"),
-        ("nan.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 abc\n", 3, "not a number"),
-        ("fields.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1\n", 3, "row column value"),
-        ("upper.mtx", "%%MatrixMarket matrix coordinate real symmetric\n2 2 1\n1 2 1\n", 3, "above the diagonal"),
-        ("rect.mtx", "%%MatrixMarket matrix coordinate real symmetric\n2 3 0\n", 2, "square"),
+        (
+            "size.mtx",
+            "%%MatrixMarket matrix coordinate real general\n% c\n2 x 1\n1 1 1\n",
+            3,
+            "bad size line",
+        ),
+        (
+            "size2.mtx",
+            "%%MatrixMarket matrix array real general\n2 2 4\n",
+            2,
+            "bad size line",
+        ),
+        (
+            "nosize.mtx",
+            "%%MatrixMarket matrix coordinate real general\n% only comments\n",
+            2,
+            "missing size line",
+        ),
+        (
+            "row.mtx",
+            "%%MatrixMarket matrix coordinate real general\n2 3 2\n1 1 1\n3 1 1\n",
+            4,
+            "row index 3 out of range",
+        ),
+        (
+            "col.mtx",
+            "%%MatrixMarket matrix coordinate real general\n2 3 1\n1 4 1\n",
+            3,
+            "column index 4 out of range",
+        ),
+        (
+            "zero.mtx",
+            "%%MatrixMarket matrix coordinate real general\n2 3 1\n0 1 1\n",
+            3,
+            "out of range",
+        ),
+        (
+            "few.mtx",
+            "%%MatrixMarket matrix coordinate real general\n2 2 3\n1 1 1\n2 2 1\n",
+            4,
+            "wrong number of entries",
+        ),
+        (
+            "many.mtx",
+            "%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 1\n2 2 1\n",
+            4,
+            "wrong number of entries",
+        ),
+        (
+            "arrfew.mtx",
+            "%%MatrixMarket matrix array real general\n2 2\n1\n2\n3\n",
+            5,
+            "wrong number of entries",
+        ),
+        (
+            "nan.mtx",
+            "%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 abc\n",
+            3,
+            "not a number",
+        ),
+        (
+            "fields.mtx",
+            "%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1\n",
+            3,
+            "row column value",
+        ),
+        (
+            "upper.mtx",
+            "%%MatrixMarket matrix coordinate real symmetric\n2 2 1\n1 2 1\n",
+            3,
+            "above the diagonal",
+        ),
+        (
+            "rect.mtx",
+            "%%MatrixMarket matrix coordinate real symmetric\n2 3 0\n",
+            2,
+            "square",
+        ),
     ];
     for &(name, text, line, what) in cases {
         let p = write(&dir, name, text);
@@ -232,13 +312,19 @@ fn matrix_problem_is_the_quadratic_of_the_file() {
     }
     // x* = 1: zero gradient, and f* = −½ 1ᵀA1.
     let mut g = vec![0.0; 25];
-    let fstar = f.gradient(&vec![1.0; 25], &mut g).unwrap();
+    let fstar = f.gradient(&[1.0; 25], &mut g).unwrap();
     assert!(g.iter().all(|gi| *gi == 0.0));
-    let sum: f64 = (0..25).flat_map(|i| (0..25).map(move |j| (i, j))).map(|(i, j)| d[(i, j)]).sum();
+    let sum: f64 = (0..25)
+        .flat_map(|i| (0..25).map(move |j| (i, j)))
+        .map(|(i, j)| d[(i, j)])
+        .sum();
     assert!((fstar + 0.5 * sum).abs() < 1e-12);
     assert_eq!(inst.f_star, Some(fstar));
     let c = check_derivatives(f, &[0.7; 25], 1).unwrap();
-    assert!(c.gradient_rel_error <= 1e-6 && c.hvp_rel_error <= 1e-6, "{c:?}");
+    assert!(
+        c.gradient_rel_error <= 1e-6 && c.hvp_rel_error <= 1e-6,
+        "{c:?}"
+    );
     assert!(c.hessian_hvp_rel_error <= 1e-12 && c.hessian_asymmetry == 0.0);
     // Errors: no path; a non-symmetric matrix (names the file); a malformed file (file + line).
     assert!(build_problem("matrix", &Params::new(), 0).is_err());
@@ -249,7 +335,11 @@ fn matrix_problem_is_the_quadratic_of_the_file() {
     params.insert("path", Value::Str(ns.display().to_string()));
     let e = build_problem("matrix", &params, 0).unwrap_err().to_string();
     assert!(e.contains("ns.mtx") && e.contains("symmetric"), "{e}");
-    let bad = write(&dir, "bad.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 1\n9 1 1\n");
+    let bad = write(
+        &dir,
+        "bad.mtx",
+        "%%MatrixMarket matrix coordinate real general\n2 2 1\n9 1 1\n",
+    );
     params.insert("path", Value::Str(bad.display().to_string()));
     let e = build_problem("matrix", &params, 0).unwrap_err().to_string();
     assert!(e.contains(&format!("{}:3:", bad.display())), "{e}");

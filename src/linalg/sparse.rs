@@ -45,18 +45,19 @@ pub const INFO: ProblemInfo = ProblemInfo {
 /// assert_eq!(inst.x_star, Some(vec![1.0; 9]));
 /// ```
 pub fn build_problem(p: &Params, _seed: u64) -> Result<ProblemInstance> {
-    let path = p.get("path").map(|v| PathBuf::from(v.to_string())).ok_or_else(|| {
-        Error::invalid(
-            "path",
-            "(none)",
-            "the matrix problem needs a Matrix Market file: --matrix F.mtx or path=F.mtx",
-        )
-    })?;
+    let path = p
+        .get("path")
+        .map(|v| PathBuf::from(v.to_string()))
+        .ok_or_else(|| {
+            Error::invalid(
+                "path",
+                "(none)",
+                "the matrix problem needs a Matrix Market file: --matrix F.mtx or path=F.mtx",
+            )
+        })?;
     let a = CsrMatrix::read_matrix_market(&path)?;
     let q = SparseQuadratic::new(a).map_err(|e| match e {
-        Error::InvalidParameter { reason, .. } => {
-            Error::invalid("path", path.display(), &reason)
-        }
+        Error::InvalidParameter { reason, .. } => Error::invalid("path", path.display(), &reason),
         other => other,
     })?;
     let n = q.dim();
@@ -129,7 +130,7 @@ impl CsrMatrix {
             }
         }
         let mut t: Vec<(usize, usize, f64)> = triplets.to_vec();
-        t.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        t.sort_by_key(|a| (a.0, a.1));
         let mut indptr = vec![0usize; nrows + 1];
         let mut indices = Vec::with_capacity(t.len());
         let mut values: Vec<f64> = Vec::with_capacity(t.len());

@@ -223,11 +223,7 @@ impl Dataset {
                 if !v.is_finite() {
                     return Err(perr(
                         line,
-                        format!(
-                            "column {} (`{}`): `{cell}` is not finite",
-                            j + 1,
-                            names[j]
-                        ),
+                        format!("column {} (`{}`): `{cell}` is not finite", j + 1, names[j]),
                     ));
                 }
                 if j < nf {

@@ -349,7 +349,11 @@ impl CurveFit {
             return Err(Error::invalid(
                 "samples",
                 samples,
-                &format!("need at least {} data points for {} parameters", p.len(), p.len()),
+                &format!(
+                    "need at least {} data points for {} parameters",
+                    p.len(),
+                    p.len()
+                ),
             ));
         }
         if !(noise >= 0.0 && noise.is_finite()) {

@@ -173,7 +173,13 @@ impl LogisticRegression {
     }
 
     /// Value and (optionally) gradient on the rows `a` with labels `y`.
-    fn value_grad_on(&self, a: MatRef<'_, f64>, y: &[f64], x: &[f64], g: Option<&mut [f64]>) -> f64 {
+    fn value_grad_on(
+        &self,
+        a: MatRef<'_, f64>,
+        y: &[f64],
+        x: &[f64],
+        g: Option<&mut [f64]>,
+    ) -> f64 {
         let d = a.ncols();
         let m = y.len() as f64;
         let (w, b) = x.split_at(d);

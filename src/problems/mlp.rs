@@ -161,7 +161,11 @@ fn parse_hidden(p: &Params) -> Result<Vec<usize>> {
         None | Some(Value::Num(_)) => {
             let w = p.usize("hidden", 16)?;
             if w == 0 {
-                return Err(Error::invalid("hidden", w, "a hidden layer needs width >= 1"));
+                return Err(Error::invalid(
+                    "hidden",
+                    w,
+                    "a hidden layer needs width >= 1",
+                ));
             }
             Ok(vec![w; n_layers])
         }
@@ -214,11 +218,7 @@ impl Activation {
         match s {
             "tanh" => Ok(Activation::Tanh),
             "softplus" => Ok(Activation::Softplus),
-            _ => Err(Error::invalid(
-                "activation",
-                s,
-                "expected tanh or softplus",
-            )),
+            _ => Err(Error::invalid("activation", s, "expected tanh or softplus")),
         }
     }
 
@@ -366,7 +366,10 @@ impl Mlp {
         if let Some(i) = self.labels.iter().position(|&y| y >= k) {
             return Err(self.data.example_error(
                 i,
-                format!("label {} is not below the number of classes {k}", self.labels[i]),
+                format!(
+                    "label {} is not below the number of classes {k}",
+                    self.labels[i]
+                ),
             ));
         }
         if let Some(last) = self.sizes.last_mut() {
@@ -637,7 +640,13 @@ impl Mlp {
         d
     }
 
-    fn value_grad_rows(&self, x: &[f64], h0: MatRef<'_, f64>, labels: &[usize], g: &mut [f64]) -> f64 {
+    fn value_grad_rows(
+        &self,
+        x: &[f64],
+        h0: MatRef<'_, f64>,
+        labels: &[usize],
+        g: &mut [f64],
+    ) -> f64 {
         let b = h0.ncols();
         let fwd = self.forward(x, h0, labels);
         let d = self.output_delta(&fwd, labels, b as f64);
@@ -647,7 +656,13 @@ impl Mlp {
     }
 
     /// Forward R-pass: `(R{a_l}, R{h_l})` for direction `v`.
-    fn r_forward(&self, x: &[f64], v: &[f64], h0: MatRef<'_, f64>, fwd: &Forward) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    fn r_forward(
+        &self,
+        x: &[f64],
+        v: &[f64],
+        h0: MatRef<'_, f64>,
+        fwd: &Forward,
+    ) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
         let b = h0.ncols();
         let nl = self.layers();
         let mut ra: Vec<Vec<f64>> = Vec::with_capacity(nl);
@@ -706,7 +721,14 @@ impl Mlp {
         out
     }
 
-    fn hvp_rows(&self, x: &[f64], v: &[f64], h0: MatRef<'_, f64>, labels: &[usize], out: &mut [f64]) {
+    fn hvp_rows(
+        &self,
+        x: &[f64],
+        v: &[f64],
+        h0: MatRef<'_, f64>,
+        labels: &[usize],
+        out: &mut [f64],
+    ) {
         let b = h0.ncols();
         let nl = self.layers();
         let fwd = self.forward(x, h0, labels);
@@ -762,7 +784,14 @@ impl Mlp {
         self.add_weight_decay(v, out);
     }
 
-    fn ggn_rows(&self, x: &[f64], v: &[f64], h0: MatRef<'_, f64>, labels: &[usize], out: &mut [f64]) {
+    fn ggn_rows(
+        &self,
+        x: &[f64],
+        v: &[f64],
+        h0: MatRef<'_, f64>,
+        labels: &[usize],
+        out: &mut [f64],
+    ) {
         let b = h0.ncols();
         let fwd = self.forward(x, h0, labels);
         let (ra, _) = self.r_forward(x, v, h0, &fwd);
