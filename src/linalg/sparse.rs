@@ -603,7 +603,8 @@ impl<'a> MmReader<'a> {
                         "bad size line: {nnz} entries do not fit in a {m} x {n} matrix"
                     )));
                 }
-                triplets.reserve(if symmetric { 2 * nnz } else { nnz });
+                // Capped: the size line is untrusted input.
+                triplets.reserve(nnz.min(1 << 20));
                 let mut count = 0;
                 while let Some(l) = self.next_data_line(&mut lines)? {
                     if count == nnz {
