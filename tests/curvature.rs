@@ -257,7 +257,9 @@ fn hutch_plus_plus_beats_hutchinson_on_decaying_spectrum() {
 
 #[test]
 fn slq_density_integrates_to_one_and_has_mean_trace_over_n() {
-    let lambda: Vec<f64> = (0..200).map(|i| (i as f64 / 20.0).sin() * 3.0 + i as f64 / 50.0).collect();
+    let lambda: Vec<f64> = (0..200)
+        .map(|i| (i as f64 / 20.0).sin() * 3.0 + i as f64 / 50.0)
+        .collect();
     let a = with_eigenvalues(&lambda, 4);
     let n = 200.0;
     let d = Slq::new()
@@ -274,8 +276,12 @@ fn slq_density_integrates_to_one_and_has_mean_trace_over_n() {
     let g = d.density.len();
     let mass = h * (d.density.iter().sum::<f64>() - 0.5 * (d.density[0] + d.density[g - 1]));
     assert!((mass - 1.0).abs() < 1e-6, "mass {mass}");
-    let mean_grid =
-        h * d.grid.iter().zip(&d.density).map(|(t, p)| t * p).sum::<f64>();
+    let mean_grid = h * d
+        .grid
+        .iter()
+        .zip(&d.density)
+        .map(|(t, p)| t * p)
+        .sum::<f64>();
     assert!((mean_grid - d.mean()).abs() < 1e-6 * d.mean().abs().max(1.0));
     // The mean is exactly the Hutchinson estimate over the same probes, divided by n ...
     let hutch = hutchinson_trace(&a, 20, 8).unwrap();
@@ -360,13 +366,18 @@ fn explain_predicts_gd_heavy_ball_and_cg_within_factor_two() {
     // invariant), seed 1, x₀ = 0, tol = 1e-6.
     let tol = 1e-6;
     for kappa in [10.0, 1e2, 1e3, 1e4] {
-        let q = Quadratic::new(200, kappa, SpectrumKind::LogUniform, Rotation::Diagonal, 1)
-            .unwrap();
+        let q =
+            Quadratic::new(200, kappa, SpectrumKind::LogUniform, Rotation::Diagonal, 1).unwrap();
         let s = Spectrum::from_eigenvalues(q.eigenvalues().to_vec()).unwrap();
         let p = explain(&s, tol).unwrap();
         assert!((p.kappa - kappa).abs() < 1e-9 * kappa);
         let (gd, hb, cg) = measure(&q, tol);
-        eprintln!("k={kappa} gd {gd}/{} hb {hb}/{} cg {cg}/{}", p.method("gd").unwrap().iterations, p.method("heavy_ball").unwrap().iterations, p.method("cg").unwrap().iterations);
+        eprintln!(
+            "k={kappa} gd {gd}/{} hb {hb}/{} cg {cg}/{}",
+            p.method("gd").unwrap().iterations,
+            p.method("heavy_ball").unwrap().iterations,
+            p.method("cg").unwrap().iterations
+        );
         for (name, measured) in [("gd", gd), ("heavy_ball", hb), ("cg", cg)] {
             let pred = p.method(name).unwrap().iterations as f64;
             let ratio = pred / measured as f64;
@@ -407,8 +418,7 @@ fn auto_choice_condition_number_and_sharpness() {
     assert_eq!(d.algo, Algo::Dense);
     assert!(d.reason.contains("1000"));
     // Sharpness of a diagonal quadratic with n = 1100 > 1000 goes through Lanczos on HVPs.
-    let big = Quadratic::new(1100, 100.0, SpectrumKind::LogUniform, Rotation::Diagonal, 3)
-        .unwrap();
+    let big = Quadratic::new(1100, 100.0, SpectrumKind::LogUniform, Rotation::Diagonal, 3).unwrap();
     let s = sharpness(&big, &vec![0.0; 1100], 0).unwrap();
     assert_eq!(s.algo, Algo::Lanczos);
     assert!(s.matvecs > 0);
@@ -416,7 +426,11 @@ fn auto_choice_condition_number_and_sharpness() {
     assert!((s.condition_number.unwrap() - 100.0).abs() < 1e-4);
     // Trajectory on the Rosenbrock function agrees with the dense Hessian at each point.
     let f = curvlab::problems::Rosenbrock::new(4).unwrap();
-    let pts = vec![vec![-1.2, 1.0, -1.2, 1.0], vec![1.0; 4], vec![0.5, 0.3, 0.2, 0.1]];
+    let pts = vec![
+        vec![-1.2, 1.0, -1.2, 1.0],
+        vec![1.0; 4],
+        vec![0.5, 0.3, 0.2, 0.1],
+    ];
     let t = trajectory(&f, &pts, 0).unwrap();
     use curvlab::Objective;
     for (x, s) in pts.iter().zip(&t) {
@@ -456,9 +470,13 @@ impl LinearOperator for Skewed {
 #[test]
 fn bad_input_gives_clear_errors() {
     let a = random_symmetric(20, 1);
-    let e = lanczos(&a, 0, Which::Largest, 1e-8, 0).unwrap_err().to_string();
+    let e = lanczos(&a, 0, Which::Largest, 1e-8, 0)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("`k`"), "{e}");
-    let e = lanczos(&a, 21, Which::Both, 1e-8, 0).unwrap_err().to_string();
+    let e = lanczos(&a, 21, Which::Both, 1e-8, 0)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("n = 20"), "{e}");
     assert!(lanczos(&a, 2, Which::Largest, 0.0, 0).is_err());
     assert!(extremes(&a, 0, Which::Both, Algo::Dense, 1e-8, 0).is_err());
@@ -473,7 +491,13 @@ fn bad_input_gives_clear_errors() {
     let e = spectrum(&ns).unwrap_err().to_string();
     assert!(e.contains("asymmetry") && e.contains("e-1"), "{e}");
     let skew = Mat::<f64>::from_fn(30, 30, |i, j| {
-        if i == j { (i + 1) as f64 } else if i < j { 0.5 } else { -0.5 }
+        if i == j {
+            (i + 1) as f64
+        } else if i < j {
+            0.5
+        } else {
+            -0.5
+        }
     });
     let e = lanczos(&Skewed(skew), 2, Which::Largest, 1e-8, 0)
         .unwrap_err()

@@ -150,7 +150,10 @@ pub fn compute(args: &SpectrumArgs) -> Result<(SpectrumOutput, String, f64)> {
     let (used, reason) = choose(algo, n, Which::Both, false);
     let (ext, trace_se) = if used == Algo::Dense {
         let h = obj.hessian(&x)?;
-        (extremes(&h, k, Which::Both, Algo::Dense, args.tol, args.seed)?, 0.0)
+        (
+            extremes(&h, k, Which::Both, Algo::Dense, args.tol, args.seed)?,
+            0.0,
+        )
     } else {
         let op = HessianOperator::new(&obj, x)?;
         let e = extremes(&op, k, Which::Both, Algo::Lanczos, args.tol, args.seed)?;
@@ -204,6 +207,9 @@ pub fn run(args: &SpectrumArgs) -> Result<()> {
             println!("trace: {t:.6e}");
         }
     }
-    println!("Hessian-vector products: {}, {:.3} s", out.matvecs, out.seconds);
+    println!(
+        "Hessian-vector products: {}, {:.3} s",
+        out.matvecs, out.seconds
+    );
     Ok(())
 }

@@ -79,7 +79,9 @@ pub fn choose(algo: Algo, n: usize, which: Which, has_dense: bool) -> (Algo, Str
             if n <= DENSE_MAX_N {
                 (
                     Algo::Dense,
-                    format!("n = {n} <= {DENSE_MAX_N}: a dense eigendecomposition is cheap and exact"),
+                    format!(
+                        "n = {n} <= {DENSE_MAX_N}: a dense eigendecomposition is cheap and exact"
+                    ),
                 )
             } else if has_dense && which != Which::Largest && n <= DENSE_SMALL_END_MAX_N {
                 (
@@ -152,7 +154,11 @@ pub fn extremes<A: LinearOperator + ?Sized>(
 ) -> Result<Extremes> {
     let n = op.dim();
     if k == 0 || k > n {
-        return Err(Error::invalid("k", k, &format!("must be between 1 and n = {n}")));
+        return Err(Error::invalid(
+            "k",
+            k,
+            &format!("must be between 1 and n = {n}"),
+        ));
     }
     let (used, reason) = choose(algo, n, which, op.as_dense().is_some());
     let t0 = Instant::now();
@@ -192,9 +198,7 @@ pub fn extremes<A: LinearOperator + ?Sized>(
             let zero = NEGATIVE_TOL * r.norm_estimate;
             let negative_count = match smallest.last() {
                 Some(l) if *l >= -zero => Some(smallest.iter().filter(|x| **x < -zero).count()),
-                _ if smallest.len() == n => {
-                    Some(smallest.iter().filter(|x| **x < -zero).count())
-                }
+                _ if smallest.len() == n => Some(smallest.iter().filter(|x| **x < -zero).count()),
                 _ => None,
             };
             let condition_number = match (largest.first(), smallest.first()) {

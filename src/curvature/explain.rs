@@ -175,7 +175,10 @@ pub fn explain_with(spectrum: &Spectrum, tol: f64, cost: &CostModel) -> Result<P
     let kappa = l / mu;
     let sk = kappa.sqrt();
     let distinct = 1 + ev.windows(2).filter(|w| w[1] - w[0] > 1e-10 * l).count();
-    let clusters = 1 + ev.windows(2).filter(|w| w[1] - w[0] > 0.01 * (l - mu)).count();
+    let clusters = 1 + ev
+        .windows(2)
+        .filter(|w| w[1] - w[0] > 0.01 * (l - mu))
+        .count();
     let nf = cost.n as f64;
     let mv = cost.matvec_flops;
     let mut methods = Vec::new();
@@ -192,9 +195,23 @@ pub fn explain_with(spectrum: &Spectrum, tol: f64, cost: &CostModel) -> Result<P
         });
     };
     let rho_gd = (kappa - 1.0) / (kappa + 1.0);
-    push("gd", rho_gd, iters(1.0, rho_gd, tol), "‖x − x*‖₂", 1.0, 2.0 * nf);
+    push(
+        "gd",
+        rho_gd,
+        iters(1.0, rho_gd, tol),
+        "‖x − x*‖₂",
+        1.0,
+        2.0 * nf,
+    );
     let rho_hb = (sk - 1.0) / (sk + 1.0);
-    push("heavy_ball", rho_hb, iters(1.0, rho_hb, tol), "‖x − x*‖₂", 1.0, 5.0 * nf);
+    push(
+        "heavy_ball",
+        rho_hb,
+        iters(1.0, rho_hb, tol),
+        "‖x − x*‖₂",
+        1.0,
+        5.0 * nf,
+    );
     let rho_n = 1.0 - 1.0 / sk;
     let k_n = if rho_n <= 0.0 {
         1

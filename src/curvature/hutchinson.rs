@@ -163,7 +163,11 @@ pub fn hutch_plus_plus<A: LinearOperator + ?Sized>(
     seed: u64,
 ) -> Result<TraceEstimate> {
     if matvecs < 6 {
-        return Err(Error::invalid("matvecs", matvecs, "Hutch++ needs at least 6"));
+        return Err(Error::invalid(
+            "matvecs",
+            matvecs,
+            "Hutch++ needs at least 6",
+        ));
     }
     let n = op.dim();
     let s = (matvecs / 3).min(n);

@@ -28,6 +28,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
+/// The ChaCha stream of Lanczos start vectors ("lanczos" in ASCII).
+pub const LANCZOS_STREAM: u64 = 0x6c61_6e63_7a6f_73;
+
 /// Which end of the spectrum is wanted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Which {
@@ -148,7 +151,11 @@ impl Lanczos {
     /// Relative asymmetry tolerance of the operator (see [`LanczosBasis::with_symmetry_tol`]).
     pub fn with_symmetry_tol(mut self, tol: f64) -> Result<Self> {
         if !(tol > 0.0 && tol.is_finite()) {
-            return Err(Error::invalid("symmetry_tol", tol, "must be finite and > 0"));
+            return Err(Error::invalid(
+                "symmetry_tol",
+                tol,
+                "must be finite and > 0",
+            ));
         }
         self.symmetry_tol = tol;
         Ok(self)
@@ -174,11 +181,7 @@ impl Lanczos {
     pub fn run<A: LinearOperator + ?Sized>(&self, op: &A) -> Result<LanczosResult> {
         let n = op.dim();
         if self.k > n {
-            return Err(Error::invalid(
-                "k",
-                self.k,
-                &format!("must be <= n = {n}"),
-            ));
+            return Err(Error::invalid("k", self.k, &format!("must be <= n = {n}")));
         }
         let k_want = match self.which {
             Which::Both => (2 * self.k).min(n),
@@ -190,9 +193,11 @@ impl Lanczos {
             .max(k_want + 2)
             .min(n);
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        // A stream of its own, so that a matrix built from the same seed (e.g. a rotation drawn
+        // from `seed_from_u64(seed)`) does not hand Lanczos its own eigenvectors as starts.
+        rng.set_stream(LANCZOS_STREAM);
         let start: Vec<f64> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
-        let mut basis =
-            LanczosBasis::new(n, m, &start)?.with_symmetry_tol(self.symmetry_tol)?;
+        let mut basis = LanczosBasis::new(n, m, &start)?.with_symmetry_tol(self.symmetry_tol)?;
         let eps = f64::EPSILON;
         let mut restarts = 0;
         // In a multiplicity-check pass, one more Ritz value per wanted end must converge (the
@@ -306,7 +311,8 @@ impl Lanczos {
             let value = theta[i];
             crate::linalg::vector::axpy(-value, &vec, &mut av);
             let residual = norm(&av);
-            let converged = residual <= (self.tol * value.abs()).max(100.0 * f64::EPSILON * norm_est);
+            let converged =
+                residual <= (self.tol * value.abs()).max(100.0 * f64::EPSILON * norm_est);
             Ok(RitzPair {
                 value,
                 vector: vec,
@@ -346,9 +352,9 @@ impl Lanczos {
 
 /// Ritz values (ascending) and vectors of a small symmetric matrix.
 fn ritz(t: faer::MatRef<'_, f64>) -> Result<(Vec<f64>, Mat<f64>)> {
-    let e = t
-        .self_adjoint_eigen(faer::Side::Lower)
-        .map_err(|_| Error::Numerical("eigensolver of the projected matrix did not converge".into()))?;
+    let e = t.self_adjoint_eigen(faer::Side::Lower).map_err(|_| {
+        Error::Numerical("eigensolver of the projected matrix did not converge".into())
+    })?;
     let m = t.nrows();
     Ok(((0..m).map(|i| e.S()[i]).collect(), e.U().to_owned()))
 }

@@ -85,6 +85,7 @@ impl PowerIteration {
             return Err(Error::invalid("k", self.k, &format!("must be <= n = {n}")));
         }
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(crate::curvature::lanczos::LANCZOS_STREAM + 1);
         let mut values: Vec<f64> = Vec::new();
         let mut vectors: Vec<Vec<f64>> = Vec::new();
         let mut residuals = Vec::new();
@@ -151,5 +152,8 @@ pub fn power_iteration<A: LinearOperator + ?Sized>(
     tol: f64,
     seed: u64,
 ) -> Result<PowerResult> {
-    PowerIteration::new(k)?.with_tol(tol)?.with_seed(seed)?.run(op)
+    PowerIteration::new(k)?
+        .with_tol(tol)?
+        .with_seed(seed)?
+        .run(op)
 }

@@ -37,7 +37,11 @@ impl Density {
     /// The mean `∫ t φ(t) dt = Σ τⱼ θⱼ` of the (unsmoothed) quadrature measure; `n ×` it estimates
     /// `tr A`.
     pub fn mean(&self) -> f64 {
-        self.nodes.iter().zip(&self.weights).map(|(t, w)| t * w).sum()
+        self.nodes
+            .iter()
+            .zip(&self.weights)
+            .map(|(t, w)| t * w)
+            .sum()
     }
 }
 
@@ -122,7 +126,11 @@ impl Slq {
     pub fn run<A: LinearOperator + ?Sized>(&self, op: &A) -> Result<Density> {
         let n = op.dim();
         if n == 0 {
-            return Err(Error::invalid("operator", "n = 0", "dimension must be >= 1"));
+            return Err(Error::invalid(
+                "operator",
+                "n = 0",
+                "dimension must be >= 1",
+            ));
         }
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let mut nodes = Vec::new();

@@ -107,17 +107,17 @@ pub fn symmetric_dense<A: LinearOperator + ?Sized>(
     symmetry_tol: f64,
 ) -> Result<(Mat<f64>, f64)> {
     if !(symmetry_tol >= 0.0) {
-        return Err(Error::invalid(
-            "symmetry_tol",
-            symmetry_tol,
-            "must be >= 0",
-        ));
+        return Err(Error::invalid("symmetry_tol", symmetry_tol, "must be >= 0"));
     }
     let mut a = match op.as_dense() {
         Some(m) => {
             if m.nrows() != m.ncols() {
                 return Err(Error::Dimension {
-                    what: format!("matrix columns ({} x {} is not square)", m.nrows(), m.ncols()),
+                    what: format!(
+                        "matrix columns ({} x {} is not square)",
+                        m.nrows(),
+                        m.ncols()
+                    ),
                     expected: m.nrows(),
                     got: m.ncols(),
                 });
@@ -162,7 +162,11 @@ fn decompose<A: LinearOperator + ?Sized>(op: &A, vectors: bool) -> Result<Spectr
     let (a, asymmetry) = symmetric_dense(op, DEFAULT_SYMMETRY_TOL)?;
     let fail = |_| Error::Numerical("symmetric eigensolver did not converge".into());
     if a.nrows() == 0 {
-        return Err(Error::invalid("operator", "n = 0", "dimension must be >= 1"));
+        return Err(Error::invalid(
+            "operator",
+            "n = 0",
+            "dimension must be >= 1",
+        ));
     }
     if vectors {
         let e = a.self_adjoint_eigen(faer::Side::Lower).map_err(fail)?;
@@ -173,7 +177,9 @@ fn decompose<A: LinearOperator + ?Sized>(op: &A, vectors: bool) -> Result<Spectr
             asymmetry,
         })
     } else {
-        let eigenvalues = a.self_adjoint_eigenvalues(faer::Side::Lower).map_err(fail)?;
+        let eigenvalues = a
+            .self_adjoint_eigenvalues(faer::Side::Lower)
+            .map_err(fail)?;
         Ok(Spectrum {
             eigenvalues,
             eigenvectors: None,
