@@ -3,6 +3,7 @@
 //! the full dense spectrum (faer, default global parallelism) of the same matrix:
 //! - the 2-D Laplacian, 5-point stencil on a 60 × 60 grid (n = 3600), matrix-free;
 //! - a dense SPD matrix Q diag(λ) Qᵀ with a log-uniform spectrum in [1, 10⁴] (n = 300).
+//!
 //! Operator applications are printed (stderr) in the setup; Lanczos applies the operator
 //! sequentially (faer `Par::Seq`).
 

@@ -29,7 +29,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 /// The ChaCha stream of Lanczos start vectors ("lanczos" in ASCII).
-pub const LANCZOS_STREAM: u64 = 0x6c61_6e63_7a6f_73;
+pub const LANCZOS_STREAM: u64 = 0x006c_616e_637a_6f73;
 
 /// Which end of the spectrum is wanted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
