@@ -1,0 +1,390 @@
+//! Extreme eigenvalues of a symmetric operator by thick-restart Lanczos (Lanczos 1950; Wu & Simon
+//! 2000; Golub & Van Loan 2013, ch. 10; Saad 2011, ch. 6 and 8), with full reorthogonalization
+//! ([`crate::linalg::lanczos::LanczosBasis`]).
+//!
+//! Each cycle grows the Krylov basis to `m` vectors, takes the Ritz pairs of the projected matrix,
+//! and restarts from the `r` Ritz vectors nearest the wanted end(s), which keeps the Lanczos
+//! relation exact (the thick restart of Wu & Simon, mathematically equivalent to the implicit
+//! restart of ARPACK, Sorensen 1992, with exact shifts). A Ritz pair `(θ, V y)` has residual
+//! `‖A V y − θ V y‖ = |bᵀ y|` by the Lanczos relation; it is converged when
+//! `|bᵀ y| ≤ max(tol·|θ|, 100 ε ‖A‖)`, ARPACK's criterion (relative accuracy `tol` of `θ`, since
+//! a symmetric matrix has an eigenvalue within the residual norm of `θ`) with a floor at what
+//! rounding allows. The returned residuals are the TRUE residuals `‖A v − θ v‖`, computed with one
+//! extra application per returned pair (counted in `applications`).
+//!
+//! Single-vector Krylov methods see one copy of a multiple eigenvalue in exact arithmetic. With
+//! the multiplicity check on (the default), after convergence the converged vectors are locked and
+//! a fresh random start orthogonal to them is run until its extreme Ritz value converges too; a
+//! second copy of a wanted eigenvalue then appears as a new wanted Ritz value, and the check
+//! repeats. It costs roughly one more convergence run; turn it off when multiplicities do not
+//! matter.
+
+use crate::error::{Error, Result};
+use crate::linalg::LinearOperator;
+use crate::linalg::lanczos::LanczosBasis;
+use crate::linalg::vector::norm;
+use faer::Mat;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+/// The ChaCha stream of Lanczos start vectors ("lanczos" in ASCII).
+pub const LANCZOS_STREAM: u64 = 0x006c_616e_637a_6f73;
+
+/// Which end of the spectrum is wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Which {
+    /// The `k` largest (algebraically).
+    Largest,
+    /// The `k` smallest (algebraically).
+    Smallest,
+    /// The `k` largest and the `k` smallest.
+    Both,
+}
+
+/// A Ritz pair: an approximate eigenvalue and unit eigenvector with its true residual.
+#[derive(Debug, Clone)]
+pub struct RitzPair {
+    /// The Ritz value `θ`.
+    pub value: f64,
+    /// The unit Ritz vector `v`.
+    pub vector: Vec<f64>,
+    /// The true residual norm `‖A v − θ v‖`.
+    pub residual: f64,
+    /// Whether the true residual meets the criterion `max(tol·|θ|, 100 ε ‖A‖)`.
+    pub converged: bool,
+}
+
+/// The result of [`Lanczos::run`].
+#[derive(Debug, Clone)]
+pub struct LanczosResult {
+    /// The largest Ritz pairs, descending (empty for [`Which::Smallest`]).
+    pub largest: Vec<RitzPair>,
+    /// The smallest Ritz pairs, ascending (empty for [`Which::Largest`]).
+    pub smallest: Vec<RitzPair>,
+    /// Operator applications, including one per returned pair for the true residual.
+    pub applications: usize,
+    /// Thick restarts performed.
+    pub restarts: usize,
+    /// Whether every returned pair converged.
+    pub converged: bool,
+    /// The estimate of `‖A‖₂` (largest `|θ|`).
+    pub norm_estimate: f64,
+}
+
+/// Thick-restart Lanczos for the `k` extreme eigenvalues, with builders.
+///
+/// ```
+/// use curvlab::curvature::{Lanczos, Which};
+/// let a = faer::Mat::<f64>::from_fn(50, 50, |i, j| if i == j { (i + 1) as f64 } else { 0.0 });
+/// let r = Lanczos::new(3, Which::Both).unwrap().with_tol(1e-10).unwrap().run(&a).unwrap();
+/// assert!((r.largest[0].value - 50.0).abs() < 1e-8);
+/// assert!((r.smallest[2].value - 3.0).abs() < 1e-8);
+/// assert!(r.converged);
+/// assert!(Lanczos::new(0, Which::Largest).is_err());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Lanczos {
+    k: usize,
+    which: Which,
+    tol: f64,
+    seed: u64,
+    basis_size: Option<usize>,
+    max_applications: usize,
+    multiplicity_check: bool,
+    symmetry_tol: f64,
+}
+
+impl Lanczos {
+    /// `k ≥ 1` eigenvalues at the `which` end(s); defaults: `tol = 1e-10`, seed 0, basis size
+    /// `max(2k' + 1, 20)` with `k'` the number wanted (ARPACK's default `ncv`), at most 200 000
+    /// operator applications, multiplicity check on.
+    pub fn new(k: usize, which: Which) -> Result<Self> {
+        if k == 0 {
+            return Err(Error::invalid("k", k, "must be >= 1"));
+        }
+        Ok(Lanczos {
+            k,
+            which,
+            tol: 1e-10,
+            seed: 0,
+            basis_size: None,
+            max_applications: 200_000,
+            multiplicity_check: true,
+            symmetry_tol: crate::linalg::lanczos::DEFAULT_SYMMETRY_TOL,
+        })
+    }
+    /// Relative accuracy of the Ritz values, in `(0, 1)`.
+    pub fn with_tol(mut self, tol: f64) -> Result<Self> {
+        if !(tol > 0.0 && tol < 1.0) {
+            return Err(Error::invalid("tol", tol, "must be in (0, 1)"));
+        }
+        self.tol = tol;
+        Ok(self)
+    }
+    /// Seed of the random start vectors.
+    pub fn with_seed(mut self, seed: u64) -> Result<Self> {
+        self.seed = seed;
+        Ok(self)
+    }
+    /// Maximum basis size `m` before a restart (must exceed the number wanted; capped at `n`).
+    pub fn with_basis_size(mut self, m: usize) -> Result<Self> {
+        if m < 2 {
+            return Err(Error::invalid("basis_size", m, "must be >= 2"));
+        }
+        self.basis_size = Some(m);
+        Ok(self)
+    }
+    /// Budget of operator applications; unconverged pairs are returned with `converged = false`.
+    pub fn with_max_applications(mut self, max: usize) -> Result<Self> {
+        if max == 0 {
+            return Err(Error::invalid("max_applications", max, "must be >= 1"));
+        }
+        self.max_applications = max;
+        Ok(self)
+    }
+    /// Whether to look for further copies of multiple eigenvalues after convergence.
+    pub fn with_multiplicity_check(mut self, on: bool) -> Result<Self> {
+        self.multiplicity_check = on;
+        Ok(self)
+    }
+    /// Relative asymmetry tolerance of the operator (see [`LanczosBasis::with_symmetry_tol`]).
+    pub fn with_symmetry_tol(mut self, tol: f64) -> Result<Self> {
+        if !(tol > 0.0 && tol.is_finite()) {
+            return Err(Error::invalid(
+                "symmetry_tol",
+                tol,
+                "must be finite and > 0",
+            ));
+        }
+        self.symmetry_tol = tol;
+        Ok(self)
+    }
+
+    /// Indices (into ascending Ritz values of a basis of size `len`) of the `want` wanted ones.
+    fn wanted(&self, len: usize, want: usize) -> Vec<usize> {
+        let want = want.min(len);
+        match self.which {
+            Which::Largest => (len - want..len).collect(),
+            Which::Smallest => (0..want).collect(),
+            Which::Both => {
+                let lo = want / 2;
+                let hi = want - lo;
+                let mut v: Vec<usize> = (0..lo).collect();
+                v.extend(len - hi..len);
+                v
+            }
+        }
+    }
+
+    /// Runs on `op`, which must be symmetric with `k ≤ n`.
+    pub fn run<A: LinearOperator + ?Sized>(&self, op: &A) -> Result<LanczosResult> {
+        let n = op.dim();
+        if self.k > n {
+            return Err(Error::invalid("k", self.k, &format!("must be <= n = {n}")));
+        }
+        let k_want = match self.which {
+            Which::Both => (2 * self.k).min(n),
+            _ => self.k,
+        };
+        let m = self
+            .basis_size
+            .unwrap_or((2 * k_want + 1).max(20))
+            .max(k_want + 2)
+            .min(n);
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        // A stream of its own, so that a matrix built from the same seed (e.g. a rotation drawn
+        // from `seed_from_u64(seed)`) does not hand Lanczos its own eigenvectors as starts.
+        rng.set_stream(LANCZOS_STREAM);
+        let start: Vec<f64> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
+        let mut basis = LanczosBasis::new(n, m, &start)?.with_symmetry_tol(self.symmetry_tol)?;
+        let eps = f64::EPSILON;
+        let mut restarts = 0;
+        // In a multiplicity-check pass, one more Ritz value per wanted end must converge (the
+        // extreme one of the fresh sequence).
+        let mut guard = 0usize;
+        let mut locked: Vec<f64> = Vec::new();
+        let mut passes = 0usize;
+        let (theta, y) = loop {
+            while basis.len() < m && basis.has_next() {
+                basis.extend(op)?;
+            }
+            let len = basis.len();
+            let (theta, y) = ritz(basis.projected())?;
+            let norm_est = theta
+                .iter()
+                .fold(basis.norm_estimate(), |a, t| a.max(t.abs()));
+            let b = basis.coupling();
+            let est = |i: usize| -> f64 {
+                if !basis.has_next() {
+                    return 0.0;
+                }
+                (0..len).map(|r| b[r] * y[(r, i)]).sum::<f64>().abs()
+            };
+            let crit = |t: f64| (self.tol * t.abs()).max(100.0 * eps * norm_est);
+            let wanted = self.wanted(len, k_want + guard);
+            let enough = len >= (k_want + guard).min(n);
+            let all_conv = enough && wanted.iter().all(|&i| est(i) <= crit(theta[i]));
+            let out_of_budget = basis.applications() + k_want >= self.max_applications;
+            if all_conv || out_of_budget {
+                let done = out_of_budget
+                    || !self.multiplicity_check
+                    || len >= n
+                    || passes > k_want
+                    || (guard > 0 && {
+                        let now: Vec<f64> =
+                            self.wanted(len, k_want).iter().map(|&i| theta[i]).collect();
+                        now.len() == locked.len()
+                            && now
+                                .iter()
+                                .zip(&locked)
+                                .all(|(a, b)| (a - b).abs() <= 10.0 * crit(*b))
+                    });
+                if done {
+                    break (theta, y);
+                }
+                // Lock the converged wanted vectors and start a fresh sequence beside them.
+                let keep = self.wanted(len, k_want);
+                locked = keep.iter().map(|&i| theta[i]).collect();
+                basis.restart(select(&y, &keep).as_ref())?;
+                if !basis.restart_random(&mut rng)? {
+                    let (theta, y) = ritz(basis.projected())?;
+                    break (theta, y);
+                }
+                guard = match self.which {
+                    Which::Both => 2,
+                    _ => 1,
+                };
+                passes += 1;
+                continue;
+            }
+            if !basis.has_next() {
+                // Invariant subspace found before enough wanted values: continue from a random
+                // vector orthogonal to it (another part of the spectrum).
+                if len >= m {
+                    let keep_n = (m - 1).min(len);
+                    let keep = self.wanted(len, keep_n);
+                    basis.restart(select(&y, &keep).as_ref())?;
+                }
+                if !basis.restart_random(&mut rng)? {
+                    break (theta, y);
+                }
+                continue;
+            }
+            // Thick restart: keep the wanted Ritz vectors and half of the rest nearest them.
+            let w = k_want + guard;
+            let keep_n = (w + (m - w) / 2).min(len - 1).max(1);
+            let keep = self.wanted(len, keep_n);
+            basis.restart(select(&y, &keep).as_ref())?;
+            restarts += 1;
+        };
+        self.finish(op, &basis, &theta, &y, restarts)
+    }
+
+    fn finish<A: LinearOperator + ?Sized>(
+        &self,
+        op: &A,
+        basis: &LanczosBasis,
+        theta: &[f64],
+        y: &Mat<f64>,
+        restarts: usize,
+    ) -> Result<LanczosResult> {
+        let n = op.dim();
+        let len = theta.len();
+        let v = basis.basis();
+        let mut applications = basis.applications();
+        let norm_est = theta
+            .iter()
+            .fold(basis.norm_estimate(), |a, t| a.max(t.abs()));
+        let mut pair = |i: usize| -> Result<RitzPair> {
+            let yi = y.as_ref().col(i);
+            let x = v * yi;
+            let mut vec: Vec<f64> = (0..n).map(|r| x[r]).collect();
+            let s = norm(&vec);
+            if s > 0.0 {
+                crate::linalg::vector::scale(1.0 / s, &mut vec);
+            }
+            let mut av = vec![0.0; n];
+            op.apply(&vec, &mut av)?;
+            applications += 1;
+            crate::error::check_finite("operator application in Lanczos", &av, applications)?;
+            let value = theta[i];
+            crate::linalg::vector::axpy(-value, &vec, &mut av);
+            let residual = norm(&av);
+            let converged =
+                residual <= (self.tol * value.abs()).max(100.0 * f64::EPSILON * norm_est);
+            Ok(RitzPair {
+                value,
+                vector: vec,
+                residual,
+                converged,
+            })
+        };
+        let (nl, ns) = match self.which {
+            Which::Largest => (self.k.min(len), 0),
+            Which::Smallest => (0, self.k.min(len)),
+            Which::Both => (self.k.min(len), self.k.min(len)),
+        };
+        let mut largest = Vec::with_capacity(nl);
+        for i in (len - nl..len).rev() {
+            largest.push(pair(i)?);
+        }
+        let mut smallest = Vec::with_capacity(ns);
+        for i in 0..ns {
+            smallest.push(pair(i)?);
+        }
+        let expected = match self.which {
+            Which::Both => 2 * self.k,
+            _ => self.k,
+        };
+        let converged = largest.len() + smallest.len() == expected
+            && largest.iter().chain(&smallest).all(|p| p.converged);
+        Ok(LanczosResult {
+            largest,
+            smallest,
+            applications,
+            restarts,
+            converged,
+            norm_estimate: norm_est,
+        })
+    }
+}
+
+/// Ritz values (ascending) and vectors of a small symmetric matrix.
+fn ritz(t: faer::MatRef<'_, f64>) -> Result<(Vec<f64>, Mat<f64>)> {
+    let e = t.self_adjoint_eigen(faer::Side::Lower).map_err(|_| {
+        Error::Numerical("eigensolver of the projected matrix did not converge".into())
+    })?;
+    let m = t.nrows();
+    Ok(((0..m).map(|i| e.S()[i]).collect(), e.U().to_owned()))
+}
+
+fn select(y: &Mat<f64>, cols: &[usize]) -> Mat<f64> {
+    let mut sorted = cols.to_vec();
+    sorted.sort_unstable();
+    Mat::from_fn(y.nrows(), sorted.len(), |r, c| y[(r, sorted[c])])
+}
+
+/// The `k` extreme eigenvalues of a symmetric operator by thick-restart Lanczos with relative
+/// tolerance `tol` and random start from `seed` (defaults of [`Lanczos`] otherwise).
+///
+/// ```
+/// use curvlab::curvature::{lanczos, Which};
+/// let a = faer::mat![[2.0, 1.0, 0.0], [1.0, 2.0, 1.0], [0.0, 1.0, 2.0]];
+/// let r = lanczos(&a, 1, Which::Largest, 1e-10, 0).unwrap();
+/// assert!((r.largest[0].value - (2.0 + 2f64.sqrt())).abs() < 1e-10);
+/// assert!(r.largest[0].residual < 1e-8);
+/// assert!(lanczos(&a, 4, Which::Largest, 1e-10, 0).is_err()); // k > n
+/// ```
+pub fn lanczos<A: LinearOperator + ?Sized>(
+    op: &A,
+    k: usize,
+    which: Which,
+    tol: f64,
+    seed: u64,
+) -> Result<LanczosResult> {
+    Lanczos::new(k, which)?
+        .with_tol(tol)?
+        .with_seed(seed)?
+        .run(op)
+}
