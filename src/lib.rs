@@ -43,3 +43,8 @@ pub mod prelude {
     pub use crate::problems::{Quadratic, Ravine, Rosenbrock};
     pub use crate::{Error, Objective, Report, Result, Stop, minimize};
 }
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
