@@ -90,7 +90,9 @@ pub trait HessianVec {
     /// The parameter type (`Vec<f64>` or `DVector<f64>`).
     type Param;
 
-    /// True when [`HessianVec::hessian_vec`] gives products (false only for [`GradientOnly`]).
+    /// True when [`HessianVec::hessian_vec`] is a genuine (matrix-free) product; false for
+    /// [`GradientOnly`] (no products) and [`DenseHessian`] (products with the dense matrix,
+    /// which [`ArgminSolver`] then computes once per point).
     const HAS_HESSIAN_VEC: bool = true;
 
     /// True when [`HessianVec::dense_hessian`] gives the dense Hessian more cheaply than `n`
@@ -214,6 +216,7 @@ where
     P: ArgminVector,
 {
     type Param = P;
+    const HAS_HESSIAN_VEC: bool = false;
     const HAS_HESSIAN: bool = true;
     fn hessian_vec(&self, x: &P, v: &P) -> Result<P, ArgminError> {
         let h = self.dense_hessian(x)?;

@@ -37,7 +37,7 @@ pub const DEFAULT_GRAD_TOL: f64 = 1e-8;
 /// use argmin::core::{Executor, State, TerminationReason};
 /// use curvlab::argmin::{ArgminProblem, ArgminSolver};
 /// use curvlab::methods::{Iterate, Method, StepInfo};
-/// use curvlab::problems::Quadratic;
+/// use curvlab::problems::{Quadratic, Rotation};
 /// /// Exact Newton on a quadratic: one step x − H⁻¹g with a diagonal Hessian.
 /// struct DiagNewton;
 /// impl Method for DiagNewton {
@@ -50,7 +50,7 @@ pub const DEFAULT_GRAD_TOL: f64 = 1e-8;
 ///         Ok(StepInfo::new(0.0).with("lambda", 0.0))
 ///     }
 /// }
-/// let q = Quadratic::with_eigenvalues(vec![1.0, 10.0, 100.0]).unwrap();
+/// let q = Quadratic::with_eigenvalues(vec![1.0, 10.0, 100.0], Rotation::Diagonal, 0).unwrap();
 /// let res = Executor::new(ArgminProblem::new(q), ArgminSolver::new(DiagNewton))
 ///     .configure(|s| s.param(vec![1.0, 1.0, 1.0]).max_iters(10))
 ///     .run()
