@@ -10,12 +10,12 @@ use argmin::core::observers::{Observe, ObserverMode};
 use argmin::core::{
     CostFunction, Error, Executor, Gradient, Hessian, IterState, KV, State, TerminationReason,
 };
+use curvlab::Objective;
 use curvlab::argmin::{ArgminProblem, ArgminSolver, DenseHessian, GradientOnly, HessianVec};
 use curvlab::linalg::vector::{dot, norm};
 use curvlab::methods::line_search::Armijo;
 use curvlab::methods::{Iterate, Method, Needs, StepInfo};
 use curvlab::problems::{Quadratic, Rosenbrock, Rotation};
-use curvlab::Objective;
 use nalgebra::DVector;
 use std::sync::{Arc, Mutex};
 
@@ -98,7 +98,8 @@ impl Method for DenseNewton {
         let h = obj.hessian(&it.x)?;
         let mut tau = 0.0;
         let d = loop {
-            let shifted = faer::Mat::from_fn(n, n, |i, j| h[(i, j)] + if i == j { tau } else { 0.0 });
+            let shifted =
+                faer::Mat::from_fn(n, n, |i, j| h[(i, j)] + if i == j { tau } else { 0.0 });
             if let Ok(llt) = shifted.llt(faer::Side::Lower) {
                 let mut rhs = faer::Mat::from_fn(n, 1, |i, _| -it.g[i]);
                 faer::linalg::solvers::SolveCore::solve_in_place_with_conj(
@@ -115,7 +116,9 @@ impl Method for DenseNewton {
         let step = r.alpha * norm(&d);
         it.x = x_new;
         it.f = obj.gradient(&it.x, &mut it.g)?;
-        Ok(StepInfo::new(step).with("lambda", tau).with("alpha", r.alpha))
+        Ok(StepInfo::new(step)
+            .with("lambda", tau)
+            .with("alpha", r.alpha))
     }
 }
 
@@ -210,14 +213,20 @@ fn dense_newton_on_hessian_vec_problem_assembles_from_n_products() {
         .unwrap();
     let st = res.state();
     let x = st.get_best_param().unwrap();
-    assert!((x[0] - 1.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6, "{x:?}");
-    assert_eq!(st.get_termination_reason(), Some(&TerminationReason::SolverConverged));
+    assert!(
+        (x[0] - 1.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6,
+        "{x:?}"
+    );
+    assert_eq!(
+        st.get_termination_reason(),
+        Some(&TerminationReason::SolverConverged)
+    );
     // Independent check of the final gradient.
     assert!(norm(&RosenHv.gradient(&x.clone()).unwrap()) <= 1e-8);
     // One dense Hessian per iteration, assembled from n = 2 products; no `hessian_count`.
     assert_eq!(counts(st, "hessian_vec_count"), 2 * st.get_iter());
     assert_eq!(counts(st, "hessian_count"), 0);
-    assert!(counts(st, "gradient_count") >= st.get_iter() + 1);
+    assert!(counts(st, "gradient_count") > st.get_iter());
 }
 
 #[test]
@@ -228,7 +237,10 @@ fn newton_cg_on_dense_hessian_problem_uses_one_hessian_per_point() {
         .unwrap();
     let st = res.state();
     let x = st.get_best_param().unwrap();
-    assert!((x[0] - 1.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6, "{x:?}");
+    assert!(
+        (x[0] - 1.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6,
+        "{x:?}"
+    );
     // Products come from the cached dense Hessian: one `hessian` per iterate, no products
     // counted as `hessian_vec_count`.
     assert_eq!(counts(st, "hessian_count"), st.get_iter());
@@ -267,7 +279,11 @@ fn first_order_method_on_gradient_only_problem() {
     // f = ½ xᵀ diag(1, 10) x shifted by b (Quadratic::with_eigenvalues, diagonal, seed 3).
     let q = Quadratic::with_eigenvalues(vec![1.0, 10.0], Rotation::Diagonal, 3).unwrap();
     let x_star = q.minimizer().to_vec();
-    let m = HeavyBall { lr: 0.1, beta: 0.5, v: vec![] };
+    let m = HeavyBall {
+        lr: 0.1,
+        beta: 0.5,
+        v: vec![],
+    };
     let res = Executor::new(GradientOnly(ArgminProblem::new(q)), ArgminSolver::new(m))
         .configure(|s| s.param(vec![3.0, -2.0]).max_iters(2000))
         .run()
@@ -294,7 +310,9 @@ fn grad_tol_and_argmin_rules_combine() {
     let loose = run(1e-2, 200);
     let tight = run(1e-10, 200);
     assert!(loose.state().get_iter() < tight.state().get_iter());
-    let g = RosenHv.gradient(loose.state().get_param().unwrap()).unwrap();
+    let g = RosenHv
+        .gradient(loose.state().get_param().unwrap())
+        .unwrap();
     assert!(norm(&g) <= 1e-2);
     let capped = run(1e-10, 3);
     assert_eq!(capped.state().get_iter(), 3);
@@ -342,7 +360,10 @@ fn observers_receive_method_values() {
     assert_eq!(total as u64, counts(res.state(), "hessian_vec_count"));
     // f and ‖g‖ of the last iteration are the state's.
     let last = kvs.last().unwrap();
-    assert_eq!(last.get("f").and_then(|v| v.get_float()), Some(res.state().get_cost()));
+    assert_eq!(
+        last.get("f").and_then(|v| v.get_float()),
+        Some(res.state().get_cost())
+    );
     assert!(last.get("grad_norm").and_then(|v| v.get_float()).unwrap() <= 1e-8);
 }
 
@@ -391,12 +412,23 @@ fn wrong_length_parameter_is_an_error() {
             Ok(vec![2.0 * x[0]])
         }
     }
-    let err = Executor::new(GradientOnly(Short), ArgminSolver::new(HeavyBall { lr: 0.1, beta: 0.0, v: vec![] }))
-        .configure(|s| s.param(vec![1.0, 2.0]).max_iters(10))
-        .run()
-        .err()
-        .expect("short gradient");
-    assert!(err.to_string().contains("gradient returned by the argmin problem"), "{err}");
+    let err = Executor::new(
+        GradientOnly(Short),
+        ArgminSolver::new(HeavyBall {
+            lr: 0.1,
+            beta: 0.0,
+            v: vec![],
+        }),
+    )
+    .configure(|s| s.param(vec![1.0, 2.0]).max_iters(10))
+    .run()
+    .err()
+    .expect("short gradient");
+    assert!(
+        err.to_string()
+            .contains("gradient returned by the argmin problem"),
+        "{err}"
+    );
 
     // No initial parameter, an empty one, a NaN one.
     let err = Executor::new(RosenHv, ArgminSolver::new(DenseNewton))
@@ -436,11 +468,18 @@ fn user_errors_are_passed_through_verbatim() {
             Ok(vec![2.0 * (x[0] - 1.0)])
         }
     }
-    let err = Executor::new(GradientOnly(Fails), ArgminSolver::new(HeavyBall { lr: 0.4, beta: 0.0, v: vec![] }))
-        .configure(|s| s.param(vec![0.0]).max_iters(10))
-        .run()
-        .err()
-        .expect("domain error");
+    let err = Executor::new(
+        GradientOnly(Fails),
+        ArgminSolver::new(HeavyBall {
+            lr: 0.4,
+            beta: 0.0,
+            v: vec![],
+        }),
+    )
+    .configure(|s| s.param(vec![0.0]).max_iters(10))
+    .run()
+    .err()
+    .expect("domain error");
     assert_eq!(err.to_string(), "outside the model's domain");
 }
 
@@ -485,7 +524,11 @@ fn argmin_solvers_run_on_curvlab_problems() {
         .configure(|s| s.param(x0.clone()).max_iters(1000))
         .run()
         .unwrap();
-    assert!(r.state().get_best_cost() < 1e-3, "{}", r.state().get_best_cost());
+    assert!(
+        r.state().get_best_cost() < 1e-3,
+        "{}",
+        r.state().get_best_cost()
+    );
     let r = Executor::new(f(), TrustRegion::new(Steihaug::new()))
         .configure(|s| s.param(x0.clone()).max_iters(100))
         .run()
@@ -534,29 +577,47 @@ mod checkpointing {
         }
     }
 
-    fn resume_matches<M>(method: M, problem: impl Fn() -> RosenHv, x0: Vec<f64>, n_iter: u64, crash: u64)
-    where
+    fn resume_matches<M>(
+        method: M,
+        problem: impl Fn() -> RosenHv,
+        x0: Vec<f64>,
+        n_iter: u64,
+        crash: u64,
+    ) where
         M: Method + Clone + serde::Serialize + serde::de::DeserializeOwned + 'static,
     {
-        let full = Executor::new(problem(), ArgminSolver::new(method.clone()).with_grad_tol(0.0).unwrap())
-            .configure(|s| s.param(x0.clone()).max_iters(n_iter))
-            .run()
-            .unwrap();
+        let full = Executor::new(
+            problem(),
+            ArgminSolver::new(method.clone())
+                .with_grad_tol(0.0)
+                .unwrap(),
+        )
+        .configure(|s| s.param(x0.clone()).max_iters(n_iter))
+        .run()
+        .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let dir_s = dir.path().to_str().unwrap().to_string();
         let ck = || FileCheckpoint::new(dir_s.as_str(), "run", CheckpointingFrequency::Always);
-        let crashed = Executor::new(problem(), ArgminSolver::new(method.clone()).with_grad_tol(0.0).unwrap())
-            .configure(|s| s.param(x0.clone()).max_iters(n_iter))
-            .checkpointing(ck())
-            .add_observer(CrashAt(crash), ObserverMode::Always)
-            .run();
+        let crashed = Executor::new(
+            problem(),
+            ArgminSolver::new(method.clone())
+                .with_grad_tol(0.0)
+                .unwrap(),
+        )
+        .configure(|s| s.param(x0.clone()).max_iters(n_iter))
+        .checkpointing(ck())
+        .add_observer(CrashAt(crash), ObserverMode::Always)
+        .run();
         assert_eq!(crashed.err().unwrap().to_string(), "simulated crash");
         // Resume: the configured start is replaced by the checkpoint (iteration `crash`).
-        let resumed = Executor::new(problem(), ArgminSolver::new(method).with_grad_tol(0.0).unwrap())
-            .configure(|s| s.param(vec![9.0, 9.0]).max_iters(n_iter))
-            .checkpointing(ck())
-            .run()
-            .unwrap();
+        let resumed = Executor::new(
+            problem(),
+            ArgminSolver::new(method).with_grad_tol(0.0).unwrap(),
+        )
+        .configure(|s| s.param(vec![9.0, 9.0]).max_iters(n_iter))
+        .checkpointing(ck())
+        .run()
+        .unwrap();
         assert_eq!(resumed.state().get_iter(), full.state().get_iter());
         assert_eq!(resumed.state().get_param(), full.state().get_param());
         assert_eq!(resumed.state().get_cost(), full.state().get_cost());
@@ -565,7 +626,11 @@ mod checkpointing {
     #[test]
     fn checkpointed_run_resumes_to_the_same_point() {
         // Heavy ball keeps its velocity in the method: the checkpoint must carry it.
-        let hb = HeavyBall { lr: 1e-3, beta: 0.9, v: vec![] };
+        let hb = HeavyBall {
+            lr: 1e-3,
+            beta: 0.9,
+            v: vec![],
+        };
         resume_matches(hb, || RosenHv, vec![-1.2, 1.0], 60, 25);
         resume_matches(DenseNewton, || RosenHv, vec![-1.2, 1.0], 15, 7);
     }

@@ -71,7 +71,11 @@ impl<O, P> ArgminProblem<O, P> {
 
 impl<O: Objective, P: ArgminVector> ArgminProblem<O, P> {
     fn check(&self, what: &str, x: &P) -> Result<(), ArgminError> {
-        Ok(check_len(what, self.objective.dim(), x.as_f64_slice().len())?)
+        Ok(check_len(
+            what,
+            self.objective.dim(),
+            x.as_f64_slice().len(),
+        )?)
     }
 
     fn dense(&self, x: &P) -> Result<Mat<f64>, ArgminError> {

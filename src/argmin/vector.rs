@@ -79,7 +79,9 @@ impl ArgminMatrix for Vec<Vec<f64>> {
 
 impl ArgminMatrix for DMatrix<f64> {
     fn to_faer(&self) -> Result<Mat<f64>, Error> {
-        Ok(Mat::from_fn(self.nrows(), self.ncols(), |i, j| self[(i, j)]))
+        Ok(Mat::from_fn(self.nrows(), self.ncols(), |i, j| {
+            self[(i, j)]
+        }))
     }
     fn from_faer(m: &Mat<f64>) -> Self {
         DMatrix::from_fn(m.nrows(), m.ncols(), |i, j| m[(i, j)])
