@@ -1,6 +1,16 @@
-//! `curvlab run`: one method on one problem (placeholder until issue 3).
+//! `curvlab run`: one method on one problem (contract in DESIGN.md). The problem is built by
+//! [`crate::problems::build_problem`] (`--dim` → `dim`, `--data` → `data`, `--matrix` → `path`,
+//! plus `--problem-opt`), the method by [`crate::methods::build_method`] with a
+//! [`MethodContext`] from the problem (its spectrum, the seed, its number of examples), and
+//! [`crate::minimize`] runs it; the result is printed as a human summary or, with `--json`, one
+//! JSON object with the keys `problem, method, n, converged, iterations, f, grad_norm,
+//! evaluations {value, gradient, hvp, hessian}, seconds, termination`.
 
 use crate::error::{Error, Result};
+use crate::methods::{MethodContext, build_method};
+use crate::minimize::{Report, Stop, minimize};
+use crate::params::{Params, Value};
+use crate::problems::build_problem;
 
 /// Arguments of `curvlab run`.
 #[derive(Debug, clap::Args)]
@@ -40,10 +50,133 @@ pub struct RunArgs {
     pub json: bool,
 }
 
-/// Runs the command.
+/// Runs the command and prints the result.
+///
+/// ```
+/// let code = curvlab::cli::main_with(["curvlab", "run", "--problem", "ravine", "--method", "lbfgs"]);
+/// assert_eq!(code, 0);
+/// ```
 pub fn run(args: &RunArgs) -> Result<()> {
-    let _ = args;
-    Err(Error::Unsupported(
-        "`curvlab run` is not available yet".into(),
-    ))
+    let (problem, report) = execute(args)?;
+    print!("{}", render(&problem, &report, args.json));
+    Ok(())
+}
+
+/// Builds the problem and the method and runs them; returns the problem's name and the report.
+///
+/// ```
+/// use clap::Parser;
+/// use curvlab::cli::{Cli, Command};
+/// let cli = Cli::try_parse_from(["curvlab", "run", "--problem", "ravine", "--method", "gd",
+///     "--method-opt", "lr=optimal"]).unwrap();
+/// let Command::Run(args) = cli.command else { unreachable!() };
+/// let (_, report) = curvlab::cli::run::execute(&args).unwrap();
+/// assert!(report.converged());
+/// ```
+pub fn execute(args: &RunArgs) -> Result<(String, Report)> {
+    let mut pp = Params::from_pairs(&args.problem_opt)?;
+    let mut set = |key: &str, flag: &str, v: Value| -> Result<()> {
+        if pp.iter().any(|(k, _)| k == key) {
+            return Err(Error::invalid(
+                key,
+                v,
+                &format!("given both as {flag} and as --problem-opt {key}=..."),
+            ));
+        }
+        pp.insert(key, v);
+        Ok(())
+    };
+    if let Some(d) = args.dim {
+        set("dim", "--dim", Value::Num(d as f64))?;
+    }
+    if let Some(f) = &args.data {
+        set("data", "--data", Value::Str(f.display().to_string()))?;
+    }
+    if let Some(f) = &args.matrix {
+        set("path", "--matrix", Value::Str(f.display().to_string()))?;
+    }
+    let mp = Params::from_pairs(&args.method_opt)?;
+    let stop = Stop::new(args.grad_tol, args.max_iters);
+    stop.validate()?;
+    let inst = build_problem(&args.problem, &pp, args.seed)?;
+    let ctx = MethodContext {
+        eigenvalues: inst.eigenvalues.clone(),
+        seed: args.seed,
+        num_examples: inst.objective.as_finite_sum().map(|s| s.num_examples()),
+    };
+    let mut method = build_method(&args.method, &mp, &ctx)?;
+    let report = minimize(&*inst.objective, &mut method, &inst.x0, &stop)?;
+    Ok((args.problem.clone(), report))
+}
+
+/// The JSON object of `curvlab run --json` (contract in DESIGN.md).
+///
+/// ```
+/// use curvlab::{minimize, Stop};
+/// use curvlab::methods::lbfgs::Lbfgs;
+/// use curvlab::problems::Rosenbrock;
+/// let r = minimize(&Rosenbrock::new(2).unwrap(), &mut Lbfgs::new(), &[-1.2, 1.0], &Stop::default()).unwrap();
+/// let j = curvlab::cli::run::to_json("rosenbrock", &r);
+/// assert_eq!(j["method"], "lbfgs");
+/// assert_eq!(j["converged"], true);
+/// ```
+pub fn to_json(problem: &str, r: &Report) -> serde_json::Value {
+    serde_json::json!({
+        "problem": problem,
+        "method": r.method,
+        "n": r.x.len(),
+        "converged": r.converged(),
+        "iterations": r.iterations,
+        "f": r.f,
+        "grad_norm": r.grad_norm,
+        "evaluations": {
+            "value": r.counts.value,
+            "gradient": r.counts.gradient,
+            "hvp": r.counts.hvp,
+            "hessian": r.counts.hessian,
+        },
+        "seconds": r.seconds,
+        "termination": r.termination.to_string(),
+    })
+}
+
+/// The output of `curvlab run`: one JSON line, or a human summary.
+///
+/// ```
+/// use curvlab::{minimize, Stop};
+/// use curvlab::methods::lbfgs::Lbfgs;
+/// use curvlab::problems::Rosenbrock;
+/// let r = minimize(&Rosenbrock::new(2).unwrap(), &mut Lbfgs::new(), &[-1.2, 1.0], &Stop::default()).unwrap();
+/// assert!(curvlab::cli::run::render("rosenbrock", &r, false).contains("converged"));
+/// ```
+pub fn render(problem: &str, r: &Report, json: bool) -> String {
+    if json {
+        let v = to_json(problem, r);
+        return format!("{}\n", serde_json::to_string(&v).unwrap_or_default());
+    }
+    format!(
+        "problem     {problem} (n = {n})\n\
+         method      {method}\n\
+         result      {status} ({term}) after {it} iterations\n\
+         f           {f:.12e}\n\
+         ‖∇f‖        {g:.3e}\n\
+         evaluations value {v}, gradient {gr}, hvp {h}, hessian {hs}\n\
+         time        {s:.3} s\n",
+        n = r.x.len(),
+        method = r.method,
+        status = if r.converged() {
+            "converged"
+        } else {
+            "not converged"
+        },
+        term = r.termination,
+        it = r.iterations,
+        f = r.f,
+        g = r.grad_norm,
+        v = r.counts.value,
+        gr = r.counts.gradient,
+        h = r.counts.hvp,
+        hs = r.counts.hessian,
+        s = r.seconds,
+    )
 }

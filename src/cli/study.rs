@@ -1,6 +1,9 @@
-//! `curvlab study` and `curvlab merge` (placeholder until issue 7).
+//! `curvlab study` and `curvlab merge`: run a study file (DESIGN.md, "Study files") and merge
+//! the outputs of its shards. See [`crate::study`] for the outputs, the resume rule and the
+//! sharding rule.
 
 use crate::error::{Error, Result};
+use crate::study::{Progress, RunOptions, Shard, StudySpec, merge_shards, run_study};
 use std::path::PathBuf;
 
 /// Arguments of `curvlab study`.
@@ -8,7 +11,7 @@ use std::path::PathBuf;
 pub struct StudyArgs {
     /// The study file (TOML).
     pub file: PathBuf,
-    /// Output folder (default `results/<name>/`).
+    /// Output folder (default `results/<name>/`). Without --resume it must not hold results yet.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Parallel runs (default: all cores).
@@ -20,6 +23,9 @@ pub struct StudyArgs {
     /// Run only slice `i/N` of the runs (0-based `i`).
     #[arg(long)]
     pub shard: Option<String>,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Arguments of `curvlab merge`.
@@ -33,17 +39,63 @@ pub struct MergeArgs {
 }
 
 /// Runs a study.
+///
+/// ```
+/// use curvlab::cli::study::{StudyArgs, run};
+/// let args = StudyArgs { file: "/no/such/study.toml".into(), out: None, jobs: None,
+///                        resume: false, shard: None, quiet: true };
+/// assert!(run(&args).unwrap_err().is_bad_input());
+/// ```
 pub fn run(args: &StudyArgs) -> Result<()> {
-    let _ = args;
-    Err(Error::Unsupported(
-        "`curvlab study` is not available yet".into(),
-    ))
+    let spec = StudySpec::read(&args.file)?;
+    let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
+    if args.jobs == Some(0) {
+        return Err(Error::invalid("--jobs", 0, "must be >= 1"));
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&spec.name));
+    let mut opts = RunOptions::new(&out);
+    opts.jobs = args.jobs;
+    opts.resume = args.resume;
+    opts.shard = shard;
+    opts.progress = if args.quiet {
+        Progress::Quiet
+    } else {
+        Progress::Auto
+    };
+    let o = run_study(&spec, &opts)?;
+    if !args.quiet {
+        eprintln!(
+            "study `{}`: {} runs ({} run now, {} already finished) -> {}",
+            spec.name,
+            o.selected,
+            o.performed,
+            o.skipped,
+            out.display()
+        );
+    }
+    Ok(())
 }
 
 /// Merges shards.
+///
+/// ```
+/// use curvlab::cli::study::{MergeArgs, merge};
+/// let d = tempfile::tempdir().unwrap();
+/// let args = MergeArgs { shards: vec![d.path().join("missing")], out: d.path().join("m") };
+/// assert!(merge(&args).unwrap_err().is_bad_input());
+/// ```
 pub fn merge(args: &MergeArgs) -> Result<()> {
-    let _ = args;
-    Err(Error::Unsupported(
-        "`curvlab merge` is not available yet".into(),
-    ))
+    let shards: Vec<&std::path::Path> = args.shards.iter().map(|p| p.as_path()).collect();
+    let (present, total) = merge_shards(&shards, &args.out)?;
+    if present < total {
+        eprintln!(
+            "warning: {} of {total} runs are missing from the shards; rerun the failed shards with --resume and merge again",
+            total - present
+        );
+    }
+    eprintln!("merged {present} runs -> {}", args.out.display());
+    Ok(())
 }

@@ -13,6 +13,7 @@ pub mod line_search;
 pub mod newton;
 pub mod newton_cg;
 pub mod registry;
+pub mod stochastic;
 
 use crate::error::Result;
 use crate::objective::Objective;

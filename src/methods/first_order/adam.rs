@@ -1,0 +1,289 @@
+//! Adam (Kingma & Ba 2015, "Adam: a method for stochastic optimization", Algorithm 1) with the
+//! AMSGrad option (Reddi, Kale & Kumar 2018, "On the convergence of Adam and beyond"):
+//!
+//! `t ← t + 1`, `m ← β₁ m + (1 − β₁) g`, `v ← β₂ v + (1 − β₂) g²`,
+//! `m̂ = m/(1 − β₁ᵗ)`, `v̂ = v/(1 − β₂ᵗ)`; AMSGrad: `v_max ← max(v_max, v)`, `v̂ = v_max/(1 − β₂ᵗ)`
+//! (PyTorch's form: the maximum of the raw second moments, then bias correction);
+//! `u ← m̂ / (√v̂ + ε)` (or `m̂ / √(v̂ + ε)` with `eps_inside`).
+//!
+//! Defaults follow PyTorch (`β = (0.9, 0.999)`, `ε = 1e-8` outside the root, bias correction).
+//! The seed article's form (`preset = "seed"`) is `β₂ = 0.99`, `ε = 1e-10` inside the root and
+//! no bias correction: `u = m/√(v + ε)`. (With `β = (0.9, 0.99)` the uncorrected first step
+//! has the same size as the corrected one, `(1 − β₁)/√(1 − β₂) = 1`.)
+//!
+//! [`ScaleByAdam`] fuses its update with the step `x ← x − η u` ([`GradientTransformation::
+//! fused_step`]): one pass reading `x, m, v, g` and writing `x, m, v` (seven streams of `f64`),
+//! bitwise equal to the unfused chain.
+
+use super::{GradientTransformation, check_positive, check_state, check_unit};
+use crate::error::Result;
+
+/// Adam's moment estimates and update `u ← m̂/(√v̂ + ε)`.
+///
+/// ```
+/// use curvlab::methods::first_order::{GradientTransformation, ScaleByAdam};
+/// let mut a = ScaleByAdam::new();
+/// a.init(1);
+/// let mut u = [0.5];
+/// a.update(&mut u, &[0.0]).unwrap();
+/// // First step: m̂ = g, v̂ = g², so u = g/(|g| + ε).
+/// assert!((u[0] - 0.5 / (0.5 + 1e-8)).abs() < 1e-15);
+/// assert!(ScaleByAdam::new().with_betas(0.9, 1.0).is_err());
+/// ```
+#[derive(Debug, Clone)]
+pub struct ScaleByAdam {
+    beta1: f64,
+    beta2: f64,
+    eps: f64,
+    eps_inside: bool,
+    amsgrad: bool,
+    bias_correction: bool,
+    t: u64,
+    m: Vec<f64>,
+    v: Vec<f64>,
+    vmax: Vec<f64>,
+}
+
+impl Default for ScaleByAdam {
+    fn default() -> Self {
+        ScaleByAdam {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            eps_inside: false,
+            amsgrad: false,
+            bias_correction: true,
+            t: 0,
+            m: Vec::new(),
+            v: Vec::new(),
+            vmax: Vec::new(),
+        }
+    }
+}
+
+/// The constants of one fused pass.
+#[derive(Clone, Copy)]
+struct Coef {
+    b1: f64,
+    b2: f64,
+    c1: f64,
+    c2: f64,
+    eps: f64,
+}
+
+impl ScaleByAdam {
+    /// PyTorch's defaults: `β = (0.9, 0.999)`, `ε = 1e-8` outside the root, bias correction.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `β₁, β₂ ∈ [0, 1)`.
+    pub fn with_betas(mut self, beta1: f64, beta2: f64) -> Result<Self> {
+        self.beta1 = check_unit("beta1", beta1)?;
+        self.beta2 = check_unit("beta2", beta2)?;
+        Ok(self)
+    }
+
+    /// Sets `ε > 0`.
+    ///
+    /// ```
+    /// assert!(curvlab::methods::first_order::ScaleByAdam::new().with_eps(-1e-8).is_err());
+    /// ```
+    pub fn with_eps(mut self, eps: f64) -> Result<Self> {
+        self.eps = check_positive("eps", eps)?;
+        Ok(self)
+    }
+
+    /// `ε` inside the square root (the seed's `√(v + ε)`).
+    pub fn with_eps_inside(mut self, inside: bool) -> Self {
+        self.eps_inside = inside;
+        self
+    }
+
+    /// The AMSGrad variant (Reddi et al. 2018).
+    pub fn with_amsgrad(mut self, amsgrad: bool) -> Self {
+        self.amsgrad = amsgrad;
+        self
+    }
+
+    /// Bias correction of both moments (on by default; the seed's form has none).
+    pub fn with_bias_correction(mut self, on: bool) -> Self {
+        self.bias_correction = on;
+        self
+    }
+
+    fn next_coef(&mut self) -> Coef {
+        self.t += 1;
+        let (c1, c2) = if self.bias_correction {
+            let t = i32::try_from(self.t).unwrap_or(i32::MAX);
+            (
+                1.0 / (1.0 - self.beta1.powi(t)),
+                1.0 / (1.0 - self.beta2.powi(t)),
+            )
+        } else {
+            (1.0, 1.0)
+        };
+        Coef {
+            b1: self.beta1,
+            b2: self.beta2,
+            c1,
+            c2,
+            eps: self.eps,
+        }
+    }
+
+    fn check(&self, len: usize) -> Result<()> {
+        check_state("adam", self.m.len(), len)?;
+        if self.amsgrad {
+            check_state("amsgrad", self.vmax.len(), len)?;
+        }
+        Ok(())
+    }
+}
+
+/// One element of Adam: updates `m`, `v` (and `v_max`), returns `m̂/(√v̂ + ε)`.
+#[inline(always)]
+fn element<const INSIDE: bool, const AMS: bool>(
+    k: &Coef,
+    g: f64,
+    m: &mut f64,
+    v: &mut f64,
+    vmax: &mut f64,
+) -> f64 {
+    let mi = k.b1 * *m + (1.0 - k.b1) * g;
+    let vi = k.b2 * *v + (1.0 - k.b2) * (g * g);
+    *m = mi;
+    *v = vi;
+    let vh = if AMS {
+        let w = vmax.max(vi);
+        *vmax = w;
+        w
+    } else {
+        vi
+    };
+    let den = if INSIDE {
+        (vh * k.c2 + k.eps).sqrt()
+    } else {
+        (vh * k.c2).sqrt() + k.eps
+    };
+    (mi * k.c1) / den
+}
+
+/// `u ← Adam(u)` in place.
+fn update_pass<const INSIDE: bool, const AMS: bool>(
+    k: &Coef,
+    u: &mut [f64],
+    m: &mut [f64],
+    v: &mut [f64],
+    vmax: &mut [f64],
+) {
+    if AMS {
+        for (((ui, mi), vi), wi) in u.iter_mut().zip(m).zip(v).zip(vmax) {
+            *ui = element::<INSIDE, true>(k, *ui, mi, vi, wi);
+        }
+    } else {
+        let mut dummy = 0.0;
+        for ((ui, mi), vi) in u.iter_mut().zip(m).zip(v) {
+            *ui = element::<INSIDE, false>(k, *ui, mi, vi, &mut dummy);
+        }
+    }
+}
+
+/// `x ← x + s·Adam(g)` in one pass; returns `‖s·Adam(g)‖²` (four partial sums). Chunks of
+/// four with independent accumulators so that the compiler vectorizes the loop.
+fn fused_pass<const INSIDE: bool>(
+    k: &Coef,
+    s: f64,
+    g: &[f64],
+    x: &mut [f64],
+    m: &mut [f64],
+    v: &mut [f64],
+) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let mut dummy = [0.0f64; 4];
+    let mut xs = x.chunks_exact_mut(4);
+    let mut ms = m.chunks_exact_mut(4);
+    let mut vs = v.chunks_exact_mut(4);
+    let mut gs = g.chunks_exact(4);
+    for (((xc, mc), vc), gc) in (&mut xs).zip(&mut ms).zip(&mut vs).zip(&mut gs) {
+        for l in 0..4 {
+            let dx = s * element::<INSIDE, false>(k, gc[l], &mut mc[l], &mut vc[l], &mut dummy[l]);
+            xc[l] += dx;
+            acc[l] += dx * dx;
+        }
+    }
+    let tail = xs
+        .into_remainder()
+        .iter_mut()
+        .zip(ms.into_remainder())
+        .zip(vs.into_remainder())
+        .zip(gs.remainder());
+    for (((xi, mi), vi), gi) in tail {
+        let dx = s * element::<INSIDE, false>(k, *gi, mi, vi, &mut dummy[0]);
+        *xi += dx;
+        acc[0] += dx * dx;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
+}
+
+/// The AMSGrad variant of [`fused_pass`] (an eighth stream, `v_max`).
+fn fused_pass_ams<const INSIDE: bool>(
+    k: &Coef,
+    s: f64,
+    g: &[f64],
+    x: &mut [f64],
+    m: &mut [f64],
+    v: &mut [f64],
+    vmax: &mut [f64],
+) -> f64 {
+    let mut acc = 0.0;
+    let it = x.iter_mut().zip(m).zip(v).zip(vmax).zip(g);
+    for ((((xi, mi), vi), wi), gi) in it {
+        let dx = s * element::<INSIDE, true>(k, *gi, mi, vi, wi);
+        *xi += dx;
+        acc += dx * dx;
+    }
+    acc
+}
+
+impl GradientTransformation for ScaleByAdam {
+    fn name(&self) -> &'static str {
+        "scale_by_adam"
+    }
+    fn init(&mut self, n: usize) {
+        self.t = 0;
+        self.m.clear();
+        self.m.resize(n, 0.0);
+        self.v.clear();
+        self.v.resize(n, 0.0);
+        self.vmax.clear();
+        if self.amsgrad {
+            self.vmax.resize(n, 0.0);
+        }
+    }
+    fn update(&mut self, u: &mut [f64], _params: &[f64]) -> Result<()> {
+        self.check(u.len())?;
+        let k = self.next_coef();
+        let (m, v, w) = (&mut self.m, &mut self.v, &mut self.vmax);
+        match (self.eps_inside, self.amsgrad) {
+            (false, false) => update_pass::<false, false>(&k, u, m, v, w),
+            (false, true) => update_pass::<false, true>(&k, u, m, v, w),
+            (true, false) => update_pass::<true, false>(&k, u, m, v, w),
+            (true, true) => update_pass::<true, true>(&k, u, m, v, w),
+        }
+        Ok(())
+    }
+    fn fused_step(&mut self, g: &[f64], x: &mut [f64], s: f64) -> Result<Option<f64>> {
+        self.check(x.len())?;
+        check_state("adam gradient", x.len(), g.len())?;
+        let k = self.next_coef();
+        let (m, v, w) = (&mut self.m, &mut self.v, &mut self.vmax);
+        let sq = match (self.eps_inside, self.amsgrad) {
+            (false, false) => fused_pass::<false>(&k, s, g, x, m, v),
+            (false, true) => fused_pass_ams::<false>(&k, s, g, x, m, v, w),
+            (true, false) => fused_pass::<true>(&k, s, g, x, m, v),
+            (true, true) => fused_pass_ams::<true>(&k, s, g, x, m, v, w),
+        };
+        Ok(Some(sq))
+    }
+}

@@ -1,0 +1,116 @@
+//! Heavy-ball momentum (Polyak 1964, "Some methods of speeding up the convergence of iteration
+//! methods"), in the "trace" form of PyTorch's SGD and optax:
+//!
+//! `v ← ρ_t v + u`, `u ← v` (then the learning rate: `x ← x − η v`),
+//!
+//! which is Polyak's `x_{k+1} = x_k − η ∇f(x_k) + ρ (x_k − x_{k−1})` for constant `η`, `ρ`.
+//! The seed article's setting anneals the coefficient: `ρ_t = 0.5` for `t < anneal_after`,
+//! then `0.9` ([`MomentumSchedule`]). On a quadratic with spectrum in `[μ, L]` Polyak's optimal
+//! `η = 4/(√L + √μ)²`, `ρ = ((√κ − 1)/(√κ + 1))²` give the rate `(√κ − 1)/(√κ + 1)`.
+
+use super::{GradientTransformation, check_state, check_unit};
+use crate::error::Result;
+
+/// A momentum coefficient that is `start` for the first `anneal_after` steps, then `end`.
+///
+/// ```
+/// use curvlab::methods::first_order::MomentumSchedule;
+/// let s = MomentumSchedule::annealed(0.5, 0.9, 2).unwrap();
+/// assert_eq!((s.at(0), s.at(1), s.at(2)), (0.5, 0.5, 0.9));
+/// assert!(MomentumSchedule::constant(1.0).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MomentumSchedule {
+    start: f64,
+    end: f64,
+    anneal_after: usize,
+}
+
+impl MomentumSchedule {
+    /// A constant coefficient `ρ ∈ [0, 1)`.
+    pub fn constant(rho: f64) -> Result<Self> {
+        check_unit("momentum", rho)?;
+        Ok(MomentumSchedule {
+            start: rho,
+            end: rho,
+            anneal_after: 0,
+        })
+    }
+
+    /// `start` for `t < anneal_after`, then `end` (both in `[0, 1)`).
+    pub fn annealed(start: f64, end: f64, anneal_after: usize) -> Result<Self> {
+        check_unit("momentum_start", start)?;
+        check_unit("momentum", end)?;
+        Ok(MomentumSchedule {
+            start,
+            end,
+            anneal_after,
+        })
+    }
+
+    /// `ρ_t`.
+    pub fn at(&self, t: usize) -> f64 {
+        if t < self.anneal_after {
+            self.start
+        } else {
+            self.end
+        }
+    }
+}
+
+/// Heavy-ball momentum `v ← ρ_t v + u`, `u ← v`.
+///
+/// ```
+/// use curvlab::methods::first_order::{GradientTransformation, Momentum, MomentumSchedule};
+/// let mut m = Momentum::new(MomentumSchedule::constant(0.9).unwrap());
+/// m.init(1);
+/// let (mut u1, mut u2) = ([1.0], [1.0]);
+/// m.update(&mut u1, &[0.0]).unwrap();
+/// m.update(&mut u2, &[0.0]).unwrap();
+/// assert_eq!((u1[0], u2[0]), (1.0, 1.9));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Momentum {
+    schedule: MomentumSchedule,
+    v: Vec<f64>,
+    t: usize,
+    last: f64,
+}
+
+impl Momentum {
+    /// Heavy ball with the given coefficient schedule.
+    pub fn new(schedule: MomentumSchedule) -> Self {
+        Momentum {
+            schedule,
+            v: Vec::new(),
+            t: 0,
+            last: schedule.at(0),
+        }
+    }
+}
+
+impl GradientTransformation for Momentum {
+    fn name(&self) -> &'static str {
+        "trace"
+    }
+    fn init(&mut self, n: usize) {
+        self.v.clear();
+        self.v.resize(n, 0.0);
+        self.t = 0;
+        self.last = self.schedule.at(0);
+    }
+    fn update(&mut self, u: &mut [f64], _params: &[f64]) -> Result<()> {
+        check_state("momentum", self.v.len(), u.len())?;
+        let rho = self.schedule.at(self.t);
+        for (vi, ui) in self.v.iter_mut().zip(u.iter_mut()) {
+            *vi = rho * *vi + *ui;
+            *ui = *vi;
+        }
+        self.last = rho;
+        self.t += 1;
+        Ok(())
+    }
+    fn extras(&self, out: &mut Vec<(&'static str, f64)>) {
+        out.push(("momentum", self.last));
+    }
+}

@@ -1,0 +1,70 @@
+//! Nesterov momentum in PyTorch's form (`SGD(nesterov=True)`):
+//!
+//! `v ← ρ_t v + u`, `u ← u + ρ_t v` (then the learning rate: `x ← x − η (g + ρ v)`).
+//!
+//! Sutskever, Martens, Dahl & Hinton (2013) write Nesterov's accelerated gradient (Nesterov
+//! 1983) as `v ← ρ v − η ∇f(x + ρ v)`, `x ← x + v`: the gradient at the look-ahead point.
+//! With constant `η` and `ρ`, PyTorch's form is the same iteration written in the look-ahead
+//! variable `y = x + ρ v` (Bengio, Boulanger-Lewandowski & Pascanu 2013): the point stored
+//! here is Sutskever's look-ahead point, and the two produce the same sequence of gradients.
+//! For a quadratic with spectrum in `[μ, L]`, `η = 1/L` and `ρ = (√κ − 1)/(√κ + 1)` is the
+//! classical constant-momentum choice (`lr = "optimal"`).
+
+use super::{GradientTransformation, MomentumSchedule, check_state};
+use crate::error::Result;
+
+/// Nesterov momentum, PyTorch form: `v ← ρ_t v + u`, `u ← u + ρ_t v`.
+///
+/// ```
+/// use curvlab::methods::first_order::{GradientTransformation, MomentumSchedule, Nesterov};
+/// let mut m = Nesterov::new(MomentumSchedule::constant(0.5).unwrap());
+/// m.init(1);
+/// let mut u = [2.0];
+/// m.update(&mut u, &[0.0]).unwrap();
+/// assert_eq!(u[0], 2.0 + 0.5 * 2.0);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Nesterov {
+    schedule: MomentumSchedule,
+    v: Vec<f64>,
+    t: usize,
+    last: f64,
+}
+
+impl Nesterov {
+    /// Nesterov momentum with the given coefficient schedule.
+    pub fn new(schedule: MomentumSchedule) -> Self {
+        Nesterov {
+            schedule,
+            v: Vec::new(),
+            t: 0,
+            last: schedule.at(0),
+        }
+    }
+}
+
+impl GradientTransformation for Nesterov {
+    fn name(&self) -> &'static str {
+        "nesterov"
+    }
+    fn init(&mut self, n: usize) {
+        self.v.clear();
+        self.v.resize(n, 0.0);
+        self.t = 0;
+        self.last = self.schedule.at(0);
+    }
+    fn update(&mut self, u: &mut [f64], _params: &[f64]) -> Result<()> {
+        check_state("nesterov", self.v.len(), u.len())?;
+        let rho = self.schedule.at(self.t);
+        for (vi, ui) in self.v.iter_mut().zip(u.iter_mut()) {
+            *vi = rho * *vi + *ui;
+            *ui += rho * *vi;
+        }
+        self.last = rho;
+        self.t += 1;
+        Ok(())
+    }
+    fn extras(&self, out: &mut Vec<(&'static str, f64)>) {
+        out.push(("momentum", self.last));
+    }
+}

@@ -1,0 +1,142 @@
+//! RMSProp (Hinton 2012, Coursera "Neural Networks for Machine Learning", lecture 6e), the
+//! centered variant (Graves 2013, "Generating sequences with recurrent neural networks", eq.
+//! 38–41) and PyTorch's momentum option:
+//!
+//! `s ← α s + (1 − α) g²`; centered: `ḡ ← α ḡ + (1 − α) g`, `d = s − ḡ²`, else `d = s`;
+//! `r = g / (√d + ε)` (or `g / √(d + ε)` with `eps_inside`, the seed article's form);
+//! with momentum `μ > 0`: `b ← μ b + r`, `u ← b`; else `u ← r`.
+//!
+//! Defaults follow PyTorch (`α = 0.99`, `ε = 1e-8` outside the root, `lr = 1e-2`); the seed
+//! preset is `α = 0.9`, `ε = 1e-10` inside the root.
+
+use super::{GradientTransformation, check_positive, check_state, check_unit};
+use crate::error::Result;
+
+/// RMSProp: `s ← αs + (1−α)g²`, `u ← g/(√s + ε)` (centered and momentum options).
+///
+/// ```
+/// use curvlab::methods::first_order::{GradientTransformation, ScaleByRms};
+/// let mut r = ScaleByRms::new().with_alpha(0.9).unwrap();
+/// r.init(1);
+/// let mut u = [2.0];
+/// r.update(&mut u, &[0.0]).unwrap();
+/// let s: f64 = 0.1 * 4.0;
+/// assert!((u[0] - 2.0 / (s.sqrt() + 1e-8)).abs() < 1e-14);
+/// assert!(ScaleByRms::new().with_alpha(1.0).is_err());
+/// ```
+#[derive(Debug, Clone)]
+pub struct ScaleByRms {
+    alpha: f64,
+    eps: f64,
+    eps_inside: bool,
+    centered: bool,
+    momentum: f64,
+    s: Vec<f64>,
+    gbar: Vec<f64>,
+    b: Vec<f64>,
+}
+
+impl Default for ScaleByRms {
+    fn default() -> Self {
+        ScaleByRms {
+            alpha: 0.99,
+            eps: 1e-8,
+            eps_inside: false,
+            centered: false,
+            momentum: 0.0,
+            s: Vec::new(),
+            gbar: Vec::new(),
+            b: Vec::new(),
+        }
+    }
+}
+
+impl ScaleByRms {
+    /// PyTorch's defaults: `α = 0.99`, `ε = 1e-8` outside the root, not centered, no momentum.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the decay rate `α ∈ [0, 1)` (the seed's `ρ`).
+    pub fn with_alpha(mut self, alpha: f64) -> Result<Self> {
+        self.alpha = check_unit("alpha", alpha)?;
+        Ok(self)
+    }
+
+    /// Sets `ε > 0`.
+    pub fn with_eps(mut self, eps: f64) -> Result<Self> {
+        self.eps = check_positive("eps", eps)?;
+        Ok(self)
+    }
+
+    /// `ε` inside the square root.
+    pub fn with_eps_inside(mut self, inside: bool) -> Self {
+        self.eps_inside = inside;
+        self
+    }
+
+    /// The centered variant (divides by an estimate of the standard deviation).
+    pub fn with_centered(mut self, centered: bool) -> Self {
+        self.centered = centered;
+        self
+    }
+
+    /// Momentum on the rescaled gradient, `μ ∈ [0, 1)` (0: none).
+    ///
+    /// ```
+    /// use curvlab::methods::first_order::ScaleByRms;
+    /// assert!(ScaleByRms::new().with_momentum(-0.1).is_err());
+    /// ```
+    pub fn with_momentum(mut self, mu: f64) -> Result<Self> {
+        self.momentum = check_unit("momentum", mu)?;
+        Ok(self)
+    }
+}
+
+impl GradientTransformation for ScaleByRms {
+    fn name(&self) -> &'static str {
+        "scale_by_rms"
+    }
+    fn init(&mut self, n: usize) {
+        self.s.clear();
+        self.s.resize(n, 0.0);
+        self.gbar.clear();
+        if self.centered {
+            self.gbar.resize(n, 0.0);
+        }
+        self.b.clear();
+        if self.momentum > 0.0 {
+            self.b.resize(n, 0.0);
+        }
+    }
+    fn update(&mut self, u: &mut [f64], _params: &[f64]) -> Result<()> {
+        check_state("rmsprop", self.s.len(), u.len())?;
+        let (a, eps, inside) = (self.alpha, self.eps, self.eps_inside);
+        for (i, ui) in u.iter_mut().enumerate() {
+            let g = *ui;
+            let s = a * self.s[i] + (1.0 - a) * g * g;
+            self.s[i] = s;
+            let d = if self.centered {
+                let gb = a * self.gbar[i] + (1.0 - a) * g;
+                self.gbar[i] = gb;
+                s - gb * gb
+            } else {
+                s
+            };
+            let den = if inside {
+                (d + eps).sqrt()
+            } else {
+                d.sqrt() + eps
+            };
+            let r = g / den;
+            *ui = if self.momentum > 0.0 {
+                let b = self.momentum * self.b[i] + r;
+                self.b[i] = b;
+                b
+            } else {
+                r
+            };
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,497 @@
+//! Study runner tests on the library API, with test-local methods injected through the method
+//! factory (gradient descent with a fixed or "optimal" step and the heavy ball), so that every
+//! expectation below has an independent closed form.
+
+use curvlab::methods::{Iterate, Method, MethodContext, StepInfo};
+use curvlab::params::{Params, Value};
+use curvlab::study::{Plan, Progress, RunOptions, Shard, StudySpec, merge_shards, run_study};
+use curvlab::{Error, Objective, Result};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Gradient descent `x ← x − η g` (+ heavy-ball momentum `β (x_k − x_{k−1})` when `beta > 0`).
+struct TestGd {
+    name: &'static str,
+    lr: f64,
+    beta: f64,
+    prev: Vec<f64>,
+}
+
+impl Method for TestGd {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn init(&mut self, _obj: &dyn Objective, it: &Iterate) -> Result<()> {
+        self.prev = it.x.clone();
+        Ok(())
+    }
+    fn step(&mut self, obj: &dyn Objective, it: &mut Iterate) -> Result<StepInfo> {
+        let mut len2 = 0.0;
+        for i in 0..it.x.len() {
+            let d = -self.lr * it.g[i] + self.beta * (it.x[i] - self.prev[i]);
+            self.prev[i] = it.x[i];
+            it.x[i] += d;
+            len2 += d * d;
+        }
+        it.f = obj.gradient(&it.x, &mut it.g)?;
+        Ok(StepInfo::new(len2.sqrt()).with("lr", self.lr))
+    }
+}
+
+/// The test registry: `gd` (`lr` a number or "optimal" = 2/(μ+L)) and `hb` (`lr`, `beta`).
+fn factory(kind: &str, p: &Params, ctx: &MethodContext) -> Result<Box<dyn Method>> {
+    let lr = match p.get("lr") {
+        None => 0.01,
+        Some(Value::Num(x)) if *x > 0.0 => *x,
+        Some(Value::Str(s)) if s == "optimal" => {
+            let ev = ctx.eigenvalues.as_ref().ok_or_else(|| {
+                Error::invalid("lr", "optimal", "needs the problem's eigenvalues")
+            })?;
+            let (mu, l) = (ev[0], ev[ev.len() - 1]);
+            2.0 / (mu + l)
+        }
+        Some(v) => {
+            return Err(Error::invalid(
+                "lr",
+                v,
+                "expected a positive number or \"optimal\"",
+            ));
+        }
+    };
+    let m = match kind {
+        "gd" => TestGd {
+            name: "gd",
+            lr,
+            beta: 0.0,
+            prev: vec![],
+        },
+        "hb" => TestGd {
+            name: "hb",
+            lr,
+            beta: p.f64("beta", 0.9)?,
+            prev: vec![],
+        },
+        other => return Err(Error::Unknown(format!("unknown method `{other}`"))),
+    };
+    p.finish(&format!("method `{kind}`"))?;
+    Ok(Box::new(m))
+}
+
+const SMALL: &str = r#"
+name = "small"
+seeds = [0, 1]
+[stop]
+grad_tol = 1e-6
+max_iters = 3000
+
+[[problems]]
+kind = "ravine"
+steep = [10, 100]
+
+[[problems]]
+kind = "quadratic"
+dim = 4
+condition = [10, 100]
+
+[[methods]]
+kind = "gd"
+lr = "optimal"
+
+[[methods]]
+kind = "hb"
+lr = [0.005, 0.01]
+beta = 0.9
+"#;
+
+fn spec(src: &str) -> StudySpec {
+    StudySpec::parse(Path::new("small.toml"), src).unwrap()
+}
+
+fn opts(out: &Path) -> RunOptions {
+    let mut o = RunOptions::new(out);
+    o.factory = factory;
+    o.progress = Progress::Quiet;
+    o.jobs = Some(2);
+    o
+}
+
+/// runs.csv as a header and rows.
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let h = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
+    (h, rows)
+}
+
+/// Rows without the timing column `seconds`.
+fn untimed(path: &Path) -> Vec<Vec<String>> {
+    let (h, rows) = read_csv(path);
+    let s = h.iter().position(|c| c == "seconds").unwrap();
+    rows.into_iter()
+        .map(|mut r| {
+            r.remove(s);
+            r
+        })
+        .collect()
+}
+
+#[test]
+fn small_study_has_one_row_per_run_with_documented_columns() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("o");
+    let s = spec(SMALL);
+    let o = run_study(&s, &opts(&out)).unwrap();
+    // (2 ravine + 2 quadratic instances) × (1 gd + 2 hb instances) × 2 seeds.
+    assert_eq!((o.selected, o.performed, o.skipped), (24, 24, 0));
+    let (h, rows) = read_csv(&out.join("runs.csv"));
+    let expected: Vec<&str> = vec![
+        "run_id",
+        "study",
+        "problem",
+        "problem.condition",
+        "problem.dim",
+        "problem.steep",
+        "method",
+        "method.beta",
+        "method.lr",
+        "seed",
+        "converged",
+        "iterations",
+        "f",
+        "grad_norm",
+        "value_evals",
+        "gradient_evals",
+        "hvp_evals",
+        "hessian_evals",
+        "ggn_evals",
+        "seconds",
+        "termination",
+        "n",
+        "f_star",
+        "sharpness",
+    ];
+    assert_eq!(h, expected);
+    assert_eq!(rows.len(), 24);
+    let ids: std::collections::BTreeSet<_> = rows.iter().map(|r| r[0].clone()).collect();
+    assert_eq!(ids.len(), 24);
+    for r in &rows {
+        assert!(out.join("traces").join(format!("{}.csv", r[0])).exists());
+        assert!(out.join("runs").join(format!("{}.json", r[0])).exists());
+    }
+    // GD with the optimal step 2/(μ+L) on the axis-aligned ravine (steep 10, shallow 1) from
+    // (1, 8): both gradient components shrink by exactly 9/11 per step, so ‖g_k‖ = (9/11)^k ‖g_0‖
+    // with ‖g_0‖ = ‖(10, 8)‖ = √164; the run stops at the first k with ‖g_k‖ ≤ 1e-6.
+    let k_closed = ((1e-6 / 164f64.sqrt()).ln() / (9.0f64 / 11.0).ln()).ceil() as usize;
+    let row = rows
+        .iter()
+        .find(|r| r[2] == "ravine" && r[5] == "10" && r[6] == "gd" && r[9] == "0")
+        .unwrap();
+    assert_eq!(row[11].parse::<usize>().unwrap(), k_closed);
+    assert_eq!(row[10], "true");
+    assert_eq!(row[20], "grad_tol");
+    // Gradient evaluations: one at the start plus one per iteration.
+    assert_eq!(row[15].parse::<usize>().unwrap(), k_closed + 1);
+    // Sharpness on a quadratic is the largest eigenvalue everywhere: steep = 10.
+    assert!((row[23].parse::<f64>().unwrap() - 10.0).abs() < 1e-9);
+    // spectra.json: κ of the ravine instance = steep / shallow.
+    let spectra: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("spectra.json")).unwrap()).unwrap();
+    let k = spectra[1]["at_optimum"]["condition_number"]
+        .as_f64()
+        .unwrap();
+    assert!((k - 100.0).abs() < 1e-9, "{k}");
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(summary.contains("## ravine(steep=10)") && summary.contains("Winner by iterations"));
+    // The trace of a 2-D run records the trajectory, starting at (1, 8).
+    let t = csv::Reader::from_path(out.join("traces").join(format!("{}.csv", row[0])))
+        .unwrap()
+        .records()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!((&t[10], &t[11]), ("1", "8"));
+}
+
+/// Parses an SVG with quick-xml (fails on malformed XML) and returns its text content and the
+/// number of `<path>`/`<polyline>` elements.
+fn parse_svg(text: &str) -> (String, usize) {
+    use quick_xml::events::Event;
+    let mut r = quick_xml::Reader::from_str(text);
+    r.config_mut().check_end_names = true;
+    let mut content = String::new();
+    let mut paths = 0;
+    let mut depth: i64 = 0;
+    loop {
+        match r.read_event().expect("well-formed SVG") {
+            Event::Start(e) => {
+                depth += 1;
+                if matches!(e.name().as_ref(), "path" | "polyline") {
+                    paths += 1;
+                }
+            }
+            Event::Empty(e) => {
+                if matches!(e.name().as_ref(), "path" | "polyline") {
+                    paths += 1;
+                }
+            }
+            Event::End(_) => depth -= 1,
+            Event::Text(t) => {
+                content.push_str(&t.xml10_content());
+                content.push('\n');
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(depth, 0, "unbalanced SVG");
+    (content, paths)
+}
+
+#[test]
+fn every_svg_is_xml_and_names_its_series() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("o");
+    let s = spec(SMALL);
+    run_study(&s, &opts(&out)).unwrap();
+    let plots: Vec<_> = std::fs::read_dir(out.join("plots"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let names: Vec<String> = plots
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    // 4 instances: convergence + spectrum each; trajectories for the 2 ravines; κ plot.
+    assert!(
+        names.contains(&"p00-ravine-convergence.svg".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"p01-ravine-trajectories.svg".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("p02") && n.ends_with("trajectories.svg"))
+    );
+    assert!(
+        names.contains(&"iterations-vs-condition.svg".to_string()),
+        "{names:?}"
+    );
+    assert_eq!(names.len(), 4 * 2 + 2 + 1, "{names:?}");
+    let methods = [
+        "gd(lr=optimal)",
+        "hb(beta=0.9, lr=0.005)",
+        "hb(beta=0.9, lr=0.01)",
+    ];
+    for p in &plots {
+        let text = std::fs::read_to_string(p).unwrap();
+        let (content, paths) = parse_svg(&text);
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with("convergence.svg") || name.ends_with("trajectories.svg") {
+            for m in methods {
+                assert!(content.contains(m), "{name} lacks the legend entry {m}");
+            }
+            // A line and a legend sample per method (4 panels for the convergence figure).
+            assert!(paths >= 2 * methods.len(), "{name}: {paths} paths");
+        }
+        if name.ends_with("convergence.svg") {
+            assert!(content.contains("‖∇f‖ vs time") && content.contains("f − f* vs iterations"));
+        }
+        if name == "iterations-vs-condition.svg" {
+            // Theory curves exist for gd and the heavy ball ("hb" has no prediction: not a
+            // registry name), measured points for all three.
+            assert!(content.contains("gd(lr=optimal) (theory)"));
+            for m in methods {
+                assert!(content.contains(m), "{name} lacks {m}");
+            }
+        }
+        if name.ends_with("spectrum.svg") {
+            assert!(content.contains("eigenvalues"));
+        }
+    }
+}
+
+#[test]
+fn resuming_after_losing_runs_reproduces_the_uninterrupted_study() {
+    let d = tempfile::tempdir().unwrap();
+    let full = d.path().join("full");
+    let cut = d.path().join("cut");
+    let s = spec(SMALL);
+    run_study(&s, &opts(&full)).unwrap();
+    run_study(&s, &opts(&cut)).unwrap();
+    // Simulate a kill: drop 10 finished runs' records (a record is the last file a run writes),
+    // leave a half-written temporary file behind, and remove runs.csv and the report.
+    let mut recs: Vec<_> = std::fs::read_dir(cut.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    recs.sort();
+    for p in recs.iter().take(10) {
+        std::fs::remove_file(p).unwrap();
+    }
+    std::fs::write(cut.join("runs").join(".x.json.tmp.1.1"), "{\"run_id\":").unwrap();
+    std::fs::remove_file(cut.join("runs.csv")).unwrap();
+    // Without --resume the folder is refused.
+    let e = run_study(&s, &opts(&cut)).unwrap_err();
+    assert!(
+        e.is_bad_input() && e.to_string().contains("--resume"),
+        "{e}"
+    );
+    let mut o = opts(&cut);
+    o.resume = true;
+    let outcome = run_study(&s, &o).unwrap();
+    assert_eq!((outcome.performed, outcome.skipped), (10, 14));
+    assert_eq!(
+        untimed(&full.join("runs.csv")),
+        untimed(&cut.join("runs.csv"))
+    );
+    assert_eq!(std::fs::read_dir(cut.join("runs")).unwrap().count(), 24);
+    // Resuming a finished study runs nothing and changes nothing.
+    let again = run_study(&s, &o).unwrap();
+    assert_eq!((again.performed, again.skipped), (0, 24));
+    assert_eq!(
+        untimed(&full.join("runs.csv")),
+        untimed(&cut.join("runs.csv"))
+    );
+}
+
+#[test]
+fn merged_shards_equal_the_unsharded_study() {
+    let d = tempfile::tempdir().unwrap();
+    let s = spec(SMALL);
+    run_study(&s, &opts(&d.path().join("all"))).unwrap();
+    let mut sizes = 0;
+    for i in 0..3 {
+        let mut o = opts(&d.path().join(format!("shard{i}")));
+        o.shard = Some(Shard { index: i, count: 3 });
+        sizes += run_study(&s, &o).unwrap().performed;
+    }
+    assert_eq!(sizes, 24);
+    let shards: Vec<_> = (0..3).map(|i| d.path().join(format!("shard{i}"))).collect();
+    let refs: Vec<&Path> = shards.iter().map(|p| p.as_path()).collect();
+    assert_eq!(
+        merge_shards(&refs, &d.path().join("merged")).unwrap(),
+        (24, 24)
+    );
+    assert_eq!(
+        untimed(&d.path().join("all/runs.csv")),
+        untimed(&d.path().join("merged/runs.csv"))
+    );
+    for f in ["spectra.json", "summary.md"] {
+        assert!(d.path().join("merged").join(f).exists());
+    }
+    let plots = |p: &str| {
+        let mut v: Vec<_> = std::fs::read_dir(d.path().join(p).join("plots"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(plots("all"), plots("merged"));
+}
+
+#[test]
+fn same_seed_gives_identical_values() {
+    let d = tempfile::tempdir().unwrap();
+    let s = spec(SMALL);
+    run_study(&s, &opts(&d.path().join("a"))).unwrap();
+    let mut o = opts(&d.path().join("b"));
+    o.jobs = Some(1);
+    run_study(&s, &o).unwrap();
+    let a = untimed(&d.path().join("a/runs.csv"));
+    assert_eq!(a, untimed(&d.path().join("b/runs.csv")));
+    // Different seeds rotate the quadratic differently (seeded Haar rotation): its rows differ.
+    let by_seed: BTreeMap<&str, Vec<&Vec<String>>> = a
+        .iter()
+        .filter(|r| r[2] == "quadratic" && r[6] == "gd")
+        .fold(BTreeMap::new(), |mut m, r| {
+            m.entry(r[9].as_str()).or_default().push(r);
+            m
+        });
+    assert_ne!(by_seed["0"][0][12], by_seed["1"][0][12]);
+}
+
+#[test]
+fn run_ids_are_stable_and_depend_only_on_the_run() {
+    let a = Plan::new(&spec(SMALL));
+    // Reordering tables and keys does not change the ids; changing the stop rule does.
+    let reordered = SMALL.replace(
+        "lr = [0.005, 0.01]\nbeta = 0.9",
+        "beta = 0.9\nlr = [0.01, 0.005]",
+    );
+    let b = Plan::new(&spec(&reordered));
+    let ids = |p: &Plan| {
+        p.runs
+            .iter()
+            .map(|r| r.id.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert_eq!(ids(&a), ids(&b));
+    let c = Plan::new(&spec(
+        &SMALL.replace("max_iters = 3000", "max_iters = 3001"),
+    ));
+    assert!(ids(&a).is_disjoint(&ids(&c)));
+}
+
+fn bad(src: &str) -> String {
+    let s = match StudySpec::parse(Path::new("bad.toml"), src) {
+        Ok(s) => s,
+        Err(e) => return e.to_string(),
+    };
+    match curvlab::study::runner::prepare(&s, factory) {
+        Ok(_) => panic!("accepted: {src}"),
+        Err(e) => {
+            assert!(e.is_bad_input());
+            e.to_string()
+        }
+    }
+}
+
+#[test]
+fn malformed_studies_name_file_and_line() {
+    let base = "name = \"b\"\n[[problems]]\nkind = \"quadratic\"\ndim = 4\n[[methods]]\nkind = \"gd\"\nlr = 0.1\n";
+    assert!(curvlab::study::runner::prepare(&spec(base), factory).is_ok());
+    let cases = [
+        (
+            base.replace("kind = \"gd\"", "kind = \"gdd\""),
+            6,
+            "unknown method",
+        ),
+        (base.replace("dim = 4", "dim = \"four\""), 4, "`dim`"),
+        (base.replace("dim = 4", "dim = -3"), 4, "`dim`"),
+        (
+            base.replace("dim = 4", "dimm = 4"),
+            4,
+            "unknown parameter `dimm`",
+        ),
+        (
+            base.replace("lr = 0.1", "lr = 0.1\nmomentum = 0.9"),
+            8,
+            "unknown parameter `momentum`",
+        ),
+        (
+            base.replace("name = \"b\"", "name = \"b\"\nsedes = [0]"),
+            2,
+            "unknown field `sedes`",
+        ),
+        (
+            base.replace("[[methods]]", "[stop]\nmax_iter = 3\n[[methods]]"),
+            6,
+            "unknown field `max_iter`",
+        ),
+        (base.replace("dim = 4", "dim = [4, {a = 1}]"), 4, "`dim`"),
+        (base.replace("lr = 0.1", "lr = -0.1"), 7, "`lr`"),
+    ];
+    for (src, line, what) in cases {
+        let msg = bad(&src);
+        assert!(msg.starts_with(&format!("bad.toml:{line}: ")), "{msg}");
+        assert!(msg.contains(what), "{msg}");
+        assert!(!msg.contains('\n'), "{msg}");
+    }
+}
