@@ -14,8 +14,9 @@ use curvlab::Objective;
 use curvlab::argmin::{ArgminProblem, ArgminSolver, DenseHessian, GradientOnly, HessianVec};
 use curvlab::linalg::vector::{dot, norm};
 use curvlab::methods::line_search::Armijo;
-use curvlab::methods::{Iterate, Method, Needs, StepInfo};
-use curvlab::problems::{Quadratic, Rosenbrock, Rotation};
+use curvlab::methods::{Iterate, Method, MethodContext, Needs, StepInfo, build_method};
+use curvlab::params::Params;
+use curvlab::problems::{Quadratic, Rosenbrock, Rotation, SpectrumKind};
 use nalgebra::DVector;
 use std::sync::{Arc, Mutex};
 
@@ -367,6 +368,105 @@ fn observers_receive_method_values() {
     assert!(last.get("grad_norm").and_then(|v| v.get_float()).unwrap() <= 1e-8);
 }
 
+// ---------------------------------------------------------------- the registry's methods
+
+fn registry_method(kind: &str, opts: &[&str], eigenvalues: Option<Vec<f64>>) -> Box<dyn Method> {
+    let ctx = MethodContext {
+        eigenvalues,
+        ..MethodContext::default()
+    };
+    build_method(kind, &Params::from_pairs(opts).unwrap(), &ctx).unwrap()
+}
+
+/// Runs `kind` through argmin on a curvlab objective; returns the final state.
+fn run_registry<O: Objective>(
+    obj: O,
+    kind: &str,
+    opts: &[&str],
+    eig: Option<Vec<f64>>,
+    x0: Vec<f64>,
+    tol: f64,
+    iters: u64,
+) -> IterState<Vec<f64>, Vec<f64>, (), (), (), f64> {
+    let solver = ArgminSolver::new(registry_method(kind, opts, eig))
+        .with_grad_tol(tol)
+        .unwrap();
+    let res = Executor::new(ArgminProblem::new(obj), solver)
+        .configure(|s| s.param(x0).max_iters(iters).counting(true))
+        .run()
+        .unwrap_or_else(|e| panic!("{kind}: {e}"));
+    res.state().clone()
+}
+
+#[test]
+fn registry_first_order_methods_converge_on_a_quadratic() {
+    // n = 10, κ = 100, log-uniform spectrum, random rotation, seed 0, x0 = standard start;
+    // ‖g‖ ≤ 1e-6 within 20 000 iterations (first-order methods on Rosenbrock to 1e-8 would take
+    // hundreds of thousands of iterations: the quadratic is their test). Settings as in
+    // tests/first_order.rs: spectrum-optimal constants for gd / momentum / nesterov, tuned
+    // constants or cosine schedules for the adaptive methods.
+    let settings: &[(&str, &[&str])] = &[
+        ("gd", &["lr=optimal"]),
+        ("momentum", &["lr=optimal"]),
+        ("nesterov", &["lr=optimal"]),
+        ("adagrad", &["lr=3"]),
+        ("rmsprop", &["lr=0.01", "schedule=cosine", "total=3000"]),
+        ("adam", &["lr=0.1"]),
+        ("adamw", &["lr=0.1", "weight_decay=0"]),
+        ("amsgrad", &["lr=0.1"]),
+        ("nadam", &["lr=0.05", "schedule=cosine", "total=3000"]),
+        ("lbfgs", &[]),
+    ];
+    let q = Quadratic::new(10, 100.0, SpectrumKind::LogUniform, Rotation::Random, 0).unwrap();
+    for (kind, opts) in settings {
+        let st = run_registry(
+            q.clone(),
+            kind,
+            opts,
+            Some(q.eigenvalues().to_vec()),
+            q.standard_start(),
+            1e-6,
+            20_000,
+        );
+        assert_eq!(
+            st.get_termination_reason(),
+            Some(&TerminationReason::SolverConverged),
+            "{kind}"
+        );
+        // Independent check: ‖x − x*‖ ≤ ‖g‖/μ with μ = 1.
+        let x = st.get_param().unwrap();
+        let err = x
+            .iter()
+            .zip(q.minimizer())
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        assert!(err <= 1.0001e-6, "{kind}: ‖x − x*‖ = {err:e}");
+        assert_eq!(counts(&st, "hessian_vec_count"), 0, "{kind}");
+        assert_eq!(counts(&st, "hessian_count"), 0, "{kind}");
+    }
+}
+
+#[test]
+fn registry_lbfgs_converges_on_rosenbrock() {
+    // 2-D Rosenbrock from (-1.2, 1), ‖g‖ ≤ 1e-8 within 200 iterations.
+    let st = run_registry(
+        Rosenbrock::new(2).unwrap(),
+        "lbfgs",
+        &[],
+        None,
+        vec![-1.2, 1.0],
+        1e-8,
+        200,
+    );
+    assert_eq!(
+        st.get_termination_reason(),
+        Some(&TerminationReason::SolverConverged)
+    );
+    let x = st.get_param().unwrap();
+    assert!((x[0] - 1.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6);
+}
+
 // ---------------------------------------------------------------- bad input
 
 #[test]
@@ -633,5 +733,8 @@ mod checkpointing {
         };
         resume_matches(hb, || RosenHv, vec![-1.2, 1.0], 60, 25);
         resume_matches(DenseNewton, || RosenHv, vec![-1.2, 1.0], 15, 7);
+        // L-BFGS keeps its (s, y) history in the method.
+        let lbfgs = curvlab::methods::lbfgs::Lbfgs::new();
+        resume_matches(lbfgs, || RosenHv, vec![-1.2, 1.0], 30, 12);
     }
 }
