@@ -7,6 +7,7 @@ pub mod cg;
 pub mod lanczos;
 pub mod operator;
 pub mod sparse;
+pub mod steihaug;
 pub mod vector;
 
 pub use operator::{Damped, DenseOperator, GgnOperator, HessianOperator, LinearOperator};

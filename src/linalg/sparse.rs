@@ -1,17 +1,787 @@
-//! Placeholder: sparse CSR matrices and Matrix Market I/O (issue 2).
+//! Sparse matrices in compressed sparse row (CSR) form (Saad 2003, *Iterative Methods for Sparse
+//! Linear Systems*, §3.4), read from and written to Matrix Market files (Boisvert, Pozo &
+//! Remington 1996, "The Matrix Market exchange formats": `coordinate real general|symmetric` and
+//! `array real general|symmetric`), the 2-D Laplacian test matrix, and the registry problem
+//! `matrix`: the quadratic `f(x) = ½xᵀAx − bᵀx` with `b = A·1` for the symmetric matrix `A` in a
+//! Matrix Market file, so that `x* = 1` whenever `A` is positive definite.
+//!
+//! Every malformed file gives an [`Error::Parse`] that names the file and the 1-based line: a
+//! bad header, a bad size line, a non-numeric entry, an out-of-range index, an entry above the
+//! diagonal of a symmetric file, or the wrong number of entries.
 
-use crate::error::{Error, Result};
-use crate::params::Params;
-use crate::problems::registry::{ProblemInfo, ProblemInstance};
+use crate::error::{Error, Result, check_len};
+use crate::linalg::LinearOperator;
+use crate::objective::Objective;
+use crate::params::{ParamInfo, Params};
+use crate::problems::registry::{ProblemInfo, ProblemInstance, label};
+use faer::Mat;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
 
 /// Registry entry for the quadratic defined by a Matrix Market file.
 pub const INFO: ProblemInfo = ProblemInfo {
     name: "matrix",
-    summary: "not yet available",
-    params: &[],
+    summary: "½xᵀAx − bᵀx, b = A·1, for the SPD matrix A of a Matrix Market file (x* = 1), start 0",
+    params: &[ParamInfo {
+        name: "path",
+        default: "(required)",
+        doc: "Matrix Market file (coordinate|array real general|symmetric) (--matrix)",
+    }],
 };
 
-/// Builds the problem.
-pub fn build_problem(_p: &Params, _seed: u64) -> Result<ProblemInstance> {
-    Err(Error::Unsupported("matrix is not available yet".into()))
+/// Builds the `matrix` problem from the file `path`: `A` must be square and symmetric; `x₀ = 0`,
+/// and `x* = 1`, `f* = −½·1ᵀA1` are reported (they are the minimizer and minimum when `A` is
+/// positive definite, which is the problem's premise).
+///
+/// ```
+/// use curvlab::linalg::sparse::CsrMatrix;
+/// use curvlab::params::{Params, Value};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("lap.mtx");
+/// CsrMatrix::laplacian_2d(3).unwrap().write_matrix_market(&path, Default::default()).unwrap();
+/// let mut p = Params::new();
+/// p.insert("path", Value::Str(path.display().to_string()));
+/// let inst = curvlab::problems::build_problem("matrix", &p, 0).unwrap();
+/// assert_eq!(inst.x_star, Some(vec![1.0; 9]));
+/// ```
+pub fn build_problem(p: &Params, _seed: u64) -> Result<ProblemInstance> {
+    let path = p
+        .get("path")
+        .map(|v| PathBuf::from(v.to_string()))
+        .ok_or_else(|| {
+            Error::invalid(
+                "path",
+                "(none)",
+                "the matrix problem needs a Matrix Market file: --matrix F.mtx or path=F.mtx",
+            )
+        })?;
+    let a = CsrMatrix::read_matrix_market(&path)?;
+    let q = SparseQuadratic::new(a).map_err(|e| match e {
+        Error::InvalidParameter { reason, .. } => Error::invalid("path", path.display(), &reason),
+        other => other,
+    })?;
+    let n = q.dim();
+    let f_star = -0.5 * q.b.iter().sum::<f64>();
+    Ok(ProblemInstance {
+        kind: INFO.name.into(),
+        label: label(INFO.name, p),
+        x0: vec![0.0; n],
+        f_star: Some(f_star),
+        x_star: Some(vec![1.0; n]),
+        eigenvalues: None,
+        objective: Box::new(q),
+    })
+}
+
+/// A sparse matrix in compressed sparse row form: the column indices and values of row `i` are
+/// `indices[indptr[i]..indptr[i+1]]` and `values[…]`, columns sorted, no duplicates.
+///
+/// ```
+/// use curvlab::linalg::{LinearOperator, sparse::CsrMatrix};
+/// let a = CsrMatrix::from_triplets(2, 2, &[(0, 0, 2.0), (1, 0, -1.0), (0, 1, -1.0), (1, 1, 2.0)]).unwrap();
+/// let mut out = [0.0; 2];
+/// a.apply(&[1.0, 1.0], &mut out).unwrap();
+/// assert_eq!(out, [1.0, 1.0]);
+/// assert_eq!(a.nnz(), 4);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsrMatrix {
+    nrows: usize,
+    ncols: usize,
+    indptr: Vec<usize>,
+    indices: Vec<usize>,
+    values: Vec<f64>,
+}
+
+/// How [`CsrMatrix::write_matrix_market`] writes a matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MatrixMarketFormat {
+    /// `coordinate real general`: every stored entry.
+    CoordinateGeneral,
+    /// `coordinate real symmetric`: the lower triangle of a symmetric matrix (the default).
+    #[default]
+    CoordinateSymmetric,
+    /// `array real general`: every entry, column-major, zeros included.
+    Array,
+}
+
+impl CsrMatrix {
+    /// Builds a matrix from `(row, column, value)` triplets (0-based); duplicates are summed.
+    /// Out-of-range indices and non-finite values are errors.
+    pub fn from_triplets(
+        nrows: usize,
+        ncols: usize,
+        triplets: &[(usize, usize, f64)],
+    ) -> Result<Self> {
+        for &(i, j, v) in triplets {
+            if i >= nrows || j >= ncols {
+                return Err(Error::invalid(
+                    "triplet",
+                    format!("({i}, {j})"),
+                    &format!("index outside the {nrows} x {ncols} matrix"),
+                ));
+            }
+            if !v.is_finite() {
+                return Err(Error::invalid(
+                    "triplet",
+                    format!("({i}, {j}) = {v}"),
+                    "value is not finite",
+                ));
+            }
+        }
+        let mut t: Vec<(usize, usize, f64)> = triplets.to_vec();
+        t.sort_by_key(|a| (a.0, a.1));
+        let mut indptr = vec![0usize; nrows + 1];
+        let mut indices = Vec::with_capacity(t.len());
+        let mut values: Vec<f64> = Vec::with_capacity(t.len());
+        let mut last: Option<(usize, usize)> = None;
+        for (i, j, v) in t {
+            if last == Some((i, j)) {
+                if let Some(x) = values.last_mut() {
+                    *x += v;
+                }
+                continue;
+            }
+            indptr[i + 1] += 1;
+            indices.push(j);
+            values.push(v);
+            last = Some((i, j));
+        }
+        for i in 0..nrows {
+            indptr[i + 1] += indptr[i];
+        }
+        Ok(CsrMatrix {
+            nrows,
+            ncols,
+            indptr,
+            indices,
+            values,
+        })
+    }
+
+    /// The nonzero entries of a dense matrix.
+    ///
+    /// ```
+    /// use curvlab::linalg::sparse::CsrMatrix;
+    /// let a = CsrMatrix::from_dense(faer::mat![[1.0, 0.0], [0.0, 3.0]].as_ref());
+    /// assert_eq!((a.nnz(), a.get(1, 1)), (2, 3.0));
+    /// ```
+    pub fn from_dense(a: faer::MatRef<'_, f64>) -> Self {
+        let mut indptr = vec![0];
+        let (mut indices, mut values) = (Vec::new(), Vec::new());
+        for i in 0..a.nrows() {
+            for j in 0..a.ncols() {
+                if a[(i, j)] != 0.0 {
+                    indices.push(j);
+                    values.push(a[(i, j)]);
+                }
+            }
+            indptr.push(indices.len());
+        }
+        CsrMatrix {
+            nrows: a.nrows(),
+            ncols: a.ncols(),
+            indptr,
+            indices,
+            values,
+        }
+    }
+
+    /// The 5-point finite-difference Laplacian on a `k × k` grid with zero Dirichlet boundary
+    /// (LeVeque 2007, §3.2, scaled by `h²`): `n = k²`, 4 on the diagonal, −1 for each grid
+    /// neighbour (node `(i, j)` is index `i + k j`). Symmetric positive definite with the
+    /// closed-form eigenvalues `4 − 2cos(iπ/(k+1)) − 2cos(jπ/(k+1))`, `i, j = 1…k`
+    /// ([`CsrMatrix::laplacian_2d_eigenvalues`]), so its condition number grows like
+    /// `(2(k+1)/π)²`.
+    ///
+    /// ```
+    /// use curvlab::linalg::sparse::CsrMatrix;
+    /// let a = CsrMatrix::laplacian_2d(3).unwrap();
+    /// assert_eq!((a.nrows(), a.nnz()), (9, 9 + 2 * 12));
+    /// assert_eq!((a.get(4, 4), a.get(4, 1), a.get(0, 4)), (4.0, -1.0, 0.0));
+    /// assert!(CsrMatrix::laplacian_2d(0).is_err());
+    /// ```
+    pub fn laplacian_2d(k: usize) -> Result<Self> {
+        if k == 0 {
+            return Err(Error::invalid("k", k, "the grid needs k >= 1"));
+        }
+        let n = k * k;
+        let mut t = Vec::with_capacity(5 * n);
+        for j in 0..k {
+            for i in 0..k {
+                let p = i + k * j;
+                t.push((p, p, 4.0));
+                if i > 0 {
+                    t.push((p, p - 1, -1.0));
+                }
+                if i + 1 < k {
+                    t.push((p, p + 1, -1.0));
+                }
+                if j > 0 {
+                    t.push((p, p - k, -1.0));
+                }
+                if j + 1 < k {
+                    t.push((p, p + k, -1.0));
+                }
+            }
+        }
+        Self::from_triplets(n, n, &t)
+    }
+
+    /// The `k²` eigenvalues of [`CsrMatrix::laplacian_2d`]`(k)` in closed form, ascending.
+    ///
+    /// ```
+    /// use curvlab::linalg::sparse::CsrMatrix;
+    /// let l = CsrMatrix::laplacian_2d_eigenvalues(1);
+    /// assert!((l[0] - 4.0).abs() < 1e-15); // 4 − 2cos(π/2) − 2cos(π/2)
+    /// ```
+    pub fn laplacian_2d_eigenvalues(k: usize) -> Vec<f64> {
+        let h = std::f64::consts::PI / (k + 1) as f64;
+        let mut l = Vec::with_capacity(k * k);
+        for i in 1..=k {
+            for j in 1..=k {
+                l.push(4.0 - 2.0 * (i as f64 * h).cos() - 2.0 * (j as f64 * h).cos());
+            }
+        }
+        l.sort_by(f64::total_cmp);
+        l
+    }
+
+    /// Rows.
+    pub fn nrows(&self) -> usize {
+        self.nrows
+    }
+    /// Columns.
+    pub fn ncols(&self) -> usize {
+        self.ncols
+    }
+    /// Stored entries.
+    pub fn nnz(&self) -> usize {
+        self.values.len()
+    }
+    /// Row pointers (length `nrows + 1`).
+    pub fn indptr(&self) -> &[usize] {
+        &self.indptr
+    }
+    /// Column indices of the stored entries.
+    pub fn indices(&self) -> &[usize] {
+        &self.indices
+    }
+    /// Values of the stored entries.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// Entry `(i, j)` (0 when not stored or out of range).
+    ///
+    /// ```
+    /// use curvlab::linalg::sparse::CsrMatrix;
+    /// let a = CsrMatrix::from_triplets(2, 3, &[(1, 2, 5.0)]).unwrap();
+    /// assert_eq!((a.get(1, 2), a.get(0, 0), a.get(7, 7)), (5.0, 0.0, 0.0));
+    /// ```
+    pub fn get(&self, i: usize, j: usize) -> f64 {
+        if i >= self.nrows {
+            return 0.0;
+        }
+        let (s, e) = (self.indptr[i], self.indptr[i + 1]);
+        match self.indices[s..e].binary_search(&j) {
+            Ok(k) => self.values[s + k],
+            Err(_) => 0.0,
+        }
+    }
+
+    /// `out = A v` for any shape (`v` of length `ncols`, `out` of length `nrows`).
+    ///
+    /// ```
+    /// use curvlab::linalg::sparse::CsrMatrix;
+    /// let a = CsrMatrix::from_triplets(1, 2, &[(0, 0, 1.0), (0, 1, 2.0)]).unwrap();
+    /// let mut out = [0.0];
+    /// a.matvec(&[3.0, 4.0], &mut out).unwrap();
+    /// assert_eq!(out, [11.0]);
+    /// assert!(a.matvec(&[1.0], &mut out).is_err());
+    /// ```
+    pub fn matvec(&self, v: &[f64], out: &mut [f64]) -> Result<()> {
+        check_len("v", self.ncols, v.len())?;
+        check_len("output", self.nrows, out.len())?;
+        for (i, o) in out.iter_mut().enumerate() {
+            let (s, e) = (self.indptr[i], self.indptr[i + 1]);
+            *o = self.indices[s..e]
+                .iter()
+                .zip(&self.values[s..e])
+                .map(|(&j, &a)| a * v[j])
+                .sum();
+        }
+        Ok(())
+    }
+
+    /// The dense `faer::Mat`.
+    ///
+    /// ```
+    /// use curvlab::linalg::sparse::CsrMatrix;
+    /// let d = CsrMatrix::laplacian_2d(2).unwrap().to_dense();
+    /// assert_eq!((d[(0, 0)], d[(0, 1)], d[(0, 3)]), (4.0, -1.0, 0.0));
+    /// ```
+    pub fn to_dense(&self) -> Mat<f64> {
+        let mut m = Mat::<f64>::zeros(self.nrows, self.ncols);
+        for i in 0..self.nrows {
+            for k in self.indptr[i]..self.indptr[i + 1] {
+                m[(i, self.indices[k])] += self.values[k];
+            }
+        }
+        m
+    }
+
+    /// True when square and `A[i][j] == A[j][i]` exactly for every stored entry.
+    ///
+    /// ```
+    /// use curvlab::linalg::sparse::CsrMatrix;
+    /// assert!(CsrMatrix::laplacian_2d(3).unwrap().is_symmetric());
+    /// assert!(!CsrMatrix::from_triplets(2, 2, &[(0, 1, 1.0)]).unwrap().is_symmetric());
+    /// ```
+    pub fn is_symmetric(&self) -> bool {
+        self.nrows == self.ncols
+            && (0..self.nrows).all(|i| {
+                (self.indptr[i]..self.indptr[i + 1])
+                    .all(|k| self.get(self.indices[k], i) == self.values[k])
+            })
+    }
+
+    /// Reads a Matrix Market file (`coordinate` or `array`, field `real` or `integer`,
+    /// symmetry `general` or `symmetric`).
+    ///
+    /// ```
+    /// use curvlab::linalg::sparse::CsrMatrix;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("a.mtx");
+    /// std::fs::write(&path, "%%MatrixMarket matrix coordinate real symmetric\n2 2 2\n1 1 2.0\n2 1 -1\n").unwrap();
+    /// let a = CsrMatrix::read_matrix_market(&path).unwrap();
+    /// assert_eq!((a.get(0, 1), a.get(1, 0), a.get(1, 1)), (-1.0, -1.0, 0.0));
+    /// std::fs::write(&path, "%%MatrixMarket matrix coordinate real general\n2 2 1\n3 1 2.0\n").unwrap();
+    /// let e = CsrMatrix::read_matrix_market(&path).unwrap_err().to_string();
+    /// assert!(e.contains("a.mtx:3:") && e.contains("out of range"), "{e}");
+    /// ```
+    pub fn read_matrix_market(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let file = std::fs::File::open(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::read_matrix_market_from(std::io::BufReader::new(file), path)
+    }
+
+    /// Reads Matrix Market text from any reader; `path` is only used in error messages.
+    ///
+    /// ```
+    /// use curvlab::linalg::sparse::CsrMatrix;
+    /// let text = "%%MatrixMarket matrix array real general\n2 1\n1.5\n-2\n";
+    /// let a = CsrMatrix::read_matrix_market_from(text.as_bytes(), "x.mtx".as_ref()).unwrap();
+    /// assert_eq!((a.nrows(), a.ncols(), a.get(1, 0)), (2, 1, -2.0));
+    /// let e = CsrMatrix::read_matrix_market_from("%%MatrixMarket vector\n".as_bytes(), "x.mtx".as_ref());
+    /// assert!(e.unwrap_err().to_string().starts_with("x.mtx:1:"));
+    /// ```
+    pub fn read_matrix_market_from<R: BufRead>(reader: R, path: &Path) -> Result<Self> {
+        MmReader::new(path).read(reader)
+    }
+
+    /// Writes the matrix as Matrix Market text; `CoordinateSymmetric` requires a symmetric
+    /// matrix. Values are written with Rust's shortest round-trip formatting, so reading the file
+    /// back gives the same matrix bit for bit.
+    ///
+    /// ```
+    /// use curvlab::linalg::sparse::{CsrMatrix, MatrixMarketFormat};
+    /// let a = CsrMatrix::from_triplets(2, 2, &[(0, 1, 0.1)]).unwrap();
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let p = dir.path().join("a.mtx");
+    /// assert!(a.write_matrix_market(&p, MatrixMarketFormat::CoordinateSymmetric).is_err());
+    /// a.write_matrix_market(&p, MatrixMarketFormat::CoordinateGeneral).unwrap();
+    /// assert_eq!(CsrMatrix::read_matrix_market(&p).unwrap(), a);
+    /// ```
+    pub fn write_matrix_market(
+        &self,
+        path: impl AsRef<Path>,
+        format: MatrixMarketFormat,
+    ) -> Result<()> {
+        let path = path.as_ref();
+        if format == MatrixMarketFormat::CoordinateSymmetric && !self.is_symmetric() {
+            return Err(Error::invalid(
+                "format",
+                "coordinate symmetric",
+                "the matrix is not symmetric; write it as general",
+            ));
+        }
+        let io = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = std::fs::File::create(path).map_err(io)?;
+        let mut w = std::io::BufWriter::new(file);
+        self.write_to(&mut w, format).map_err(io)?;
+        w.flush().map_err(io)
+    }
+
+    fn write_to<W: Write>(&self, w: &mut W, format: MatrixMarketFormat) -> std::io::Result<()> {
+        let (m, n) = (self.nrows, self.ncols);
+        match format {
+            MatrixMarketFormat::CoordinateGeneral | MatrixMarketFormat::CoordinateSymmetric => {
+                let sym = format == MatrixMarketFormat::CoordinateSymmetric;
+                let keep = |i: usize, j: usize| !sym || i >= j;
+                let count = (0..m)
+                    .map(|i| {
+                        (self.indptr[i]..self.indptr[i + 1])
+                            .filter(|&k| keep(i, self.indices[k]))
+                            .count()
+                    })
+                    .sum::<usize>();
+                writeln!(
+                    w,
+                    "%%MatrixMarket matrix coordinate real {}",
+                    if sym { "symmetric" } else { "general" }
+                )?;
+                writeln!(w, "% written by curvlab")?;
+                writeln!(w, "{m} {n} {count}")?;
+                for i in 0..m {
+                    for k in self.indptr[i]..self.indptr[i + 1] {
+                        let j = self.indices[k];
+                        if keep(i, j) {
+                            writeln!(w, "{} {} {:e}", i + 1, j + 1, self.values[k])?;
+                        }
+                    }
+                }
+            }
+            MatrixMarketFormat::Array => {
+                writeln!(w, "%%MatrixMarket matrix array real general")?;
+                writeln!(w, "% written by curvlab")?;
+                writeln!(w, "{m} {n}")?;
+                let d = self.to_dense();
+                for j in 0..n {
+                    for i in 0..m {
+                        writeln!(w, "{:e}", d[(i, j)])?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl LinearOperator for CsrMatrix {
+    fn dim(&self) -> usize {
+        self.nrows
+    }
+    /// `A v`; an error for a non-square matrix.
+    fn apply(&self, v: &[f64], out: &mut [f64]) -> Result<()> {
+        if self.nrows != self.ncols {
+            return Err(Error::Dimension {
+                what: format!(
+                    "matrix columns ({} x {} is not square)",
+                    self.nrows, self.ncols
+                ),
+                expected: self.nrows,
+                got: self.ncols,
+            });
+        }
+        self.matvec(v, out)
+    }
+}
+
+/// The Matrix Market parser state: the file (for errors) and the current line number.
+struct MmReader<'a> {
+    path: &'a Path,
+    line: usize,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Layout {
+    Coordinate,
+    Array,
+}
+
+impl<'a> MmReader<'a> {
+    fn new(path: &'a Path) -> Self {
+        MmReader { path, line: 0 }
+    }
+
+    fn err(&self, message: impl Into<String>) -> Error {
+        Error::Parse {
+            path: self.path.to_path_buf(),
+            line: self.line,
+            message: message.into(),
+        }
+    }
+
+    /// The next line that is not a comment or blank, or `None` at the end.
+    fn next_data_line<I: Iterator<Item = std::io::Result<String>>>(
+        &mut self,
+        lines: &mut I,
+    ) -> Result<Option<String>> {
+        for l in lines.by_ref() {
+            self.line += 1;
+            let l = l.map_err(|e| self.err(format!("cannot read: {e}")))?;
+            let t = l.trim();
+            if t.is_empty() || t.starts_with('%') {
+                continue;
+            }
+            return Ok(Some(t.to_string()));
+        }
+        Ok(None)
+    }
+
+    fn read<R: BufRead>(mut self, reader: R) -> Result<CsrMatrix> {
+        let mut lines = reader.lines();
+        self.line = 1;
+        let header = match lines.next() {
+            None => return Err(self.err("empty file: expected a %%MatrixMarket header")),
+            Some(l) => l.map_err(|e| self.err(format!("cannot read: {e}")))?,
+        };
+        let tok: Vec<String> = header
+            .split_whitespace()
+            .map(|s| s.to_ascii_lowercase())
+            .collect();
+        let expected = "expected `%%MatrixMarket matrix coordinate|array real general|symmetric`";
+        if tok.len() != 5 || tok[0] != "%%matrixmarket" || tok[1] != "matrix" {
+            return Err(self.err(format!("bad header `{}`: {expected}", header.trim())));
+        }
+        let layout = match tok[2].as_str() {
+            "coordinate" => Layout::Coordinate,
+            "array" => Layout::Array,
+            other => {
+                return Err(self.err(format!(
+                    "bad header: unknown format `{other}` (expected coordinate or array)"
+                )));
+            }
+        };
+        match tok[3].as_str() {
+            "real" | "double" | "integer" => {}
+            other => {
+                return Err(self.err(format!(
+                    "bad header: field `{other}` is not supported (only real or integer)"
+                )));
+            }
+        }
+        let symmetric = match tok[4].as_str() {
+            "general" => false,
+            "symmetric" => true,
+            other => {
+                return Err(self.err(format!(
+                    "bad header: symmetry `{other}` is not supported (only general or symmetric)"
+                )));
+            }
+        };
+
+        let size = self
+            .next_data_line(&mut lines)?
+            .ok_or_else(|| self.err("missing size line"))?;
+        let want = if layout == Layout::Coordinate { 3 } else { 2 };
+        let dims: Vec<usize> = size
+            .split_whitespace()
+            .map(|s| s.parse::<usize>())
+            .collect::<std::result::Result<_, _>>()
+            .ok()
+            .filter(|d: &Vec<usize>| d.len() == want)
+            .ok_or_else(|| {
+                self.err(format!(
+                    "bad size line `{size}`: expected {}",
+                    if want == 3 {
+                        "`rows columns entries` (three nonnegative integers)"
+                    } else {
+                        "`rows columns` (two nonnegative integers)"
+                    }
+                ))
+            })?;
+        let (m, n) = (dims[0], dims[1]);
+        if symmetric && m != n {
+            return Err(self.err(format!(
+                "bad size line: a symmetric matrix must be square, got {m} x {n}"
+            )));
+        }
+        let mut triplets = Vec::new();
+        match layout {
+            Layout::Coordinate => {
+                let nnz = dims[2];
+                if m.checked_mul(n).is_none_or(|mn| nnz > mn) {
+                    return Err(self.err(format!(
+                        "bad size line: {nnz} entries do not fit in a {m} x {n} matrix"
+                    )));
+                }
+                // Capped: the size line is untrusted input.
+                triplets.reserve(nnz.min(1 << 20));
+                let mut count = 0;
+                while let Some(l) = self.next_data_line(&mut lines)? {
+                    if count == nnz {
+                        return Err(self.err(format!(
+                            "wrong number of entries: more than the {nnz} declared on the size line"
+                        )));
+                    }
+                    let t: Vec<&str> = l.split_whitespace().collect();
+                    if t.len() != 3 {
+                        return Err(self.err(format!(
+                            "expected `row column value`, found {} fields in `{l}`",
+                            t.len()
+                        )));
+                    }
+                    let idx = |s: &str, what: &str, max: usize| -> Result<usize> {
+                        let v: usize = s.parse().map_err(|_| {
+                            self.err(format!("{what} index `{s}` is not a positive integer"))
+                        })?;
+                        if v == 0 || v > max {
+                            return Err(self.err(format!(
+                                "{what} index {v} out of range 1..={max} ({m} x {n} matrix)"
+                            )));
+                        }
+                        Ok(v - 1)
+                    };
+                    let i = idx(t[0], "row", m)?;
+                    let j = idx(t[1], "column", n)?;
+                    let v = self.number(t[2])?;
+                    if symmetric && i < j {
+                        return Err(self.err(format!(
+                            "entry ({}, {}) above the diagonal: a symmetric file stores the lower \
+                             triangle only",
+                            i + 1,
+                            j + 1
+                        )));
+                    }
+                    triplets.push((i, j, v));
+                    if symmetric && i != j {
+                        triplets.push((j, i, v));
+                    }
+                    count += 1;
+                }
+                if count != nnz {
+                    return Err(self.err(format!(
+                        "wrong number of entries: the size line declares {nnz}, the file has {count}"
+                    )));
+                }
+            }
+            Layout::Array => {
+                let total = if symmetric {
+                    n * (n + 1) / 2
+                } else {
+                    m.checked_mul(n)
+                        .ok_or_else(|| self.err("bad size line: matrix too large"))?
+                };
+                // Column-major; for symmetric files the lower triangle, column by column.
+                let (mut i, mut j) = (0, 0);
+                let mut count = 0;
+                while let Some(l) = self.next_data_line(&mut lines)? {
+                    for s in l.split_whitespace() {
+                        if count == total {
+                            return Err(self.err(format!(
+                                "wrong number of entries: more than the {total} values of a \
+                                 {m} x {n} {}array",
+                                if symmetric { "symmetric " } else { "" }
+                            )));
+                        }
+                        let v = self.number(s)?;
+                        if v != 0.0 {
+                            triplets.push((i, j, v));
+                            if symmetric && i != j {
+                                triplets.push((j, i, v));
+                            }
+                        }
+                        count += 1;
+                        i += 1;
+                        if i == m {
+                            j += 1;
+                            i = if symmetric { j } else { 0 };
+                        }
+                    }
+                }
+                if count != total {
+                    return Err(self.err(format!(
+                        "wrong number of entries: a {m} x {n} {}array needs {total} values, the \
+                         file has {count}",
+                        if symmetric { "symmetric " } else { "" }
+                    )));
+                }
+            }
+        }
+        CsrMatrix::from_triplets(m, n, &triplets)
+    }
+
+    fn number(&self, s: &str) -> Result<f64> {
+        match s.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            Ok(_) => Err(self.err(format!("value `{s}` is not finite"))),
+            Err(_) => Err(self.err(format!("value `{s}` is not a number"))),
+        }
+    }
+}
+
+/// The quadratic `f(x) = ½xᵀAx − bᵀx` with a sparse symmetric `A` and `b = A·1` (the problem
+/// `matrix`). Its Hessian is `A` at every point.
+///
+/// ```
+/// use curvlab::Objective;
+/// use curvlab::linalg::sparse::{CsrMatrix, SparseQuadratic};
+/// let q = SparseQuadratic::new(CsrMatrix::laplacian_2d(4).unwrap()).unwrap();
+/// let mut g = vec![0.0; 16];
+/// q.gradient(&vec![1.0; 16], &mut g).unwrap();
+/// assert!(g.iter().all(|gi| *gi == 0.0));
+/// ```
+#[derive(Debug, Clone)]
+pub struct SparseQuadratic {
+    a: CsrMatrix,
+    b: Vec<f64>,
+}
+
+impl SparseQuadratic {
+    /// `A` must be square and symmetric (an error otherwise).
+    ///
+    /// ```
+    /// use curvlab::linalg::sparse::{CsrMatrix, SparseQuadratic};
+    /// assert!(SparseQuadratic::new(CsrMatrix::from_triplets(2, 2, &[(0, 1, 1.0)]).unwrap()).is_err());
+    /// ```
+    pub fn new(a: CsrMatrix) -> Result<Self> {
+        if a.nrows() != a.ncols() || a.nrows() == 0 {
+            return Err(Error::invalid(
+                "matrix",
+                format!("{} x {}", a.nrows(), a.ncols()),
+                "must be square and nonempty",
+            ));
+        }
+        if !a.is_symmetric() {
+            return Err(Error::invalid(
+                "matrix",
+                format!("{} x {}", a.nrows(), a.ncols()),
+                "must be symmetric",
+            ));
+        }
+        let mut b = vec![0.0; a.nrows()];
+        a.matvec(&vec![1.0; a.nrows()], &mut b)?;
+        Ok(SparseQuadratic { a, b })
+    }
+    /// The matrix `A`.
+    pub fn matrix(&self) -> &CsrMatrix {
+        &self.a
+    }
+    /// `b = A·1`.
+    pub fn b(&self) -> &[f64] {
+        &self.b
+    }
+}
+
+impl Objective for SparseQuadratic {
+    fn dim(&self) -> usize {
+        self.a.nrows()
+    }
+    fn value(&self, x: &[f64]) -> Result<f64> {
+        let mut ax = vec![0.0; self.dim()];
+        self.a.matvec(x, &mut ax)?;
+        Ok(0.5 * crate::linalg::vector::dot(x, &ax) - crate::linalg::vector::dot(&self.b, x))
+    }
+    fn gradient(&self, x: &[f64], g: &mut [f64]) -> Result<f64> {
+        self.a.matvec(x, g)?;
+        let f = 0.5 * crate::linalg::vector::dot(x, g) - crate::linalg::vector::dot(&self.b, x);
+        crate::linalg::vector::axpy(-1.0, &self.b, g);
+        Ok(f)
+    }
+    fn hvp(&self, x: &[f64], v: &[f64], out: &mut [f64]) -> Result<()> {
+        check_len("x", self.dim(), x.len())?;
+        self.a.matvec(v, out)
+    }
+    fn hessian(&self, x: &[f64]) -> Result<Mat<f64>> {
+        check_len("x", self.dim(), x.len())?;
+        Ok(self.a.to_dense())
+    }
 }

@@ -14,10 +14,14 @@ pub mod newton;
 pub mod newton_cg;
 pub mod registry;
 pub mod stochastic;
+pub mod trust_region;
 
 use crate::error::Result;
 use crate::objective::Objective;
 
+pub use hessian_free::HessianFree;
+pub use newton::Newton;
+pub use newton_cg::{NewtonCg, TrustNcg};
 pub use registry::{MethodContext, MethodInfo, build_method, method_infos};
 
 /// The current point of a run with its value and gradient (kept consistent by every method:

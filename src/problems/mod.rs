@@ -2,6 +2,7 @@
 //! formula and source in its doc comment, exact gradients, HVPs and Hessians, a standard start and
 //! (where known) the optimal value and minimizer.
 
+pub mod data;
 pub mod least_squares;
 pub mod logistic;
 pub mod mgh;
