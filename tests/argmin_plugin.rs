@@ -368,6 +368,62 @@ fn observers_receive_method_values() {
     assert!(last.get("grad_norm").and_then(|v| v.get_float()).unwrap() <= 1e-8);
 }
 
+// ---------------------------------------------------------------- the contract program
+
+/// The contract program of the plugin, verbatim (`main` is called by the test below).
+#[rustfmt::skip]
+#[allow(clippy::ptr_arg)]
+mod contract {
+use argmin::core::{CostFunction, Error, Executor, Gradient, State};
+use curvlab::argmin::{ArgminSolver, HessianVec};
+use curvlab::methods::{HessianFree, Newton};
+
+struct Rosenbrock;
+impl CostFunction for Rosenbrock {
+    type Param = Vec<f64>;
+    type Output = f64;
+    fn cost(&self, x: &Vec<f64>) -> Result<f64, Error> {
+        Ok((1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2))
+    }
+}
+impl Gradient for Rosenbrock {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+    fn gradient(&self, x: &Vec<f64>) -> Result<Vec<f64>, Error> {
+        Ok(vec![-2.0 * (1.0 - x[0]) - 400.0 * x[0] * (x[1] - x[0] * x[0]),
+                200.0 * (x[1] - x[0] * x[0])])
+    }
+}
+impl HessianVec for Rosenbrock {
+    type Param = Vec<f64>;
+    fn hessian_vec(&self, x: &Vec<f64>, v: &Vec<f64>) -> Result<Vec<f64>, Error> {
+        let (h00, h01, h11) = (2.0 - 400.0 * (x[1] - 3.0 * x[0] * x[0]), -400.0 * x[0], 200.0);
+        Ok(vec![h00 * v[0] + h01 * v[1], h01 * v[0] + h11 * v[1]])
+    }
+}
+fn main() -> Result<(), Error> {
+    let res = Executor::new(Rosenbrock, ArgminSolver::new(Newton::default()))
+        .configure(|s| s.param(vec![-1.2, 1.0]).max_iters(200).counting(true))
+        .run()?;
+    let x = res.state().get_best_param().unwrap();
+    assert!((x[0] - 1.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6);
+    println!("newton {:?}", res.state().get_func_counts());
+
+    let res = Executor::new(Rosenbrock, ArgminSolver::new(HessianFree::default()))
+        .configure(|s| s.param(vec![-1.2, 1.0]).max_iters(200).counting(true))
+        .run()?;
+    let x = res.state().get_best_param().unwrap();
+    assert!((x[0] - 1.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6);
+    println!("hessian-free {:?}", res.state().get_func_counts());
+    Ok(())
+}
+
+#[test]
+fn contract_program_converges() {
+    main().unwrap();
+}
+}
+
 // ---------------------------------------------------------------- the registry's methods
 
 fn registry_method(kind: &str, opts: &[&str], eigenvalues: Option<Vec<f64>>) -> Box<dyn Method> {
@@ -465,6 +521,81 @@ fn registry_lbfgs_converges_on_rosenbrock() {
     );
     let x = st.get_param().unwrap();
     assert!((x[0] - 1.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6);
+}
+
+#[test]
+fn registry_second_order_methods_converge_and_count_products() {
+    // 2-D Rosenbrock from (-1.2, 1) and the n = 10, κ = 100 quadratic (seed 0) from its
+    // standard start; ‖g‖ ≤ 1e-8 within 500 iterations, default parameters.
+    let q = Quadratic::new(10, 100.0, SpectrumKind::LogUniform, Rotation::Random, 0).unwrap();
+    for kind in ["newton", "newton-cg", "trust-ncg", "hessian-free"] {
+        // The argmin-native problem with products only: every curvature access is a counted
+        // `hessian_vec` (Newton assembles its Hessian from n = 2 of them).
+        let res = Executor::new(RosenHv, ArgminSolver::new(registry_method(kind, &[], None)))
+            .configure(|s| s.param(vec![-1.2, 1.0]).max_iters(500).counting(true))
+            .run()
+            .unwrap();
+        let st = res.state();
+        assert_eq!(
+            st.get_termination_reason(),
+            Some(&TerminationReason::SolverConverged),
+            "{kind}"
+        );
+        let x = st.get_param().unwrap();
+        assert!(norm(&RosenHv.gradient(x).unwrap()) <= 1e-8, "{kind}");
+        assert!(
+            (x[0] - 1.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6,
+            "{kind}"
+        );
+        let hv = counts(st, "hessian_vec_count");
+        assert!(
+            hv >= st.get_iter(),
+            "{kind}: {hv} products in {} iterations",
+            st.get_iter()
+        );
+        assert_eq!(counts(st, "hessian_count"), 0, "{kind}");
+        if kind == "newton" {
+            assert_eq!(hv % 2, 0, "newton assembles from pairs of products");
+        }
+
+        let st = run_registry(q.clone(), kind, &[], None, q.standard_start(), 1e-8, 500);
+        assert_eq!(
+            st.get_termination_reason(),
+            Some(&TerminationReason::SolverConverged),
+            "{kind} on the quadratic"
+        );
+        let err = st
+            .get_param()
+            .unwrap()
+            .iter()
+            .zip(q.minimizer())
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        assert!(err <= 1.0001e-8, "{kind}: ‖x − x*‖ = {err:e}");
+    }
+}
+
+#[test]
+fn observers_receive_trust_region_values() {
+    // trust-ncg reports its radius Δ and ratio ρ; the observer sees them every iteration, and
+    // the radius obeys the trust-region update bounds (Δ ≤ max_radius = 1000).
+    let seen = Collect::default();
+    let res = Executor::new(
+        RosenHv,
+        ArgminSolver::new(registry_method("trust-ncg", &[], None)),
+    )
+    .add_observer(seen.clone(), ObserverMode::Always)
+    .configure(|s| s.param(vec![-1.2, 1.0]).max_iters(200))
+    .run()
+    .unwrap();
+    let kvs = seen.0.lock().unwrap();
+    assert_eq!(kvs.len() as u64, res.state().get_iter());
+    for kv in kvs.iter() {
+        let r = kv.get("radius").and_then(|v| v.get_float()).unwrap();
+        assert!(r > 0.0 && r <= 1000.0);
+        assert!(kv.get("rho").is_some() && kv.get("cg_iters").is_some());
+    }
 }
 
 // ---------------------------------------------------------------- bad input
@@ -677,64 +808,56 @@ mod checkpointing {
         }
     }
 
-    fn resume_matches<M>(
-        method: M,
-        problem: impl Fn() -> RosenHv,
-        x0: Vec<f64>,
-        n_iter: u64,
-        crash: u64,
-    ) where
-        M: Method + Clone + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    /// An uninterrupted run of `n_iter` iterations and a run that crashes at iteration `crash`
+    /// and is resumed from its checkpoint end at the same point, bit for bit.
+    fn resume_matches<M>(method: impl Fn() -> M, x0: Vec<f64>, n_iter: u64, crash: u64)
+    where
+        M: Method + serde::Serialize + serde::de::DeserializeOwned + 'static,
     {
-        let full = Executor::new(
-            problem(),
-            ArgminSolver::new(method.clone())
-                .with_grad_tol(0.0)
-                .unwrap(),
-        )
-        .configure(|s| s.param(x0.clone()).max_iters(n_iter))
-        .run()
-        .unwrap();
+        let solver = || ArgminSolver::new(method()).with_grad_tol(0.0).unwrap();
+        let full = Executor::new(RosenHv, solver())
+            .configure(|s| s.param(x0.clone()).max_iters(n_iter))
+            .run()
+            .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let dir_s = dir.path().to_str().unwrap().to_string();
         let ck = || FileCheckpoint::new(dir_s.as_str(), "run", CheckpointingFrequency::Always);
-        let crashed = Executor::new(
-            problem(),
-            ArgminSolver::new(method.clone())
-                .with_grad_tol(0.0)
-                .unwrap(),
-        )
-        .configure(|s| s.param(x0.clone()).max_iters(n_iter))
-        .checkpointing(ck())
-        .add_observer(CrashAt(crash), ObserverMode::Always)
-        .run();
+        let crashed = Executor::new(RosenHv, solver())
+            .configure(|s| s.param(x0.clone()).max_iters(n_iter))
+            .checkpointing(ck())
+            .add_observer(CrashAt(crash), ObserverMode::Always)
+            .run();
         assert_eq!(crashed.err().unwrap().to_string(), "simulated crash");
         // Resume: the configured start is replaced by the checkpoint (iteration `crash`).
-        let resumed = Executor::new(
-            problem(),
-            ArgminSolver::new(method).with_grad_tol(0.0).unwrap(),
-        )
-        .configure(|s| s.param(vec![9.0, 9.0]).max_iters(n_iter))
-        .checkpointing(ck())
-        .run()
-        .unwrap();
+        let resumed = Executor::new(RosenHv, solver())
+            .configure(|s| s.param(vec![9.0, 9.0]).max_iters(n_iter))
+            .checkpointing(ck())
+            .run()
+            .unwrap();
         assert_eq!(resumed.state().get_iter(), full.state().get_iter());
         assert_eq!(resumed.state().get_param(), full.state().get_param());
         assert_eq!(resumed.state().get_cost(), full.state().get_cost());
+        // The run moved after the crash point (the comparison is not trivially at a fixed point).
+        assert_ne!(resumed.state().get_param(), Some(&x0));
     }
 
     #[test]
     fn checkpointed_run_resumes_to_the_same_point() {
+        let x0 = vec![-1.2, 1.0];
         // Heavy ball keeps its velocity in the method: the checkpoint must carry it.
-        let hb = HeavyBall {
+        let hb = || HeavyBall {
             lr: 1e-3,
             beta: 0.9,
             v: vec![],
         };
-        resume_matches(hb, || RosenHv, vec![-1.2, 1.0], 60, 25);
-        resume_matches(DenseNewton, || RosenHv, vec![-1.2, 1.0], 15, 7);
+        resume_matches(hb, x0.clone(), 60, 25);
+        resume_matches(|| DenseNewton, x0.clone(), 15, 7);
         // L-BFGS keeps its (s, y) history in the method.
-        let lbfgs = curvlab::methods::lbfgs::Lbfgs::new();
-        resume_matches(lbfgs, || RosenHv, vec![-1.2, 1.0], 30, 12);
+        resume_matches(curvlab::methods::lbfgs::Lbfgs::new, x0.clone(), 30, 12);
+        // curvlab's second-order methods (damping / radius state, HF's random generator).
+        resume_matches(curvlab::methods::Newton::default, x0.clone(), 12, 5);
+        resume_matches(curvlab::methods::NewtonCg::default, x0.clone(), 20, 9);
+        resume_matches(curvlab::methods::TrustNcg::default, x0.clone(), 20, 9);
+        resume_matches(curvlab::methods::HessianFree::default, x0, 20, 9);
     }
 }
