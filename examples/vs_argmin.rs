@@ -46,11 +46,14 @@ pub struct Row {
 
 type Obj = Arc<dyn Objective>;
 
+/// (iterations, ‖∇f‖, argmin's counters) at an iterate.
+type Snapshot = (u64, f64, Vec<(String, u64)>);
+
 /// Records the first iterate with ‖∇f‖ ≤ TOL and stops the run there.
 struct FirstConverged {
     obj: Obj,
-    out: Arc<Mutex<Option<(u64, f64, Vec<(String, u64)>)>>>,
-    last: Arc<Mutex<(u64, f64, Vec<(String, u64)>)>>,
+    out: Arc<Mutex<Option<Snapshot>>>,
+    last: Arc<Mutex<Snapshot>>,
 }
 
 impl<S> Observe<S> for FirstConverged
