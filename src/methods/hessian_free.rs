@@ -123,6 +123,7 @@ impl LinearOperator for CurvatureOp<'_> {
 /// assert!(HessianFree::new().with_lambda(-1.0).is_err());
 /// ```
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde1", derive(serde::Serialize, serde::Deserialize))]
 pub struct HessianFree {
     curvature: CurvatureKind,
     lambda0: f64,

@@ -32,6 +32,7 @@ use crate::params::{ParamInfo, Params};
 /// assert!(Lbfgs::new().with_history(0).is_err());
 /// ```
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde1", derive(serde::Serialize, serde::Deserialize))]
 pub struct Lbfgs {
     m: usize,
     line_search: StrongWolfe,

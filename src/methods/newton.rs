@@ -388,6 +388,7 @@ pub(crate) fn update_radius(radius: f64, rho: f64, on_boundary: bool, max_radius
 /// assert!(Newton::new().with_radius(0.0).is_err());
 /// ```
 #[derive(Debug)]
+#[cfg_attr(feature = "serde1", derive(serde::Serialize, serde::Deserialize))]
 pub struct Newton {
     safeguard: Safeguard,
     line_search: LineSearchKind,
@@ -402,7 +403,10 @@ pub struct Newton {
     lambda: f64,
     nu: f64,
     radius: f64,
+    // Caches (recomputed after a checkpoint resume).
+    #[cfg_attr(feature = "serde1", serde(skip))]
     cached: Option<(Vec<f64>, Mat<f64>)>,
+    #[cfg_attr(feature = "serde1", serde(skip))]
     chol: CholeskyWorkspace,
 }
 

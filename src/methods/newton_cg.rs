@@ -72,6 +72,7 @@ fn check_forcing(cap: f64) -> Result<()> {
 /// assert!(NewtonCg::new().with_cg_max_iters(0).is_err());
 /// ```
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde1", derive(serde::Serialize, serde::Deserialize))]
 pub struct NewtonCg {
     line_search: LineSearchKind,
     armijo: Armijo,
@@ -175,6 +176,7 @@ impl Method for NewtonCg {
 /// assert!(TrustNcg::new().with_radius(-1.0).is_err());
 /// ```
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde1", derive(serde::Serialize, serde::Deserialize))]
 pub struct TrustNcg {
     radius0: f64,
     max_radius: f64,

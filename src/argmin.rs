@@ -1,1 +1,0 @@
-//! argmin plugin (issue 6): placeholder.
