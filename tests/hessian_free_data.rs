@@ -121,7 +121,7 @@ fn hessian_free_beats_tuned_adam_on_the_mlp_at_equal_cost() {
     let budget = hf.counts.gradient_equivalents();
 
     // Full-batch Adam (PyTorch defaults β = (0.9, 0.999), ε = 1e-8), exactly `budget`
-    // gradient evaluations per learning rate of the grid; the grids's best must be interior.
+    // gradient evaluations per learning rate of the grid; the grid's best must be interior.
     let grid = ["1e-3", "3e-3", "1e-2", "3e-2", "1e-1"];
     let adam: Vec<Report> = std::thread::scope(|s| {
         let handles: Vec<_> = grid
