@@ -3,7 +3,11 @@
 //!
 //! - `modified` (default): Cholesky with added multiple of the identity, `H + τI = LLᵀ`, τ from
 //!   N&W Algorithm 3.3 (β = 10⁻³, τ doubled until the factorization succeeds), then a line
-//!   search along `d = −(H + τI)⁻¹g`. The shift τ is reported in the trace as `shift`.
+//!   search along `d = −(H + τI)⁻¹g`. The shift τ is reported in the trace as `shift`. The line
+//!   search (`line_search`) is monotone Armijo backtracking (default), strong Wolfe, the
+//!   nonmonotone Armijo search of Grippo, Lampariello & Lucidi (1986) (`nonmonotone`: sufficient
+//!   decrease against the largest of the last `nonmonotone_memory` values, so full Newton steps
+//!   that raise `f` temporarily are kept), or none (the unit step).
 //! - `lm`: Levenberg–Marquardt damping `(H + λI)d = −g` (Levenberg 1944; Marquardt 1963) with λ
 //!   adapted from the reduction ratio `ρ = (f(x) − f(x + d)) / (m(0) − m(d))` by Nielsen's rule
 //!   (Nielsen 1999; Madsen, Nielsen & Tingleff 2004, eq. 2.21): accept when ρ > 0 and set
@@ -20,7 +24,7 @@
 //! ([`CholeskyWorkspace`]). In the trust-region and LM variants a rejected step is an iteration
 //! that leaves `x` unchanged (as in N&W Algorithm 4.1 and scipy), and the Hessian is reused.
 
-use super::line_search::{Armijo, StrongWolfe};
+use super::line_search::{Armijo, NonmonotoneArmijo, StrongWolfe, Watchdog};
 use super::registry::{MethodContext, MethodEntry, MethodInfo};
 use super::trust_region::{MoreSorensen, more_sorensen};
 use super::{Iterate, Method, Needs, StepInfo};
@@ -269,14 +273,19 @@ pub enum LineSearchKind {
     Wolfe,
     /// The unit step, unconditionally.
     None,
+    /// Nonmonotone Armijo backtracking (Grippo, Lampariello & Lucidi 1986), [`NonmonotoneArmijo`].
+    Nonmonotone,
+    /// The watchdog technique (Chamberlain et al. 1982; N&W Algorithm 15.2), [`Watchdog`].
+    Watchdog,
 }
 
 impl LineSearchKind {
-    /// Parses `armijo`, `wolfe` or `none`.
+    /// Parses `armijo`, `wolfe`, `nonmonotone`, `watchdog` or `none`.
     ///
     /// ```
     /// use curvlab::methods::newton::LineSearchKind;
     /// assert_eq!(LineSearchKind::parse("wolfe").unwrap(), LineSearchKind::Wolfe);
+    /// assert_eq!(LineSearchKind::parse("nonmonotone").unwrap(), LineSearchKind::Nonmonotone);
     /// assert!(LineSearchKind::parse("exact").is_err());
     /// ```
     pub fn parse(s: &str) -> Result<Self> {
@@ -284,10 +293,12 @@ impl LineSearchKind {
             "armijo" => Ok(LineSearchKind::Armijo),
             "wolfe" => Ok(LineSearchKind::Wolfe),
             "none" => Ok(LineSearchKind::None),
+            "nonmonotone" => Ok(LineSearchKind::Nonmonotone),
+            "watchdog" => Ok(LineSearchKind::Watchdog),
             _ => Err(Error::invalid(
                 "line_search",
                 s,
-                "expected armijo, wolfe or none",
+                "expected armijo, wolfe, nonmonotone, watchdog or none",
             )),
         }
     }
@@ -322,10 +333,34 @@ pub(crate) fn line_search_step(
             it.f = obj.gradient(&x_new, &mut g_new)?;
             1.0
         }
+        LineSearchKind::Nonmonotone | LineSearchKind::Watchdog => {
+            return Err(Error::Numerical(
+                "the nonmonotone and watchdog searches keep a state: the method handles them"
+                    .into(),
+            ));
+        }
     };
     it.x = x_new;
     it.g = g_new;
     Ok(alpha)
+}
+
+/// Moves `it` along `d` with the nonmonotone Armijo search (which records `it.f`) from `α = 1`;
+/// returns `α`. Leaves `it` consistent (`f`, `g` at the new `x`).
+pub(crate) fn nonmonotone_step(
+    obj: &dyn Objective,
+    it: &mut Iterate,
+    d: &[f64],
+    ls: &mut NonmonotoneArmijo,
+) -> Result<f64> {
+    let n = it.x.len();
+    let mut x_new = vec![0.0; n];
+    let mut g_new = vec![0.0; n];
+    let r = ls.search(obj, &it.x, it.f, &it.g, d, 1.0, &mut x_new)?;
+    it.f = obj.gradient(&x_new, &mut g_new)?;
+    it.x = x_new;
+    it.g = g_new;
+    Ok(r.alpha)
 }
 
 /// `f(x)`, with a non-finite value (or a `NonFinite` error) read as `+∞`: a trial point of a
@@ -394,6 +429,8 @@ pub struct Newton {
     line_search: LineSearchKind,
     armijo: Armijo,
     wolfe: StrongWolfe,
+    nonmonotone: NonmonotoneArmijo,
+    watchdog: Watchdog,
     beta: f64,
     lambda0: f64,
     radius0: f64,
@@ -417,6 +454,8 @@ impl Default for Newton {
             line_search: LineSearchKind::Armijo,
             armijo: Armijo::default(),
             wolfe: StrongWolfe::default(),
+            nonmonotone: NonmonotoneArmijo::default(),
+            watchdog: Watchdog::new(),
             beta: 1e-3,
             lambda0: 1e-3,
             radius0: 1.0,
@@ -471,6 +510,28 @@ impl Newton {
     pub fn with_wolfe(mut self, w: StrongWolfe) -> Result<Self> {
         w.validate()?;
         self.wolfe = w;
+        Ok(self)
+    }
+
+    /// Sets the memory `M ≥ 1` of the nonmonotone line search (`line_search = nonmonotone`,
+    /// default 10; `M = 1` is monotone Armijo). Its backtracking parameters are those of
+    /// [`Newton::with_armijo`].
+    ///
+    /// ```
+    /// use curvlab::methods::newton::{LineSearchKind, Newton};
+    /// use curvlab::problems::Rosenbrock;
+    /// use curvlab::{minimize, Stop};
+    /// let f = Rosenbrock::new(2).unwrap();
+    /// let mut m = Newton::new()
+    ///     .with_line_search(LineSearchKind::Nonmonotone)
+    ///     .with_nonmonotone_memory(10)
+    ///     .unwrap();
+    /// let r = minimize(&f, &mut m, &[-1.2, 1.0], &Stop::new(1e-8, 100)).unwrap();
+    /// assert!(r.converged() && (r.x[0] - 1.0).abs() < 1e-8);
+    /// assert!(Newton::new().with_nonmonotone_memory(0).is_err());
+    /// ```
+    pub fn with_nonmonotone_memory(mut self, memory: usize) -> Result<Self> {
+        self.nonmonotone = NonmonotoneArmijo::new(memory)?.with_armijo(self.armijo)?;
         Ok(self)
     }
 
@@ -542,6 +603,14 @@ impl Newton {
     }
 
     fn step_line_search(&mut self, obj: &dyn Objective, it: &mut Iterate) -> Result<StepInfo> {
+        if self.line_search == LineSearchKind::Watchdog && self.watchdog.pending_return() {
+            let x_before = it.x.clone();
+            let alpha = self.watchdog.return_step(&self.armijo, obj, it)?;
+            let moved: Vec<f64> = it.x.iter().zip(&x_before).map(|(a, b)| a - b).collect();
+            return Ok(StepInfo::new(norm(&moved))
+                .with("alpha", alpha)
+                .with("watchdog_return", 1.0));
+        }
         let h = obj.hessian(&it.x)?;
         crate::error::check_len("hessian rows", it.x.len(), h.nrows())?;
         let tau = match self.safeguard {
@@ -560,7 +629,11 @@ impl Newton {
         let mut d: Vec<f64> = it.g.iter().map(|v| -v).collect();
         self.chol.solve_in_place(&mut d);
         let dn = norm(&d);
-        let alpha = line_search_step(obj, it, &d, self.line_search, &self.armijo, &self.wolfe)?;
+        let alpha = match self.line_search {
+            LineSearchKind::Nonmonotone => nonmonotone_step(obj, it, &d, &mut self.nonmonotone)?,
+            LineSearchKind::Watchdog => self.watchdog.step(&self.armijo, obj, it, &d)?,
+            kind => line_search_step(obj, it, &d, kind, &self.armijo, &self.wolfe)?,
+        };
         Ok(StepInfo::new(alpha * dn)
             .with("shift", tau)
             .with("alpha", alpha))
@@ -700,6 +773,10 @@ impl Method for Newton {
         check_trust_region(self.radius0, self.max_radius, self.eta)?;
         self.armijo.validate()?;
         self.wolfe.validate()?;
+        self.nonmonotone.armijo = self.armijo;
+        self.nonmonotone.validate()?;
+        self.nonmonotone.reset();
+        self.watchdog.reset();
         self.lambda = self.lambda0;
         self.nu = 2.0;
         self.radius = self.radius0;
@@ -724,7 +801,12 @@ const PARAMS: &[ParamInfo] = &[
     ParamInfo {
         name: "line_search",
         default: "armijo",
-        doc: "armijo, wolfe or none (unit step); used by safeguard = modified and none",
+        doc: "armijo (monotone backtracking), wolfe (strong Wolfe), nonmonotone (Grippo-Lampariello-Lucidi 1986 Armijo against the max of the last nonmonotone_memory values), watchdog (Chamberlain-Powell-Lemarechal-Pedersen 1982, N&W Alg 15.2: a unit step that fails Armijo is kept once, checked after the next step) or none (unit step); used by safeguard = modified and none",
+    },
+    ParamInfo {
+        name: "nonmonotone_memory",
+        default: "10",
+        doc: "memory M >= 1 of line_search = nonmonotone (1 = monotone Armijo)",
     },
     ParamInfo {
         name: "beta",
@@ -758,6 +840,7 @@ fn build(p: &Params, _ctx: &MethodContext) -> Result<Box<dyn Method>> {
     let m = Newton::new()
         .with_safeguard(Safeguard::parse(&p.str("safeguard", "modified")?)?)
         .with_line_search(LineSearchKind::parse(&p.str("line_search", "armijo")?)?)
+        .with_nonmonotone_memory(p.usize("nonmonotone_memory", d.nonmonotone.memory)?)?
         .with_beta(p.f64("beta", d.beta)?)?
         .with_lambda(p.f64("lambda", d.lambda0)?)?
         .with_max_radius(p.f64("max_radius", d.max_radius)?)?
