@@ -41,7 +41,8 @@ fn perr<E: std::fmt::Debug>(e: E) -> Error {
 }
 
 fn color(i: usize) -> RGBColor {
-    const C: [RGBColor; 10] = [
+    // matplotlib's tab10, then five darker colours, so up to 15 series stay distinct.
+    const C: [RGBColor; 15] = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
         RGBColor(44, 160, 44),
@@ -52,12 +53,52 @@ fn color(i: usize) -> RGBColor {
         RGBColor(127, 127, 127),
         RGBColor(188, 189, 34),
         RGBColor(23, 190, 207),
+        RGBColor(0, 0, 0),
+        RGBColor(0, 0, 128),
+        RGBColor(128, 0, 0),
+        RGBColor(0, 128, 128),
+        RGBColor(128, 128, 0),
     ];
     C[i % C.len()]
 }
 
 /// One labelled series of points.
 type Series = (String, Vec<(f64, f64)>);
+
+/// The legend corner that covers the fewest data points: `frac` maps a point to axis fractions
+/// `(0..1, 0..1)`; the legend is taken to fill 40% of the width and 6% of the height per entry.
+/// Ties go to the lower right, where convergence curves rarely are.
+fn legend_corner(
+    series: &[Series],
+    frac: &dyn Fn(f64, f64) -> (f64, f64),
+) -> SeriesLabelPosition {
+    let h = (0.06 * series.len() as f64 + 0.06).min(0.8);
+    // (right, upper) of LowerRight, UpperRight, LowerLeft, UpperLeft.
+    let corners = [(true, false), (true, true), (false, false), (false, true)];
+    let mut count = [0usize; 4];
+    for (_, pts) in series {
+        for &(x, y) in pts {
+            let (fx, fy) = frac(x, y);
+            if !(fx.is_finite() && fy.is_finite()) {
+                continue;
+            }
+            for (i, &(right, upper)) in corners.iter().enumerate() {
+                let inx = if right { fx > 0.6 } else { fx < 0.4 };
+                let iny = if upper { fy > 1.0 - h } else { fy < h };
+                if inx && iny {
+                    count[i] += 1;
+                }
+            }
+        }
+    }
+    let best = (0..4).min_by_key(|&i| count[i]).unwrap_or(0);
+    match best {
+        1 => SeriesLabelPosition::UpperRight,
+        2 => SeriesLabelPosition::LowerLeft,
+        3 => SeriesLabelPosition::UpperLeft,
+        _ => SeriesLabelPosition::LowerRight,
+    }
+}
 
 fn log_range(series: &[Series]) -> (f64, f64) {
     let mut lo = f64::INFINITY;
@@ -134,9 +175,14 @@ where
             .draw_series(clean.last().map(|&p| Circle::new(p, 4, c.filled())))
             .map_err(perr)?;
     }
+    let xmax = lin_max(series);
+    let (llo, lhi) = (lo.ln(), hi.ln());
+    let corner = legend_corner(series, &|x, y| {
+        (x / xmax, (y.max(floor).ln() - llo) / (lhi - llo))
+    });
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
+        .position(corner)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()
@@ -608,8 +654,12 @@ fn trajectory_plot(
                 )))
                 .map_err(perr)?;
         }
+        let corner = legend_corner(&paths, &|x, y| {
+            ((x - bx.0) / (bx.1 - bx.0), (y - by.0) / (by.1 - by.0))
+        });
         chart
             .configure_series_labels()
+            .position(corner)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .draw()

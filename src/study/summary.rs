@@ -119,6 +119,8 @@ fn mean(v: &[f64]) -> Option<f64> {
 /// ```
 /// use curvlab::study::summary::fmt_g;
 /// assert_eq!(fmt_g(Some(922.0)), "922");
+/// assert_eq!(fmt_g(Some(14.7358)), "14.74");
+/// assert_eq!(fmt_g(Some(0.0013)), "0.0013");
 /// assert_eq!(fmt_g(Some(0.000012)), "1.200e-5");
 /// assert_eq!(fmt_g(None), "—");
 /// ```
@@ -128,8 +130,13 @@ pub fn fmt_g(x: Option<f64>) -> String {
         Some(0.0) => "0".into(),
         Some(v) if !v.is_finite() => format!("{v}"),
         Some(v) if (1e-3..1e5).contains(&v.abs()) => {
-            let s = format!("{v:.4}");
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
+            let digits = (3 - v.abs().log10().floor() as i32).max(0) as usize;
+            let s = format!("{v:.digits$}");
+            if s.contains('.') {
+                s.trim_end_matches('0').trim_end_matches('.').to_string()
+            } else {
+                s
+            }
         }
         Some(v) => format!("{v:.3e}"),
     }
@@ -297,6 +304,25 @@ pub fn why(kind: &str, sp: &InstanceSpectra) -> String {
              quadratically (Nocedal & Wright 2006, Thm 3.5) whatever the conditioning (κ = {ks} \
              here), while first-order methods converge linearly at a κ-dependent rate."
         ),
+        "krylov" if !sp.quadratic => {
+            let neg = r
+                .and_then(|r| r.negative_count)
+                .filter(|&k| k > 0)
+                .map(|k| {
+                    format!(
+                        "; the Hessian at {} is indefinite ({k} negative eigenvalues), and a \
+                         damped Gauss-Newton or trust-region model stays well posed there",
+                        r.map_or("x0", |r| r.point.as_str())
+                    )
+                })
+                .unwrap_or_default();
+            format!(
+                "Each of its steps minimizes a local quadratic model by conjugate gradients on \
+                 curvature products, so it moves along flat and steep directions at once, while \
+                 a first-order step is limited by the sharpest direction (λ_max = {}){neg}.",
+                fmt_g(l)
+            )
+        }
         "krylov" => format!(
             "It gathers curvature from Hessian-vector products or gradient differences without \
              forming or factorizing the Hessian: CG-type inner solves need about \
@@ -331,6 +357,15 @@ pub fn why(kind: &str, sp: &InstanceSpectra) -> String {
         ),
         _ => String::new(),
     }
+}
+
+/// A ratio with 2 significant digits (`44`, `2.4`, `0.38`).
+fn ratio(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    let digits = (1 - x.abs().max(1e-300).log10().floor() as i32).max(0) as usize;
+    format!("{x:.digits$}")
 }
 
 fn md_escape(s: &str) -> String {
@@ -500,9 +535,9 @@ fn summary_markdown(
                         " By time {} wins instead: each of its iterations costs {}× less than one \
                          of {}'s, which outweighs its {}× more iterations.",
                         md_escape(&wt.method.label()),
-                        fmt_g(Some(per(ti, ki) / per(t, kt))),
+                        ratio(per(ti, ki) / per(t, kt)),
                         md_escape(&wi.method.label()),
-                        fmt_g(Some(kt / ki.max(1.0)))
+                        ratio(kt / ki.max(1.0))
                     );
                 }
             }
@@ -528,7 +563,25 @@ fn summary_markdown(
             .filter(|r| r.converged == 0 && family(&r.method.kind) == "adaptive")
             .map(|r| md_escape(&r.method.label()))
             .collect();
-        if !stalled.is_empty() {
+        let unconverged: Vec<String> = rows
+            .iter()
+            .filter(|r| r.converged == 0 && (!sp.quadratic || family(&r.method.kind) != "adaptive"))
+            .map(|r| {
+                format!(
+                    "{} (f = {})",
+                    md_escape(&r.method.label()),
+                    fmt_g(r.f_end)
+                )
+            })
+            .collect();
+        if !unconverged.is_empty() {
+            let _ = write!(
+                s,
+                " Not converged within the budget: {}.",
+                unconverged.join(", ")
+            );
+        }
+        if sp.quadratic && !stalled.is_empty() {
             let _ = write!(
                 s,
                 " Not converged: {} — with a constant learning rate the normalized step \
@@ -550,7 +603,8 @@ fn summary_markdown(
                 let _ = write!(
                     s,
                     " Sharpness λ_max(∇²f) at the final points ranges from {} ({}) to {} ({}): \
-                     the methods end in differently curved regions.",
+                     the methods end in differently curved regions (compare at similar final f: \
+                     for a cross-entropy loss the curvature shrinks with the loss itself).",
                     fmt_g(Some(lo.0)),
                     md_escape(&lo.1.method.label()),
                     fmt_g(Some(hi.0)),
