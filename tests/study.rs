@@ -516,20 +516,33 @@ fn relative_gradient_tolerance_stops_at_the_closed_form_iteration() {
     let (h, rows) = read_csv(&out.join("runs.csv"));
     let col = |n: &str| h.iter().position(|c| c == n).unwrap();
     let k_closed = (1e-8f64.ln() / (9.0f64 / 11.0).ln()).ceil() as usize;
-    assert_eq!(rows[0][col("iterations")].parse::<usize>().unwrap(), k_closed);
+    assert_eq!(
+        rows[0][col("iterations")].parse::<usize>().unwrap(),
+        k_closed
+    );
     assert_eq!(rows[0][col("converged")], "true");
     let g = rows[0][col("grad_norm")].parse::<f64>().unwrap();
     assert!(g <= 1e-8 * 164f64.sqrt() && g > 1e-8 * 164f64.sqrt() * 9.0 / 11.0);
     // The prediction is for ε = grad_rtol: the same closed form.
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    assert!(summary.contains(&format!("| {k_closed} iterations | {k_closed} | 1.00 |")), "{summary}");
+    assert!(
+        summary.contains(&format!("| {k_closed} iterations | {k_closed} | 1.00 |")),
+        "{summary}"
+    );
     assert!(summary.contains("‖∇f‖ ≤ 0.00000001·‖∇f(x₀)‖"), "{summary}");
     // grad_tol and grad_rtol together are an error at the [stop] line; so is grad_rtol ≥ 1.
     let both = src.replace("grad_rtol = 1e-8", "grad_rtol = 1e-8\ngrad_tol = 1e-6");
-    let e = StudySpec::parse(Path::new("rel.toml"), &both).unwrap_err().to_string();
-    assert!(e.starts_with("rel.toml:2:") && e.contains("not both"), "{e}");
+    let e = StudySpec::parse(Path::new("rel.toml"), &both)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("rel.toml:2:") && e.contains("not both"),
+        "{e}"
+    );
     let big = src.replace("grad_rtol = 1e-8", "grad_rtol = 2");
-    let e = StudySpec::parse(Path::new("rel.toml"), &big).unwrap_err().to_string();
+    let e = StudySpec::parse(Path::new("rel.toml"), &big)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("`grad_rtol`"), "{e}");
     // The relative rule is part of the run ids.
     let abs = Plan::new(&spec(&src.replace("grad_rtol = 1e-8", "grad_tol = 1e-8")));
@@ -552,7 +565,10 @@ fn large_instances_get_lanczos_extremes_and_an_slq_density() {
     assert!(s["eigenvalues"].is_null() && s["inertia"].is_null());
     let hi = s["largest"][0].as_f64().unwrap();
     let lo = s["smallest"][0].as_f64().unwrap();
-    assert!((hi - 50.0).abs() < 1e-6 && (lo - 1.0).abs() < 1e-6, "{lo} {hi}");
+    assert!(
+        (hi - 50.0).abs() < 1e-6 && (lo - 1.0).abs() < 1e-6,
+        "{lo} {hi}"
+    );
     assert_eq!(s["negative_count"], 0);
     // The SLQ density integrates to 1 (trapezoid on its grid) and has its mean near tr A / n
     // (the log-uniform mean (κ−1)/ln κ = 12.53, within Hutchinson noise).
@@ -569,8 +585,7 @@ fn large_instances_get_lanczos_extremes_and_an_slq_density() {
     assert!(methods.iter().all(|m| m["method"] != "cg"));
     let inst = curvlab::problems::build_problem(
         "quadratic",
-        &Params::from_pairs(&["dim=1100", "condition=50", "rotation=diagonal"])
-            .unwrap(),
+        &Params::from_pairs(&["dim=1100", "condition=50", "rotation=diagonal"]).unwrap(),
         0,
     )
     .unwrap();
@@ -582,7 +597,10 @@ fn large_instances_get_lanczos_extremes_and_an_slq_density() {
     assert_eq!(gd["iterations"].as_u64().unwrap(), k_gd);
     let svg = std::fs::read_to_string(out.join("plots/p00-quadratic-spectrum.svg")).unwrap();
     let (content, _) = parse_svg(&svg);
-    assert!(content.contains("(SLQ)") && content.contains("10 probes"), "{content}");
+    assert!(
+        content.contains("(SLQ)") && content.contains("10 probes"),
+        "{content}"
+    );
     // Sharpness at the final point by Lanczos: the largest eigenvalue, 50.
     let (hd, rows) = read_csv(&out.join("runs.csv"));
     let c = hd.iter().position(|c| c == "sharpness").unwrap();

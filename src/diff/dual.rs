@@ -90,7 +90,13 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<DualBuffers> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
-fn hvp_into<P: DualGradient + ?Sized>(p: &P, x: &[f64], v: &[f64], out: &mut [f64], bufs: &mut DualBuffers) {
+fn hvp_into<P: DualGradient + ?Sized>(
+    p: &P,
+    x: &[f64],
+    v: &[f64],
+    out: &mut [f64],
+    bufs: &mut DualBuffers,
+) {
     let (xd, gd) = bufs;
     xd.clear();
     xd.extend(x.iter().zip(v).map(|(&a, &b)| Dual64::new(a, b)));

@@ -68,10 +68,7 @@ type Series = (String, Vec<(f64, f64)>);
 /// The legend corner that covers the fewest data points: `frac` maps a point to axis fractions
 /// `(0..1, 0..1)`; the legend is taken to fill 40% of the width and 6% of the height per entry.
 /// Ties go to the lower right, where convergence curves rarely are.
-fn legend_corner(
-    series: &[Series],
-    frac: &dyn Fn(f64, f64) -> (f64, f64),
-) -> SeriesLabelPosition {
+fn legend_corner(series: &[Series], frac: &dyn Fn(f64, f64) -> (f64, f64)) -> SeriesLabelPosition {
     let h = (0.06 * series.len() as f64 + 0.06).min(0.8);
     // (right, upper) of LowerRight, UpperRight, LowerLeft, UpperLeft.
     let corners = [(true, false), (true, true), (false, false), (false, true)];
@@ -284,7 +281,13 @@ fn convergence_plot(
 }
 
 /// A histogram of dense eigenvalues on a signed log scale: `(bin centre, fraction)` per bin.
-fn histogram(ev: &[f64], t: &dyn Fn(f64) -> f64, lo: f64, width: f64, bins: usize) -> Vec<(f64, f64)> {
+fn histogram(
+    ev: &[f64],
+    t: &dyn Fn(f64) -> f64,
+    lo: f64,
+    width: f64,
+    bins: usize,
+) -> Vec<(f64, f64)> {
     let mut counts = vec![0usize; bins];
     for &v in ev {
         let b = (((t(v) - lo) / width).max(0.0) as usize).min(bins - 1);
@@ -293,7 +296,12 @@ fn histogram(ev: &[f64], t: &dyn Fn(f64) -> f64, lo: f64, width: f64, bins: usiz
     counts
         .iter()
         .enumerate()
-        .map(|(i, &c)| (lo + (i as f64 + 0.5) * width, c as f64 / ev.len().max(1) as f64))
+        .map(|(i, &c)| {
+            (
+                lo + (i as f64 + 0.5) * width,
+                c as f64 / ev.len().max(1) as f64,
+            )
+        })
         .collect()
 }
 
@@ -387,7 +395,11 @@ fn spectrum_plot(out: &Path, name: &str, p: &Instance, s: &InstanceSpectra) -> R
                 // Side by side within a bin when two spectra are drawn.
                 let k = sets.len() as f64;
                 let w = width / k;
-                let style = if i == 0 { c.filled() } else { c.mix(0.7).filled() };
+                let style = if i == 0 {
+                    c.filled()
+                } else {
+                    c.mix(0.7).filled()
+                };
                 chart
                     .draw_series(h.iter().filter(|(_, f)| *f > 0.0).map(|&(x, f)| {
                         let x0 = x - width / 2.0 + i as f64 * w;
@@ -545,13 +557,17 @@ fn trajectory_plot(
     if paths.is_empty() || inst.x0.len() != 2 {
         return Ok(false);
     }
-    let center = inst.x_star.clone().unwrap_or_else(|| {
-        paths
-            .iter()
-            .filter_map(|(_, p)| p.last().map(|q| vec![q.0, q.1]))
-            .next()
-            .unwrap_or_else(|| inst.x0.clone())
-    });
+    let center = inst
+        .x_star
+        .clone()
+        .filter(|c| c.len() == 2)
+        .unwrap_or_else(|| {
+            paths
+                .iter()
+                .filter_map(|(_, p)| p.last().map(|q| vec![q.0, q.1]))
+                .next()
+                .unwrap_or_else(|| inst.x0.clone())
+        });
     let (cx, cy) = (center[0], center[1]);
     let r = ((inst.x0[0] - cx).powi(2) + (inst.x0[1] - cy).powi(2))
         .sqrt()
@@ -645,10 +661,14 @@ fn trajectory_plot(
                 BLACK.filled(),
             )))
             .map_err(perr)?;
-        if let Some(xs) = &inst.x_star {
+        if let Some((&a, &b)) = inst
+            .x_star
+            .as_ref()
+            .and_then(|x| Some((x.first()?, x.get(1)?)))
+        {
             chart
                 .draw_series(std::iter::once(Cross::new(
-                    (xs[0], xs[1]),
+                    (a, b),
                     7,
                     BLACK.stroke_width(3),
                 )))

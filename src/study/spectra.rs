@@ -94,6 +94,13 @@ pub struct PointSpectrum {
 
 impl PointSpectrum {
     /// `λ_min` (the smallest computed eigenvalue).
+    ///
+    /// ```
+    /// let f = curvlab::problems::Ravine::seed();
+    /// let (p, _, _) = curvlab::study::spectra::point_spectrum(&f, &[0.0, 0.0], "x*", 0).unwrap();
+    /// assert_eq!((p.lambda_min(), p.lambda_max()), (Some(1.0), Some(100.0)));
+    /// assert_eq!(p.inertia_text(), "0/0/2");
+    /// ```
     pub fn lambda_min(&self) -> Option<f64> {
         self.smallest.first().copied()
     }
@@ -240,6 +247,17 @@ pub struct InstanceSpectra {
 
 impl InstanceSpectra {
     /// The spectrum the summary quotes: at `x*` if known, else at `x₀`.
+    ///
+    /// ```
+    /// use curvlab::params::Params;
+    /// let inst = curvlab::problems::build_problem("rosenbrock", &Params::new(), 0).unwrap();
+    /// let s = curvlab::study::spectra::instance_spectra(&inst, None, 0);
+    /// assert_eq!(s.reference().unwrap().point, "x*");
+    /// // ∇²f(1, 1) = [[802, −400], [−400, 200]]: κ = (501 + r)/(501 − r), r = √(301² + 400²).
+    /// let r = (301f64.powi(2) + 400f64.powi(2)).sqrt();
+    /// assert!((s.condition_number().unwrap() - (501.0 + r) / (501.0 - r)).abs() < 1e-6);
+    /// assert!(s.prediction.is_none()); // not a quadratic
+    /// ```
     pub fn reference(&self) -> Option<&PointSpectrum> {
         self.at_optimum.as_ref().or(self.at_start.as_ref())
     }
@@ -310,8 +328,7 @@ pub fn instance_spectra(inst: &ProblemInstance, tol: Option<f64>, seed: u64) -> 
         return s;
     }
     match (reference, tol) {
-        (Some((spec, full)), Some(t)) if t > 0.0 && t < 1.0 => match curvature::explain(&spec, t)
-        {
+        (Some((spec, full)), Some(t)) if t > 0.0 && t < 1.0 => match curvature::explain(&spec, t) {
             Ok(mut p) => {
                 if !full {
                     p.methods.retain(|m| m.method != "cg");

@@ -151,6 +151,16 @@ fn grad0(inst: &ProblemInstance) -> Option<f64> {
 
 /// The error reduction `ε` a study asks for on an instance: `grad_rtol`, or
 /// `grad_tol / ‖∇f(x₀)‖`.
+///
+/// ```
+/// use curvlab::study::{StudySpec, summary::error_reduction};
+/// let src = "name='s'\n[stop]\ngrad_tol=1e-6\n[[problems]]\nkind='ravine'\n[[methods]]\nkind='gd'\n";
+/// let spec = StudySpec::parse(std::path::Path::new("s.toml"), src).unwrap();
+/// let inst = curvlab::problems::build_problem("ravine", &Default::default(), 0).unwrap();
+/// // ‖∇f(1, 8)‖ = ‖(100, 8)‖ on the seed's ravine.
+/// let e = error_reduction(&spec, &inst).unwrap();
+/// assert!((e - 1e-6 / 10064f64.sqrt()).abs() < 1e-20);
+/// ```
 pub fn error_reduction(spec: &StudySpec, inst: &ProblemInstance) -> Option<f64> {
     match spec.grad_rtol {
         Some(r) => Some(r),
@@ -224,7 +234,8 @@ fn rows<'a>(
             continue;
         }
         let conv: Vec<&&RunRecord> = runs.iter().filter(|r| r.converged).collect();
-        let cm = |f: &dyn Fn(&RunRecord) -> f64| mean(&conv.iter().map(|r| f(r)).collect::<Vec<_>>());
+        let cm =
+            |f: &dyn Fn(&RunRecord) -> f64| mean(&conv.iter().map(|r| f(r)).collect::<Vec<_>>());
         let am = |f: &dyn Fn(&RunRecord) -> Option<f64>| {
             mean(&runs.iter().filter_map(|r| f(r)).collect::<Vec<_>>())
         };
@@ -329,7 +340,10 @@ pub fn why(kind: &str, sp: &InstanceSpectra) -> String {
              (√κ/2)·ln(2/ε) products (κ = {ks}), or at most the number of distinct eigenvalues, \
              instead of gradient descent's (κ/2)·ln(1/ε) steps{}.",
             if sp.n > 200 {
-                format!(", and each costs far less than a Newton factorization at n = {}", sp.n)
+                format!(
+                    ", and each costs far less than a Newton factorization at n = {}",
+                    sp.n
+                )
             } else {
                 String::new()
             }
@@ -566,13 +580,7 @@ fn summary_markdown(
         let unconverged: Vec<String> = rows
             .iter()
             .filter(|r| r.converged == 0 && (!sp.quadratic || family(&r.method.kind) != "adaptive"))
-            .map(|r| {
-                format!(
-                    "{} (f = {})",
-                    md_escape(&r.method.label()),
-                    fmt_g(r.f_end)
-                )
-            })
+            .map(|r| format!("{} (f = {})", md_escape(&r.method.label()), fmt_g(r.f_end)))
             .collect();
         if !unconverged.is_empty() {
             let _ = write!(
@@ -599,12 +607,14 @@ fn summary_markdown(
             let hi = sharp.iter().max_by(|a, b| a.0.total_cmp(&b.0));
             if let (Some(lo), Some(hi)) = (lo, hi)
                 && sharp.len() > 1
+                && (lo.0 <= 0.0 || hi.0 > 1.5 * lo.0)
             {
                 let _ = write!(
                     s,
                     " Sharpness λ_max(∇²f) at the final points ranges from {} ({}) to {} ({}): \
                      the methods end in differently curved regions (compare at similar final f: \
-                     for a cross-entropy loss the curvature shrinks with the loss itself).",
+                     curvature also changes with the loss level, e.g. it shrinks with a \
+                     cross-entropy loss).",
                     fmt_g(Some(lo.0)),
                     md_escape(&lo.1.method.label()),
                     fmt_g(Some(hi.0)),
