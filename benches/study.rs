@@ -1,13 +1,15 @@
 //! Study runner scaling: a reduced copy of `studies/conditioning.toml` (300-D quadratics with
 //! κ = 10², 10³, 10⁴, six registry methods — gd, heavy ball and Nesterov at their optimal
-//! parameters, Adam, L-BFGS, Newton-CG — two seeds, 36 runs of up to 4000 iterations, about
-//! 0.7 CPU-seconds in all) run with `--jobs 1` and `--jobs 2`. The runs are large enough that the
-//! parallel part dominates the serial one (building the instances, then `spectra.json`, the
-//! summary and the plots: about 0.15 s). The ratio of the two is the parallel speed-up (target
-//! ≥ 1.8× on 2 idle cores). faer runs sequentially inside runs (the runner sets it), so each
-//! worker uses one core.
+//! parameters, Adam, L-BFGS, Newton-CG — three seeds, 54 runs of up to 4000 iterations plus
+//! the sharpness at each final point) run with `--jobs 1` and `--jobs 2`. The runs dominate the
+//! rest (building the instances, then `spectra.json`, the summary and the plots, which are also
+//! spread over the pool per problem instance). The ratio of the two is the parallel speed-up
+//! (target ≥ 1.8× on 2 idle cores). faer runs sequentially inside runs (the runner sets it), so
+//! each worker uses one core.
 //!
-//! Besides criterion's estimates, the bench prints the ratio of the minimum wall times of 5
+//! It also prints the time of each phase at one thread (building and validating the instances,
+//! the runs, the report), so the serial share — and with it Amdahl's bound on the speed-up —
+//! is visible. Besides criterion's estimates, the bench prints the ratio of the minimum wall times of 5
 //! paired runs (jobs 1, jobs 2 alternately) and the load average read from `/proc/loadavg`
 //! before and after: a speed-up needs two free cores, and on a shared machine the load says how
 //! many there were.
@@ -20,7 +22,7 @@ use std::time::{Duration, Instant};
 
 const STUDY: &str = r#"
 name = "conditioning-bench"
-seeds = [0, 1]
+seeds = [0, 1, 2]
 [stop]
 grad_rtol = 1e-6
 max_iters = 4000
@@ -63,8 +65,44 @@ fn loadavg() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
+/// Seconds of each phase on one thread: (prepare, runs, report).
+fn phases() -> (f64, f64, f64) {
+    use curvlab::study::{Plan, resume::prepare_output, runner, summary};
+    let spec = StudySpec::parse(std::path::Path::new("bench.toml"), STUDY).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let mut o = RunOptions::new(d.path().join("out"));
+    o.progress = Progress::Quiet;
+    faer::set_global_parallelism(faer::Par::Seq);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let t = Instant::now();
+        let prepared = runner::prepare(&spec, curvlab::methods::build_method).unwrap();
+        let t_prepare = t.elapsed().as_secs_f64();
+        prepare_output(&o.out, &spec.source, false).unwrap();
+        let t = Instant::now();
+        for key in &prepared.plan.runs {
+            runner::execute(&spec, &prepared, key, &o).unwrap();
+        }
+        let t_runs = t.elapsed().as_secs_f64();
+        let first: Vec<_> = prepared.instances.iter().map(|v| v[0].clone()).collect();
+        let plan: &Plan = &prepared.plan;
+        let t = Instant::now();
+        summary::finalize(&spec, plan, &o.out, None, true, Some(&first)).unwrap();
+        (t_prepare, t_runs, t.elapsed().as_secs_f64())
+    })
+}
+
 fn bench(c: &mut Criterion) {
     let before = loadavg();
+    let (p, r, f) = phases();
+    println!(
+        "phases at 1 thread: prepare {p:.3} s, runs {r:.3} s, report {f:.3} s \
+         (serial if not parallelized: {:.0}%)",
+        100.0 * (p + f) / (p + r + f)
+    );
     let mut g = c.benchmark_group("study_conditioning_reduced");
     g.sample_size(10)
         .warm_up_time(Duration::from_secs(1))

@@ -18,6 +18,7 @@ use super::summary::{Measure, fmt_g, theory_for};
 use crate::error::{Error, Result};
 use crate::problems::ProblemInstance;
 use plotters::prelude::*;
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -843,28 +844,40 @@ pub fn write_plots(
     instances: &[Arc<ProblemInstance>],
 ) -> Result<Vec<String>> {
     super::outputs::create_dir(&out.join("plots"))?;
+    // One task per problem instance, on the current rayon pool (the study's `--jobs`).
+    let per_instance: Vec<Result<Vec<String>>> = plan
+        .problems
+        .par_iter()
+        .enumerate()
+        .with_max_len(1)
+        .map(|(pi, p)| {
+            let mut files = Vec::new();
+            let s = slug(pi, p);
+            let traces = first_seed_traces(spec, plan, out, pi);
+            let inst = instances.get(pi);
+            if !traces.is_empty() {
+                let name = format!("{s}-convergence.svg");
+                convergence_plot(out, &name, p, inst.and_then(|i| i.f_star), &traces)?;
+                files.push(name);
+            }
+            if let Some(sp) = spectra.get(pi) {
+                let name = format!("{s}-spectrum.svg");
+                if spectrum_plot(out, &name, p, sp)? {
+                    files.push(name);
+                }
+            }
+            if let Some(inst) = inst {
+                let name = format!("{s}-trajectories.svg");
+                if trajectory_plot(out, &name, p, inst, &traces)? {
+                    files.push(name);
+                }
+            }
+            Ok(files)
+        })
+        .collect();
     let mut files = Vec::new();
-    for (pi, p) in plan.problems.iter().enumerate() {
-        let s = slug(pi, p);
-        let traces = first_seed_traces(spec, plan, out, pi);
-        let inst = instances.get(pi);
-        if !traces.is_empty() {
-            let name = format!("{s}-convergence.svg");
-            convergence_plot(out, &name, p, inst.and_then(|i| i.f_star), &traces)?;
-            files.push(name);
-        }
-        if let Some(sp) = spectra.get(pi) {
-            let name = format!("{s}-spectrum.svg");
-            if spectrum_plot(out, &name, p, sp)? {
-                files.push(name);
-            }
-        }
-        if let Some(inst) = inst {
-            let name = format!("{s}-trajectories.svg");
-            if trajectory_plot(out, &name, p, inst, &traces)? {
-                files.push(name);
-            }
-        }
+    for f in per_instance {
+        files.extend(f?);
     }
     if condition_plot(plan, out, records, spectra)? {
         files.push("iterations-vs-condition.svg".into());

@@ -104,22 +104,30 @@ pub fn method_context(inst: &ProblemInstance, seed: u64) -> MethodContext {
 /// with the file and line of the offending key.
 pub fn prepare(spec: &StudySpec, factory: MethodFactory) -> Result<Prepared> {
     let plan = Plan::new(spec);
-    let mut instances = Vec::with_capacity(plan.problems.len());
-    for p in &plan.problems {
-        let table = &spec.problems[p.table];
-        let params = p.to_params();
-        let mut per_seed = Vec::with_capacity(spec.seeds.len());
-        for &seed in &spec.seeds {
-            let inst = build_problem(&p.kind, &params, seed).map_err(|e| {
-                let msg = e.to_string();
-                spec.error_at(
-                    table.blame_line(&msg),
-                    format!("problem `{}`: {}", p.label(), one_line(&msg)),
-                )
-            })?;
-            per_seed.push(Arc::new(inst));
-        }
-        instances.push(per_seed);
+    // Built in parallel on the current rayon pool; errors are reported in the study's order.
+    let pairs: Vec<(usize, u64)> = (0..plan.problems.len())
+        .flat_map(|pi| spec.seeds.iter().map(move |&s| (pi, s)))
+        .collect();
+    let built: Vec<Result<Arc<ProblemInstance>>> = pairs
+        .par_iter()
+        .with_max_len(1)
+        .map(|&(pi, seed)| {
+            let p = &plan.problems[pi];
+            let table = &spec.problems[p.table];
+            build_problem(&p.kind, &p.to_params(), seed)
+                .map(Arc::new)
+                .map_err(|e| {
+                    let msg = e.to_string();
+                    spec.error_at(
+                        table.blame_line(&msg),
+                        format!("problem `{}`: {}", p.label(), one_line(&msg)),
+                    )
+                })
+        })
+        .collect();
+    let mut instances: Vec<Vec<Arc<ProblemInstance>>> = vec![Vec::new(); plan.problems.len()];
+    for (&(pi, _), inst) in pairs.iter().zip(built) {
+        instances[pi].push(inst?);
     }
     for m in &plan.methods {
         let table = &spec.methods[m.table];
@@ -273,7 +281,6 @@ pub struct StudyOutcome {
 /// Runs a study: validation, output folder, the runs in parallel, then `runs.csv` and (for an
 /// unsharded study) `spectra.json`, `summary.md` and `plots/`.
 pub fn run_study(spec: &StudySpec, opts: &RunOptions) -> Result<StudyOutcome> {
-    let prepared = prepare(spec, opts.factory)?;
     let jobs = opts.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -282,6 +289,12 @@ pub fn run_study(spec: &StudySpec, opts: &RunOptions) -> Result<StudyOutcome> {
     if jobs == 0 {
         return Err(Error::invalid("--jobs", 0, "must be >= 1"));
     }
+    faer::set_global_parallelism(faer::Par::Seq);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| Error::Numerical(format!("cannot start {jobs} threads: {e}")))?;
+    let prepared = pool.install(|| prepare(spec, opts.factory))?;
     let finished = prepare_output(&opts.out, &spec.source, opts.resume)?;
     let selected: BTreeSet<String> = match opts.shard {
         Some(s) => s.select(&prepared.plan),
@@ -298,11 +311,6 @@ pub fn run_study(spec: &StudySpec, opts: &RunOptions) -> Result<StudyOutcome> {
         super::outputs::write_atomic(&opts.out.join("shard.txt"), format!("{s}\n").as_bytes())?;
     }
 
-    faer::set_global_parallelism(faer::Par::Seq);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| Error::Numerical(format!("cannot start {jobs} threads: {e}")))?;
     let progress = ProgressSink::new(opts.progress, todo.len(), skipped);
     let errors: Mutex<Vec<Error>> = Mutex::new(Vec::new());
     pool.install(|| {
@@ -330,14 +338,16 @@ pub fn run_study(spec: &StudySpec, opts: &RunOptions) -> Result<StudyOutcome> {
         .iter()
         .filter_map(|v| v.first().cloned())
         .collect();
-    super::summary::finalize(
-        spec,
-        &prepared.plan,
-        &opts.out,
-        Some(&selected),
-        opts.shard.is_none(),
-        Some(&first_seed),
-    )?;
+    pool.install(|| {
+        super::summary::finalize(
+            spec,
+            &prepared.plan,
+            &opts.out,
+            Some(&selected),
+            opts.shard.is_none(),
+            Some(&first_seed),
+        )
+    })?;
     Ok(StudyOutcome {
         selected: selected.len(),
         skipped,

@@ -23,6 +23,7 @@ use crate::curvature::Prediction;
 use crate::error::{Error, Result};
 use crate::params::Value;
 use crate::problems::{ProblemInstance, build_problem};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -170,7 +171,8 @@ pub fn error_reduction(spec: &StudySpec, inst: &ProblemInstance) -> Option<f64> 
 
 /// Regenerates the study outputs from the records on disk: `runs.csv` always; `spectra.json`,
 /// `summary.md` and `plots/` when `full` (an unsharded study or a merge). `instances` are the
-/// problem instances built with the first seed (rebuilt when `None`).
+/// problem instances built with the first seed (rebuilt when `None`). Spectra and plots are
+/// computed per problem instance in parallel on the current rayon pool.
 pub fn finalize(
     spec: &StudySpec,
     plan: &Plan,
@@ -192,8 +194,10 @@ pub fn finalize(
             .map(|p| build_problem(&p.kind, &p.to_params(), spec.seeds[0]).map(Arc::new))
             .collect::<Result<_>>()?,
     };
+    // One task per instance on the current rayon pool (the study's `--jobs`).
     let spectra: Vec<InstanceSpectra> = built
-        .iter()
+        .par_iter()
+        .with_max_len(1)
         .map(|i| instance_spectra(i, error_reduction(spec, i), spec.seeds[0]))
         .collect();
     let json = serde_json::to_string_pretty(&spectra)
