@@ -204,7 +204,15 @@ fn small_study_has_one_row_per_run_with_documented_columns() {
         .unwrap();
     assert!((k - 100.0).abs() < 1e-9, "{k}");
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    assert!(summary.contains("## ravine(steep=10)") && summary.contains("Winner by iterations"));
+    assert!(summary.contains("## ravine(steep=10)") && summary.contains("**Who wins and why.**"));
+    // explain's prediction beside the measurement: GD at 2/(μ+L) on this ravine contracts the
+    // gradient by exactly (κ−1)/(κ+1) = 9/11, so the bound is attained.
+    assert!(
+        summary.contains(&format!(
+            "| gd(lr=optimal) | gd (rate 0.8182) | {k_closed} iterations | {k_closed} | 1.00 |"
+        )),
+        "{summary}"
+    );
     // The trace of a 2-D run records the trajectory, starting at (1, 8).
     let t = csv::Reader::from_path(out.join("traces").join(format!("{}.csv", row[0])))
         .unwrap()
@@ -303,9 +311,10 @@ fn every_svg_is_xml_and_names_its_series() {
             assert!(content.contains("‖∇f‖ vs time") && content.contains("f − f* vs iterations"));
         }
         if name == "iterations-vs-condition.svg" {
-            // Theory curves exist for gd and the heavy ball ("hb" has no prediction: not a
-            // registry name), measured points for all three.
-            assert!(content.contains("gd(lr=optimal) (theory)"));
+            // A theory curve exists for gd ("hb" has no prediction: not a registry name),
+            // measured points for all three.
+            assert!(content.contains("gd(lr=optimal) (theory: gd)"));
+            assert!(!content.contains("hb(beta=0.9, lr=0.005) (theory"));
             for m in methods {
                 assert!(content.contains(m), "{name} lacks {m}");
             }
@@ -494,4 +503,106 @@ fn malformed_studies_name_file_and_line() {
         assert!(msg.contains(what), "{msg}");
         assert!(!msg.contains('\n'), "{msg}");
     }
+}
+
+#[test]
+fn relative_gradient_tolerance_stops_at_the_closed_form_iteration() {
+    // GD at 2/(μ+L) on the ravine (steep 10, shallow 1) from (1, 8): ‖g_k‖ = (9/11)^k ‖g_0‖
+    // exactly, so `grad_rtol = 1e-8` stops at the first k with (9/11)^k ≤ 1e-8.
+    let src = "name = \"rel\"\n[stop]\ngrad_rtol = 1e-8\nmax_iters = 1000\n[[problems]]\nkind = \"ravine\"\nsteep = 10\n[[methods]]\nkind = \"gd\"\nlr = \"optimal\"\n";
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("o");
+    run_study(&spec(src), &opts(&out)).unwrap();
+    let (h, rows) = read_csv(&out.join("runs.csv"));
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let k_closed = (1e-8f64.ln() / (9.0f64 / 11.0).ln()).ceil() as usize;
+    assert_eq!(
+        rows[0][col("iterations")].parse::<usize>().unwrap(),
+        k_closed
+    );
+    assert_eq!(rows[0][col("converged")], "true");
+    let g = rows[0][col("grad_norm")].parse::<f64>().unwrap();
+    assert!(g <= 1e-8 * 164f64.sqrt() && g > 1e-8 * 164f64.sqrt() * 9.0 / 11.0);
+    // The prediction is for ε = grad_rtol: the same closed form.
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        summary.contains(&format!("| {k_closed} iterations | {k_closed} | 1.00 |")),
+        "{summary}"
+    );
+    assert!(summary.contains("‖∇f‖ ≤ 0.00000001·‖∇f(x₀)‖"), "{summary}");
+    // grad_tol and grad_rtol together are an error at the [stop] line; so is grad_rtol ≥ 1.
+    let both = src.replace("grad_rtol = 1e-8", "grad_rtol = 1e-8\ngrad_tol = 1e-6");
+    let e = StudySpec::parse(Path::new("rel.toml"), &both)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("rel.toml:2:") && e.contains("not both"),
+        "{e}"
+    );
+    let big = src.replace("grad_rtol = 1e-8", "grad_rtol = 2");
+    let e = StudySpec::parse(Path::new("rel.toml"), &big)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`grad_rtol`"), "{e}");
+    // The relative rule is part of the run ids.
+    let abs = Plan::new(&spec(&src.replace("grad_rtol = 1e-8", "grad_tol = 1e-8")));
+    assert_ne!(Plan::new(&spec(src)).runs[0].id, abs.runs[0].id);
+}
+
+#[test]
+fn large_instances_get_lanczos_extremes_and_an_slq_density() {
+    // n = 1100 > 1000: curvature's automatic rule picks Lanczos; the quadratic's spectrum is
+    // log-uniform in [1, κ] by construction (diagonal, so cheap products), so λ_min = 1 and
+    // λ_max = κ = 50 exactly.
+    let src = "name = \"big\"\n[stop]\ngrad_tol = 1e-6\nmax_iters = 5\n[[problems]]\nkind = \"quadratic\"\ndim = 1100\ncondition = 50\nrotation = \"diagonal\"\n[[methods]]\nkind = \"gd\"\nlr = \"optimal\"\n";
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("o");
+    run_study(&spec(src), &opts(&out)).unwrap();
+    let sp: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("spectra.json")).unwrap()).unwrap();
+    let s = &sp[0]["at_start"];
+    assert_eq!(s["algo"], "lanczos");
+    assert!(s["eigenvalues"].is_null() && s["inertia"].is_null());
+    let hi = s["largest"][0].as_f64().unwrap();
+    let lo = s["smallest"][0].as_f64().unwrap();
+    assert!(
+        (hi - 50.0).abs() < 1e-6 && (lo - 1.0).abs() < 1e-6,
+        "{lo} {hi}"
+    );
+    assert_eq!(s["negative_count"], 0);
+    // The SLQ density integrates to 1 (trapezoid on its grid) and has its mean near tr A / n
+    // (the log-uniform mean (κ−1)/ln κ = 12.53, within Hutchinson noise).
+    let grid: Vec<f64> = serde_json::from_value(s["density"]["grid"].clone()).unwrap();
+    let dens: Vec<f64> = serde_json::from_value(s["density"]["density"].clone()).unwrap();
+    let h = grid[1] - grid[0];
+    let mass: f64 = dens.iter().sum::<f64>() * h;
+    assert!((mass - 1.0).abs() < 1e-3, "{mass}");
+    let mean: f64 = grid.iter().zip(&dens).map(|(x, p)| x * p).sum::<f64>() * h;
+    assert!((mean - 49.0 / 50f64.ln()).abs() < 1.5, "{mean}");
+    // Predictions from the extremes: no CG entry; GD's count is the closed form for
+    // ε = grad_tol / ‖∇f(x₀)‖ with ‖∇f(x₀)‖ = ‖b‖ (x₀ = 0).
+    let methods = sp[0]["prediction"]["methods"].as_array().unwrap();
+    assert!(methods.iter().all(|m| m["method"] != "cg"));
+    let inst = curvlab::problems::build_problem(
+        "quadratic",
+        &Params::from_pairs(&["dim=1100", "condition=50", "rotation=diagonal"]).unwrap(),
+        0,
+    )
+    .unwrap();
+    let mut g = vec![0.0; 1100];
+    inst.objective.gradient(&inst.x0, &mut g).unwrap();
+    let eps = 1e-6 / g.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let k_gd = (eps.ln() / (49.0f64 / 51.0).ln()).ceil() as u64;
+    let gd = methods.iter().find(|m| m["method"] == "gd").unwrap();
+    assert_eq!(gd["iterations"].as_u64().unwrap(), k_gd);
+    let svg = std::fs::read_to_string(out.join("plots/p00-quadratic-spectrum.svg")).unwrap();
+    let (content, _) = parse_svg(&svg);
+    assert!(
+        content.contains("(SLQ)") && content.contains("10 probes"),
+        "{content}"
+    );
+    // Sharpness at the final point by Lanczos: the largest eigenvalue, 50.
+    let (hd, rows) = read_csv(&out.join("runs.csv"));
+    let c = hd.iter().position(|c| c == "sharpness").unwrap();
+    assert!((rows[0][c].parse::<f64>().unwrap() - 50.0).abs() < 1e-6);
 }

@@ -5,7 +5,7 @@
 //! table's instances with the last axis (by key name) varying fastest, then methods likewise,
 //! then seeds in file order.
 
-use super::run_id::run_id;
+use super::run_id::run_id_rel;
 use super::spec::{ComponentSpec, StudySpec};
 use crate::params::{Params, Value};
 use std::collections::BTreeMap;
@@ -145,7 +145,7 @@ impl Plan {
                         problem: pi,
                         method: mi,
                         seed,
-                        id: run_id(p, m, seed, &spec.stop),
+                        id: run_id_rel(p, m, seed, &spec.stop, spec.grad_rtol),
                     });
                 }
             }

@@ -21,6 +21,7 @@ pub mod run_id;
 pub mod runner;
 pub mod shard;
 pub mod spec;
+pub mod spectra;
 pub mod summary;
 
 pub use expand::{Instance, Plan, RunKey};

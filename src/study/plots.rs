@@ -1,6 +1,8 @@
 //! Study plots, as SVG through plotters: per problem instance, `f − f*` and `‖∇f‖` against
-//! iterations and against seconds (one line per method, first seed), the spectral density of
-//! `∇²f(x₀)` (a histogram of the eigenvalues on a log scale), and for 2-D problems the
+//! iterations and against seconds (one line per method, first seed, log scale), the spectrum of
+//! `∇²f` at `x₀` (and at `x*` when it differs) — a histogram of the dense eigenvalues on a
+//! signed log scale, or the stochastic Lanczos quadrature density (Ubaru, Chen & Saad 2017) on a
+//! log density axis for large `n` — and for 2-D problems the
 //! trajectories over a contour plot of `f` (the seed article's ravine figure); for studies that
 //! sweep `condition`, iterations against κ per method with the classical predictions drawn over
 //! the measured points (Polyak 1987; Nesterov 2004; see [`super::summary`]).
@@ -11,10 +13,12 @@
 use super::expand::{Instance, Plan};
 use super::outputs::{RunRecord, TraceTable, read_trace, write_atomic};
 use super::spec::StudySpec;
-use super::summary::{InstanceSpectra, predicted_iterations};
+use super::spectra::{InstanceSpectra, PointSpectrum};
+use super::summary::{Measure, fmt_g, theory_for};
 use crate::error::{Error, Result};
 use crate::problems::ProblemInstance;
 use plotters::prelude::*;
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -38,7 +42,8 @@ fn perr<E: std::fmt::Debug>(e: E) -> Error {
 }
 
 fn color(i: usize) -> RGBColor {
-    const C: [RGBColor; 10] = [
+    // matplotlib's tab10, then five darker colours, so up to 15 series stay distinct.
+    const C: [RGBColor; 15] = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
         RGBColor(44, 160, 44),
@@ -49,12 +54,49 @@ fn color(i: usize) -> RGBColor {
         RGBColor(127, 127, 127),
         RGBColor(188, 189, 34),
         RGBColor(23, 190, 207),
+        RGBColor(0, 0, 0),
+        RGBColor(0, 0, 128),
+        RGBColor(128, 0, 0),
+        RGBColor(0, 128, 128),
+        RGBColor(128, 128, 0),
     ];
     C[i % C.len()]
 }
 
 /// One labelled series of points.
 type Series = (String, Vec<(f64, f64)>);
+
+/// The legend corner that covers the fewest data points: `frac` maps a point to axis fractions
+/// `(0..1, 0..1)`; the legend is taken to fill 40% of the width and 6% of the height per entry.
+/// Ties go to the lower right, where convergence curves rarely are.
+fn legend_corner(series: &[Series], frac: &dyn Fn(f64, f64) -> (f64, f64)) -> SeriesLabelPosition {
+    let h = (0.06 * series.len() as f64 + 0.06).min(0.8);
+    // (right, upper) of LowerRight, UpperRight, LowerLeft, UpperLeft.
+    let corners = [(true, false), (true, true), (false, false), (false, true)];
+    let mut count = [0usize; 4];
+    for (_, pts) in series {
+        for &(x, y) in pts {
+            let (fx, fy) = frac(x, y);
+            if !(fx.is_finite() && fy.is_finite()) {
+                continue;
+            }
+            for (i, &(right, upper)) in corners.iter().enumerate() {
+                let inx = if right { fx > 0.6 } else { fx < 0.4 };
+                let iny = if upper { fy > 1.0 - h } else { fy < h };
+                if inx && iny {
+                    count[i] += 1;
+                }
+            }
+        }
+    }
+    let best = (0..4).min_by_key(|&i| count[i]).unwrap_or(0);
+    match best {
+        1 => SeriesLabelPosition::UpperRight,
+        2 => SeriesLabelPosition::LowerLeft,
+        3 => SeriesLabelPosition::UpperLeft,
+        _ => SeriesLabelPosition::LowerRight,
+    }
+}
 
 fn log_range(series: &[Series]) -> (f64, f64) {
     let mut lo = f64::INFINITY;
@@ -109,25 +151,36 @@ where
         .configure_mesh()
         .x_desc(xdesc)
         .y_desc(ydesc)
+        .axis_desc_style(("sans-serif", 14))
+        .x_label_formatter(&|v| fmt_g(Some(*v)))
         .y_label_formatter(&|v| format!("{v:.0e}"))
         .draw()
         .map_err(perr)?;
     for (i, (label, pts)) in series.iter().enumerate() {
         let c = color(i);
+        let clean: Vec<(f64, f64)> = pts
+            .iter()
+            .filter(|(x, y)| x.is_finite() && !y.is_nan())
+            .map(|&(x, y)| (x, if y > floor { y } else { floor }))
+            .collect();
         chart
-            .draw_series(LineSeries::new(
-                pts.iter()
-                    .filter(|(x, y)| x.is_finite() && !y.is_nan())
-                    .map(|&(x, y)| (x, if y > floor { y } else { floor })),
-                c.stroke_width(2),
-            ))
+            .draw_series(LineSeries::new(clean.iter().copied(), c.stroke_width(2)))
             .map_err(perr)?
             .label(label.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+        // A marker at the last point, so that runs of a few iterations (Newton) stay visible.
+        chart
+            .draw_series(clean.last().map(|&p| Circle::new(p, 4, c.filled())))
+            .map_err(perr)?;
     }
+    let xmax = lin_max(series);
+    let (llo, lhi) = (lo.ln(), hi.ln());
+    let corner = legend_corner(series, &|x, y| {
+        (x / xmax, (y.max(floor).ln() - llo) / (lhi - llo))
+    });
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(corner)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()
@@ -228,87 +281,218 @@ fn convergence_plot(
     write_atomic(&out.join("plots").join(name), buf.as_bytes())
 }
 
-fn spectrum_plot(out: &Path, name: &str, p: &Instance, s: &InstanceSpectra) -> Result<bool> {
-    let Some(sp) = &s.at_start else {
-        return Ok(false);
-    };
-    let ev = &sp.eigenvalues;
-    if ev.is_empty() {
-        return Ok(false);
-    }
-    let scale = ev.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let tiny = (scale * 1e-12).max(f64::MIN_POSITIVE);
-    // Signed log scale: sign(λ) · log10(|λ| / tiny), so negative curvature shows on the left.
-    let t = |v: f64| v.signum() * (v.abs() / tiny).max(1.0).log10();
-    let xs: Vec<f64> = ev.iter().map(|&v| t(v)).collect();
-    let (lo, hi) = xs
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-            (a.min(v), b.max(v))
-        });
-    let (lo, hi) = if hi - lo < 1e-9 {
-        (lo - 0.5, hi + 0.5)
-    } else {
-        (lo, hi)
-    };
-    let bins = 40usize;
-    let width = (hi - lo) / bins as f64;
+/// A histogram of dense eigenvalues on a signed log scale: `(bin centre, fraction)` per bin.
+fn histogram(
+    ev: &[f64],
+    t: &dyn Fn(f64) -> f64,
+    lo: f64,
+    width: f64,
+    bins: usize,
+) -> Vec<(f64, f64)> {
     let mut counts = vec![0usize; bins];
-    for &v in &xs {
-        let b = (((v - lo) / width) as usize).min(bins - 1);
+    for &v in ev {
+        let b = (((t(v) - lo) / width).max(0.0) as usize).min(bins - 1);
         counts[b] += 1;
     }
-    let ymax = counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.1;
-    let mut buf = String::new();
+    counts
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            (
+                lo + (i as f64 + 0.5) * width,
+                c as f64 / ev.len().max(1) as f64,
+            )
+        })
+        .collect()
+}
+
+fn spectrum_plot(out: &Path, name: &str, p: &Instance, s: &InstanceSpectra) -> Result<bool> {
+    // The spectra to draw: x0, and x* when it differs (not for a constant Hessian).
+    let mut sets: Vec<&PointSpectrum> = s.at_start.iter().collect();
+    if !s.quadratic
+        && let Some(o) = &s.at_optimum
     {
-        let root = SVGBackend::with_string(&mut buf, (900, 500)).into_drawing_area();
-        root.fill(&WHITE).map_err(perr)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("spectral density of ∇²f(x₀): {}", p.label()),
-                ("sans-serif", 16),
-            )
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
-            .build_cartesian_2d(lo..hi, 0f64..ymax)
-            .map_err(perr)?;
-        chart
-            .configure_mesh()
-            .x_desc("eigenvalue (signed log scale)")
-            .y_desc("count")
-            .x_label_formatter(&|v| {
-                let m = tiny * 10f64.powf(v.abs());
-                if *v < 0.0 {
-                    format!("-{m:.1e}")
+        sets.push(o);
+    }
+    if sets.is_empty() {
+        return Ok(false);
+    }
+    let mut buf = String::new();
+    let dense = sets.iter().all(|q| q.eigenvalues.is_some());
+    if dense {
+        let all: Vec<f64> = sets
+            .iter()
+            .filter_map(|q| q.eigenvalues.as_ref())
+            .flatten()
+            .copied()
+            .collect();
+        if all.is_empty() {
+            return Ok(false);
+        }
+        let scale = all.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let tiny = (scale * 1e-12).max(f64::MIN_POSITIVE);
+        // Signed log scale: sign(λ) · log10(|λ| / tiny), so negative curvature shows on the left
+        // and |λ| ≤ 1e-12·max|λ| collapses to 0.
+        let t = move |v: f64| v.signum() * (v.abs() / tiny).max(1.0).log10();
+        let xs: Vec<f64> = all.iter().map(|&v| t(v)).collect();
+        let (lo, hi) = xs
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        let (lo, hi) = if hi - lo < 1e-9 {
+            (lo - 0.5, hi + 0.5)
+        } else {
+            (lo - 0.02 * (hi - lo), hi + 0.02 * (hi - lo))
+        };
+        let bins = 40usize;
+        let width = (hi - lo) / bins as f64;
+        let hists: Vec<Vec<(f64, f64)>> = sets
+            .iter()
+            .map(|q| histogram(q.eigenvalues.as_deref().unwrap_or(&[]), &t, lo, width, bins))
+            .collect();
+        let ymax = hists
+            .iter()
+            .flatten()
+            .fold(0.0f64, |m, v| m.max(v.1))
+            .max(1e-3)
+            * 1.15;
+        {
+            let root = SVGBackend::with_string(&mut buf, (900, 500)).into_drawing_area();
+            root.fill(&WHITE).map_err(perr)?;
+            let mut chart = ChartBuilder::on(&root)
+                .caption(
+                    format!(
+                        "eigenvalues of ∇²f (dense): {}, κ = {}",
+                        p.label(),
+                        fmt_g(s.condition_number())
+                    ),
+                    ("sans-serif", 16),
+                )
+                .margin(10)
+                .x_label_area_size(40)
+                .y_label_area_size(60)
+                .build_cartesian_2d(lo..hi, 0f64..ymax)
+                .map_err(perr)?;
+            chart
+                .configure_mesh()
+                .x_desc("eigenvalue λ (signed log scale)")
+                .y_desc("fraction of eigenvalues")
+                .x_label_formatter(&|v| {
+                    if v.abs() < 1e-9 {
+                        return "0".into();
+                    }
+                    let m = tiny * 10f64.powf(v.abs());
+                    if *v < 0.0 {
+                        format!("-{m:.1e}")
+                    } else {
+                        format!("{m:.1e}")
+                    }
+                })
+                .draw()
+                .map_err(perr)?;
+            for (i, (q, h)) in sets.iter().zip(&hists).enumerate() {
+                let c = color(i);
+                // Side by side within a bin when two spectra are drawn.
+                let k = sets.len() as f64;
+                let w = width / k;
+                let style = if i == 0 {
+                    c.filled()
                 } else {
-                    format!("{m:.1e}")
-                }
-            })
-            .draw()
-            .map_err(perr)?;
-        let c = color(0);
-        chart
-            .draw_series(
-                counts
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| **c > 0)
-                    .map(|(i, &cnt)| {
-                        let x0 = lo + i as f64 * width;
-                        Rectangle::new([(x0, 0.0), (x0 + width, cnt as f64)], c.filled())
-                    }),
-            )
-            .map_err(perr)?
-            .label(format!("{} eigenvalues", ev.len()))
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(perr)?;
-        root.present().map_err(perr)?;
+                    c.mix(0.7).filled()
+                };
+                chart
+                    .draw_series(h.iter().filter(|(_, f)| *f > 0.0).map(|&(x, f)| {
+                        let x0 = x - width / 2.0 + i as f64 * w;
+                        Rectangle::new([(x0, 0.0), (x0 + w, f)], style)
+                    }))
+                    .map_err(perr)?
+                    .label(format!(
+                        "∇²f({}): {} eigenvalues, inertia −/0/+ {}",
+                        q.point,
+                        q.eigenvalues.as_ref().map_or(0, |e| e.len()),
+                        q.inertia_text()
+                    ))
+                    .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], style));
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw()
+                .map_err(perr)?;
+            root.present().map_err(perr)?;
+        }
+    } else {
+        // Stochastic Lanczos quadrature densities: linear λ, log density.
+        let curves: Vec<(&PointSpectrum, &super::spectra::SlqDensity)> = sets
+            .iter()
+            .filter_map(|q| q.density.as_ref().map(|d| (*q, d)))
+            .collect();
+        if curves.is_empty() {
+            return Ok(false);
+        }
+        let (mut xlo, mut xhi, mut ymax) = (f64::INFINITY, f64::NEG_INFINITY, 0.0f64);
+        for (_, d) in &curves {
+            for (&x, &y) in d.grid.iter().zip(&d.density) {
+                xlo = xlo.min(x);
+                xhi = xhi.max(x);
+                ymax = ymax.max(y);
+            }
+        }
+        if !(ymax > 0.0) || !(xhi > xlo) {
+            return Ok(false);
+        }
+        let ymin = ymax * 1e-8;
+        {
+            let root = SVGBackend::with_string(&mut buf, (900, 500)).into_drawing_area();
+            root.fill(&WHITE).map_err(perr)?;
+            let mut chart = ChartBuilder::on(&root)
+                .caption(
+                    format!("spectral density of ∇²f (SLQ): {}", p.label()),
+                    ("sans-serif", 16),
+                )
+                .margin(10)
+                .x_label_area_size(40)
+                .y_label_area_size(60)
+                .build_cartesian_2d(xlo..xhi, (ymin..ymax * 2.0).log_scale())
+                .map_err(perr)?;
+            chart
+                .configure_mesh()
+                .x_desc("eigenvalue λ")
+                .y_desc("density (log scale)")
+                .x_label_formatter(&|v| format!("{v:.2e}"))
+                .y_label_formatter(&|v| format!("{v:.0e}"))
+                .draw()
+                .map_err(perr)?;
+            for (i, (q, d)) in curves.iter().enumerate() {
+                let c = color(i);
+                chart
+                    .draw_series(LineSeries::new(
+                        d.grid
+                            .iter()
+                            .zip(&d.density)
+                            .map(|(&x, &y)| (x, y.max(ymin))),
+                        c.stroke_width(2),
+                    ))
+                    .map_err(perr)?
+                    .label(format!(
+                        "∇²f({}): {} probes × {} Lanczos steps, σ = {:.2e}",
+                        q.point, d.probes, d.steps, d.bandwidth
+                    ))
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                    });
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw()
+                .map_err(perr)?;
+            root.present().map_err(perr)?;
+        }
     }
     write_atomic(&out.join("plots").join(name), buf.as_bytes())?;
     Ok(true)
@@ -374,13 +558,17 @@ fn trajectory_plot(
     if paths.is_empty() || inst.x0.len() != 2 {
         return Ok(false);
     }
-    let center = inst.x_star.clone().unwrap_or_else(|| {
-        paths
-            .iter()
-            .filter_map(|(_, p)| p.last().map(|q| vec![q.0, q.1]))
-            .next()
-            .unwrap_or_else(|| inst.x0.clone())
-    });
+    let center = inst
+        .x_star
+        .clone()
+        .filter(|c| c.len() == 2)
+        .unwrap_or_else(|| {
+            paths
+                .iter()
+                .filter_map(|(_, p)| p.last().map(|q| vec![q.0, q.1]))
+                .next()
+                .unwrap_or_else(|| inst.x0.clone())
+        });
     let (cx, cy) = (center[0], center[1]);
     let r = ((inst.x0[0] - cx).powi(2) + (inst.x0[1] - cy).powi(2))
         .sqrt()
@@ -424,7 +612,10 @@ fn trajectory_plot(
         let root = SVGBackend::with_string(&mut buf, (900, 800)).into_drawing_area();
         root.fill(&WHITE).map_err(perr)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(format!("trajectories on {}", p.label()), ("sans-serif", 18))
+            .caption(
+                format!("trajectories on {} (● start x₀, ✕ minimizer)", p.label()),
+                ("sans-serif", 18),
+            )
             .margin(10)
             .x_label_area_size(35)
             .y_label_area_size(50)
@@ -434,6 +625,8 @@ fn trajectory_plot(
             .configure_mesh()
             .x_desc("x₁")
             .y_desc("x₂")
+            .axis_desc_style(("sans-serif", 16))
+            .label_style(("sans-serif", 13))
             .disable_mesh()
             .draw()
             .map_err(perr)?;
@@ -469,8 +662,25 @@ fn trajectory_plot(
                 BLACK.filled(),
             )))
             .map_err(perr)?;
+        if let Some((&a, &b)) = inst
+            .x_star
+            .as_ref()
+            .and_then(|x| Some((x.first()?, x.get(1)?)))
+        {
+            chart
+                .draw_series(std::iter::once(Cross::new(
+                    (a, b),
+                    7,
+                    BLACK.stroke_width(3),
+                )))
+                .map_err(perr)?;
+        }
+        let corner = legend_corner(&paths, &|x, y| {
+            ((x - bx.0) / (bx.1 - bx.0), (y - by.0) / (by.1 - by.0))
+        });
         chart
             .configure_series_labels()
+            .position(corner)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .draw()
@@ -482,32 +692,31 @@ fn trajectory_plot(
 }
 
 fn condition_plot(
-    spec: &StudySpec,
     plan: &Plan,
     out: &Path,
     records: &BTreeMap<String, RunRecord>,
-    instances: &[Arc<ProblemInstance>],
+    spectra: &[InstanceSpectra],
 ) -> Result<bool> {
-    let kappa_of = |pi: usize| match plan.problems[pi].params.get("condition") {
-        Some(crate::params::Value::Num(k)) => Some(*k),
-        _ => None,
-    };
-    if plan
-        .problems
+    // κ of each quadratic instance, from its spectrum.
+    let kappa: Vec<Option<f64>> = spectra
         .iter()
-        .filter(|p| p.params.contains_key("condition"))
-        .count()
-        < 2
-    {
+        .map(|s| s.quadratic.then(|| s.condition_number()).flatten())
+        .collect();
+    let mut distinct: Vec<f64> = kappa.iter().flatten().copied().collect();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup_by(|a, b| (*a / *b - 1.0).abs() < 1e-6);
+    if distinct.len() < 2 {
         return Ok(false);
     }
     let mut measured: Vec<Series> = Vec::new();
     let mut theory: Vec<Series> = Vec::new();
     for (mi, m) in plan.methods.iter().enumerate() {
+        let t = theory_for(&m.kind, &m.params);
+        let hvp = t.is_some_and(|t| t.measure == Measure::HessianVectorProducts);
         let mut pts = Vec::new();
         let mut pred = Vec::new();
-        for (pi, _) in plan.problems.iter().enumerate() {
-            let Some(k) = kappa_of(pi) else { continue };
+        for (pi, k) in kappa.iter().enumerate() {
+            let Some(k) = *k else { continue };
             for r in plan
                 .runs
                 .iter()
@@ -516,22 +725,36 @@ fn condition_plot(
                 if let Some(rec) = records.get(&r.id)
                     && rec.converged
                 {
-                    pts.push((k, (rec.iterations as f64).max(1.0)));
+                    let y = if hvp {
+                        rec.hvp_evals as f64
+                    } else {
+                        rec.iterations as f64
+                    };
+                    pts.push((k, y.max(1.0)));
                 }
             }
-            if let Some(inst) = instances.get(pi) {
-                let mut g = vec![0.0; inst.x0.len()];
-                if inst.objective.gradient(&inst.x0, &mut g).is_ok() {
-                    let eps = spec.stop.grad_tol / crate::linalg::vector::norm(&g);
-                    if let Some(p) = predicted_iterations(&m.kind, k, eps) {
-                        pred.push((k, p));
-                    }
-                }
+            if let Some(t) = t
+                && let Some(mp) = spectra[pi]
+                    .prediction
+                    .as_ref()
+                    .and_then(|p| p.method(t.family))
+            {
+                pred.push((k, (mp.iterations as f64).max(1.0)));
             }
         }
         pred.sort_by(|a, b| a.0.total_cmp(&b.0));
-        measured.push((m.label(), pts));
-        theory.push((format!("{} (theory)", m.label()), pred));
+        let label = if hvp {
+            format!("{} [Hessian-vector products]", m.label())
+        } else {
+            m.label()
+        };
+        let tl = match t {
+            Some(t) if t.exact => format!("{} (theory: {})", m.label(), t.family),
+            Some(t) => format!("{} (reference: {} †)", m.label(), t.family),
+            None => String::new(),
+        };
+        measured.push((label, pts));
+        theory.push((tl, pred));
     }
     let all: Vec<&(f64, f64)> = measured
         .iter()
@@ -550,11 +773,11 @@ fn condition_plot(
     }
     let mut buf = String::new();
     {
-        let root = SVGBackend::with_string(&mut buf, (1000, 700)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut buf, (1100, 800)).into_drawing_area();
         root.fill(&WHITE).map_err(perr)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(
-                "iterations to grad_tol against the condition number κ",
+                "iterations to the tolerance against κ: measured (dots) and theory (lines)",
                 ("sans-serif", 18),
             )
             .margin(10)
@@ -562,13 +785,13 @@ fn condition_plot(
             .y_label_area_size(60)
             .build_cartesian_2d(
                 (xlo / 1.5..xhi * 1.5).log_scale(),
-                (ylo.max(1.0) / 2.0..yhi * 2.0).log_scale(),
+                (ylo.max(1.0) / 2.0..yhi * 4.0).log_scale(),
             )
             .map_err(perr)?;
         chart
             .configure_mesh()
-            .x_desc("κ")
-            .y_desc("iterations")
+            .x_desc("condition number κ of ∇²f (log scale)")
+            .y_desc("iterations (log scale)")
             .x_label_formatter(&|v| format!("{v:.0e}"))
             .y_label_formatter(&|v| format!("{v:.0e}"))
             .draw()
@@ -621,30 +844,42 @@ pub fn write_plots(
     instances: &[Arc<ProblemInstance>],
 ) -> Result<Vec<String>> {
     super::outputs::create_dir(&out.join("plots"))?;
+    // One task per problem instance, on the current rayon pool (the study's `--jobs`).
+    let per_instance: Vec<Result<Vec<String>>> = plan
+        .problems
+        .par_iter()
+        .enumerate()
+        .with_max_len(1)
+        .map(|(pi, p)| {
+            let mut files = Vec::new();
+            let s = slug(pi, p);
+            let traces = first_seed_traces(spec, plan, out, pi);
+            let inst = instances.get(pi);
+            if !traces.is_empty() {
+                let name = format!("{s}-convergence.svg");
+                convergence_plot(out, &name, p, inst.and_then(|i| i.f_star), &traces)?;
+                files.push(name);
+            }
+            if let Some(sp) = spectra.get(pi) {
+                let name = format!("{s}-spectrum.svg");
+                if spectrum_plot(out, &name, p, sp)? {
+                    files.push(name);
+                }
+            }
+            if let Some(inst) = inst {
+                let name = format!("{s}-trajectories.svg");
+                if trajectory_plot(out, &name, p, inst, &traces)? {
+                    files.push(name);
+                }
+            }
+            Ok(files)
+        })
+        .collect();
     let mut files = Vec::new();
-    for (pi, p) in plan.problems.iter().enumerate() {
-        let s = slug(pi, p);
-        let traces = first_seed_traces(spec, plan, out, pi);
-        let inst = instances.get(pi);
-        if !traces.is_empty() {
-            let name = format!("{s}-convergence.svg");
-            convergence_plot(out, &name, p, inst.and_then(|i| i.f_star), &traces)?;
-            files.push(name);
-        }
-        if let Some(sp) = spectra.get(pi) {
-            let name = format!("{s}-spectrum.svg");
-            if spectrum_plot(out, &name, p, sp)? {
-                files.push(name);
-            }
-        }
-        if let Some(inst) = inst {
-            let name = format!("{s}-trajectories.svg");
-            if trajectory_plot(out, &name, p, inst, &traces)? {
-                files.push(name);
-            }
-        }
+    for f in per_instance {
+        files.extend(f?);
     }
-    if condition_plot(spec, plan, out, records, instances)? {
+    if condition_plot(plan, out, records, spectra)? {
         files.push("iterations-vs-condition.svg".into());
     }
     Ok(files)

@@ -39,7 +39,28 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
 /// assert!(c.contains("\"seed\":3"));
 /// ```
 pub fn canonical(problem: &Instance, method: &Instance, seed: u64, stop: &Stop) -> String {
-    let v = serde_json::json!({
+    canonical_rel(problem, method, seed, stop, None)
+}
+
+/// [`canonical`] with the study's relative gradient tolerance (`[stop] grad_rtol`), which enters
+/// the text only when given, so the ids of studies without it do not change.
+///
+/// ```
+/// use curvlab::study::{expand::Instance, run_id::{canonical, canonical_rel}};
+/// let p = Instance { kind: "ravine".into(), params: Default::default(), table: 0 };
+/// let m = Instance { kind: "gd".into(), params: Default::default(), table: 0 };
+/// let s = curvlab::Stop::default();
+/// assert_eq!(canonical_rel(&p, &m, 0, &s, None), canonical(&p, &m, 0, &s));
+/// assert!(canonical_rel(&p, &m, 0, &s, Some(1e-6)).contains("\"grad_rtol\":1e-6"));
+/// ```
+pub fn canonical_rel(
+    problem: &Instance,
+    method: &Instance,
+    seed: u64,
+    stop: &Stop,
+    grad_rtol: Option<f64>,
+) -> String {
+    let mut v = serde_json::json!({
         "version": 1,
         "problem": { "kind": problem.kind, "params": problem.params },
         "method": { "kind": method.kind, "params": method.params },
@@ -52,6 +73,9 @@ pub fn canonical(problem: &Instance, method: &Instance, seed: u64, stop: &Stop) 
             "max_seconds": stop.max_seconds,
         },
     });
+    if let (Some(r), Some(s)) = (grad_rtol, v.get_mut("stop").and_then(|s| s.as_object_mut())) {
+        s.insert("grad_rtol".into(), serde_json::json!(r));
+    }
     // serde_json's default map is a BTreeMap: keys come out sorted.
     v.to_string()
 }
@@ -69,8 +93,28 @@ pub fn canonical(problem: &Instance, method: &Instance, seed: u64, stop: &Stop) 
 /// assert_ne!(a, run_id(&p, &m, 1, &curvlab::Stop::default()));
 /// ```
 pub fn run_id(problem: &Instance, method: &Instance, seed: u64, stop: &Stop) -> String {
+    run_id_rel(problem, method, seed, stop, None)
+}
+
+/// [`run_id`] of [`canonical_rel`].
+///
+/// ```
+/// use curvlab::study::{expand::Instance, run_id::{run_id, run_id_rel}};
+/// let p = Instance { kind: "ravine".into(), params: Default::default(), table: 0 };
+/// let m = Instance { kind: "gd".into(), params: Default::default(), table: 0 };
+/// let s = curvlab::Stop::default();
+/// assert_eq!(run_id_rel(&p, &m, 0, &s, None), run_id(&p, &m, 0, &s));
+/// assert_ne!(run_id_rel(&p, &m, 0, &s, Some(1e-6)), run_id(&p, &m, 0, &s));
+/// ```
+pub fn run_id_rel(
+    problem: &Instance,
+    method: &Instance,
+    seed: u64,
+    stop: &Stop,
+    grad_rtol: Option<f64>,
+) -> String {
     format!(
         "{:016x}",
-        fnv1a64(canonical(problem, method, seed, stop).as_bytes())
+        fnv1a64(canonical_rel(problem, method, seed, stop, grad_rtol).as_bytes())
     )
 }

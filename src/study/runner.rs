@@ -104,22 +104,30 @@ pub fn method_context(inst: &ProblemInstance, seed: u64) -> MethodContext {
 /// with the file and line of the offending key.
 pub fn prepare(spec: &StudySpec, factory: MethodFactory) -> Result<Prepared> {
     let plan = Plan::new(spec);
-    let mut instances = Vec::with_capacity(plan.problems.len());
-    for p in &plan.problems {
-        let table = &spec.problems[p.table];
-        let params = p.to_params();
-        let mut per_seed = Vec::with_capacity(spec.seeds.len());
-        for &seed in &spec.seeds {
-            let inst = build_problem(&p.kind, &params, seed).map_err(|e| {
-                let msg = e.to_string();
-                spec.error_at(
-                    table.blame_line(&msg),
-                    format!("problem `{}`: {}", p.label(), one_line(&msg)),
-                )
-            })?;
-            per_seed.push(Arc::new(inst));
-        }
-        instances.push(per_seed);
+    // Built in parallel on the current rayon pool; errors are reported in the study's order.
+    let pairs: Vec<(usize, u64)> = (0..plan.problems.len())
+        .flat_map(|pi| spec.seeds.iter().map(move |&s| (pi, s)))
+        .collect();
+    let built: Vec<Result<Arc<ProblemInstance>>> = pairs
+        .par_iter()
+        .with_max_len(1)
+        .map(|&(pi, seed)| {
+            let p = &plan.problems[pi];
+            let table = &spec.problems[p.table];
+            build_problem(&p.kind, &p.to_params(), seed)
+                .map(Arc::new)
+                .map_err(|e| {
+                    let msg = e.to_string();
+                    spec.error_at(
+                        table.blame_line(&msg),
+                        format!("problem `{}`: {}", p.label(), one_line(&msg)),
+                    )
+                })
+        })
+        .collect();
+    let mut instances: Vec<Vec<Arc<ProblemInstance>>> = vec![Vec::new(); plan.problems.len()];
+    for (&(pi, _), inst) in pairs.iter().zip(built) {
+        instances[pi].push(inst?);
     }
     for m in &plan.methods {
         let table = &spec.methods[m.table];
@@ -182,44 +190,26 @@ impl<M: Method> Method for TrajectoryRecorder<M> {
     }
 }
 
-/// The largest eigenvalue of `∇²f(x)` (the "sharpness"): dense for `n ≤ 400`, else 50 power
-/// iterations on Hessian-vector products (Golub & Van Loan, §8.2). `None` when the objective
-/// fails there.
+/// The stopping rule of a run on `inst`: the study's `[stop]`, with `grad_tol` set to
+/// `grad_rtol · ‖∇f(x₀)‖` when the study gives `grad_rtol`.
 ///
 /// ```
-/// let f = curvlab::problems::Ravine::seed();
-/// let s = curvlab::study::runner::sharpness(&f, &[0.3, 0.1]).unwrap();
-/// assert!((s - 100.0).abs() < 1e-9);
+/// use curvlab::study::{StudySpec, runner::run_stop};
+/// let src = "name='s'\n[stop]\ngrad_rtol=1e-6\n[[problems]]\nkind='ravine'\n[[methods]]\nkind='gd'\n";
+/// let spec = StudySpec::parse(std::path::Path::new("s.toml"), src).unwrap();
+/// let inst = curvlab::problems::build_problem("ravine", &Default::default(), 0).unwrap();
+/// // ∇f(1, 8) = (100·1, 1·8) on the seed's ravine.
+/// let tol = run_stop(&spec, &inst).unwrap().grad_tol;
+/// assert!((tol - 1e-6 * (100f64 * 100.0 + 64.0).sqrt()).abs() < 1e-15);
 /// ```
-pub fn sharpness(obj: &dyn Objective, x: &[f64]) -> Option<f64> {
-    let n = obj.dim();
-    if n == 0 {
-        return None;
+pub fn run_stop(spec: &StudySpec, inst: &ProblemInstance) -> Result<crate::Stop> {
+    let mut stop = spec.stop;
+    if let Some(r) = spec.grad_rtol {
+        let mut g = vec![0.0; inst.x0.len()];
+        inst.objective.gradient(&inst.x0, &mut g)?;
+        stop.grad_tol = r * crate::linalg::vector::norm(&g);
     }
-    if n <= 400 {
-        let h = obj.hessian(x).ok()?;
-        let ev = h.self_adjoint_eigenvalues(faer::Side::Lower).ok()?;
-        return ev
-            .into_iter()
-            .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
-    }
-    let mut v: Vec<f64> = (0..n).map(|i| 1.0 + (i % 7) as f64 / 7.0).collect();
-    let nv = crate::linalg::vector::norm(&v);
-    crate::linalg::vector::scale(1.0 / nv, &mut v);
-    let mut hv = vec![0.0; n];
-    let mut lambda = 0.0;
-    for _ in 0..50 {
-        obj.hvp(x, &v, &mut hv).ok()?;
-        lambda = crate::linalg::vector::dot(&v, &hv);
-        let nh = crate::linalg::vector::norm(&hv);
-        if !(nh > 0.0) || !nh.is_finite() {
-            break;
-        }
-        for (a, b) in v.iter_mut().zip(&hv) {
-            *a = b / nh;
-        }
-    }
-    lambda.is_finite().then_some(lambda)
+    Ok(stop)
 }
 
 /// Runs one run and writes its trace and record. Never fails for a run that cannot run (that
@@ -254,13 +244,13 @@ pub fn execute(
             inner: method,
             points: Vec::new(),
         };
-        let report = crate::minimize(
-            inst.objective.as_ref(),
-            &mut rec_method,
-            &inst.x0,
-            &spec.stop,
-        )?;
-        let sharp = sharpness(inst.objective.as_ref(), &report.x);
+        let stop = run_stop(spec, inst)?;
+        let report = crate::minimize(inst.objective.as_ref(), &mut rec_method, &inst.x0, &stop)?;
+        // Sharpness λ_max(∇²f) at the final point: dense or Lanczos (curvature's rule).
+        let sharp = crate::curvature::sharpness(inst.objective.as_ref(), &report.x, key.seed)
+            .ok()
+            .map(|s| s.lambda_max)
+            .filter(|v| v.is_finite());
         Ok((report, rec_method.points, sharp))
     }));
     match outcome {
@@ -291,7 +281,6 @@ pub struct StudyOutcome {
 /// Runs a study: validation, output folder, the runs in parallel, then `runs.csv` and (for an
 /// unsharded study) `spectra.json`, `summary.md` and `plots/`.
 pub fn run_study(spec: &StudySpec, opts: &RunOptions) -> Result<StudyOutcome> {
-    let prepared = prepare(spec, opts.factory)?;
     let jobs = opts.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -300,6 +289,12 @@ pub fn run_study(spec: &StudySpec, opts: &RunOptions) -> Result<StudyOutcome> {
     if jobs == 0 {
         return Err(Error::invalid("--jobs", 0, "must be >= 1"));
     }
+    faer::set_global_parallelism(faer::Par::Seq);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| Error::Numerical(format!("cannot start {jobs} threads: {e}")))?;
+    let prepared = pool.install(|| prepare(spec, opts.factory))?;
     let finished = prepare_output(&opts.out, &spec.source, opts.resume)?;
     let selected: BTreeSet<String> = match opts.shard {
         Some(s) => s.select(&prepared.plan),
@@ -316,11 +311,6 @@ pub fn run_study(spec: &StudySpec, opts: &RunOptions) -> Result<StudyOutcome> {
         super::outputs::write_atomic(&opts.out.join("shard.txt"), format!("{s}\n").as_bytes())?;
     }
 
-    faer::set_global_parallelism(faer::Par::Seq);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| Error::Numerical(format!("cannot start {jobs} threads: {e}")))?;
     let progress = ProgressSink::new(opts.progress, todo.len(), skipped);
     let errors: Mutex<Vec<Error>> = Mutex::new(Vec::new());
     pool.install(|| {
@@ -348,14 +338,16 @@ pub fn run_study(spec: &StudySpec, opts: &RunOptions) -> Result<StudyOutcome> {
         .iter()
         .filter_map(|v| v.first().cloned())
         .collect();
-    super::summary::finalize(
-        spec,
-        &prepared.plan,
-        &opts.out,
-        Some(&selected),
-        opts.shard.is_none(),
-        Some(&first_seed),
-    )?;
+    pool.install(|| {
+        super::summary::finalize(
+            spec,
+            &prepared.plan,
+            &opts.out,
+            Some(&selected),
+            opts.shard.is_none(),
+            Some(&first_seed),
+        )
+    })?;
     Ok(StudyOutcome {
         selected: selected.len(),
         skipped,

@@ -9,7 +9,7 @@
 //! stopping rule.
 //!
 //! Top-level keys: `name`, `description` (optional), `seeds` (default `[0]`), `[stop]`
-//! (`grad_tol`, `max_iters`, `max_seconds`, `f_rel_tol`, `max_evals`), `[[problems]]`,
+//! (`grad_tol`, `grad_rtol`, `max_iters`, `max_seconds`, `f_rel_tol`, `max_evals`), `[[problems]]`,
 //! `[[methods]]`. Any other top-level or `[stop]` key is an error. Inside a problem or method
 //! table, `kind` names the registry entry and every other key is a parameter (checked against
 //! the registry when the instances are built); an array value is a sweep axis.
@@ -81,6 +81,10 @@ pub struct StudySpec {
     pub seeds: Vec<u64>,
     /// `[stop]`, with [`Stop::default`] for the keys not given.
     pub stop: Stop,
+    /// `[stop] grad_rtol`: when given, each run stops at `‖∇f(x)‖ ≤ grad_rtol · ‖∇f(x₀)‖` (the
+    /// relative test of Nocedal & Wright 2006, §2.2 and the iteration counts of the convergence
+    /// theory), i.e. `grad_tol` is set per run from its start; exclusive with `grad_tol`.
+    pub grad_rtol: Option<f64>,
     /// 1-based line of `[stop]` (1 when absent).
     pub stop_line: usize,
     /// `[[problems]]`.
@@ -109,6 +113,7 @@ type RawTable = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 #[serde(deny_unknown_fields)]
 struct RawStop {
     grad_tol: Option<f64>,
+    grad_rtol: Option<f64>,
     max_iters: Option<usize>,
     max_seconds: Option<f64>,
     f_rel_tol: Option<f64>,
@@ -210,8 +215,8 @@ impl StudySpec {
                 v
             }
         };
-        let (stop, stop_line) = match raw.stop {
-            None => (Stop::default(), 1),
+        let (stop, grad_rtol, stop_line) = match raw.stop {
+            None => (Stop::default(), None, 1),
             Some(s) => {
                 let line = line_of(text, s.span().start);
                 let r = s.into_inner();
@@ -225,7 +230,21 @@ impl StudySpec {
                 };
                 stop.validate()
                     .map_err(|e| perr(line, format!("[stop]: {e}")))?;
-                (stop, line)
+                if let Some(rel) = r.grad_rtol {
+                    if r.grad_tol.is_some() {
+                        return Err(perr(
+                            line,
+                            "[stop]: give `grad_tol` (absolute) or `grad_rtol` (relative to ‖∇f(x₀)‖), not both".into(),
+                        ));
+                    }
+                    if !(rel > 0.0 && rel < 1.0) {
+                        return Err(perr(
+                            line,
+                            format!("[stop]: `grad_rtol` = {rel} must be in (0, 1)"),
+                        ));
+                    }
+                }
+                (stop, r.grad_rtol, line)
             }
         };
         let component = |what: &str, t: Spanned<RawTable>| -> Result<ComponentSpec> {
@@ -306,6 +325,7 @@ impl StudySpec {
             description: raw.description,
             seeds,
             stop,
+            grad_rtol,
             stop_line,
             problems,
             methods,
