@@ -7,7 +7,7 @@
 //!
 //! - [`Objective`]: values, gradients, exact Hessian-vector products ([`diff`]) and Hessians;
 //!   a problem library in [`problems`].
-//! - [`methods::Method`]: one interface for every method; [`minimize`] drives any of them and
+//! - [`methods::Method`]: one interface for every method; [`minimize`](fn@minimize) drives any of them and
 //!   records the same [`Report`] and trace.
 //! - [`linalg`]: linear operators shared by methods and diagnostics.
 //!

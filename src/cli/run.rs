@@ -2,7 +2,7 @@
 //! [`crate::problems::build_problem`] (`--dim` → `dim`, `--data` → `data`, `--matrix` → `path`,
 //! plus `--problem-opt`), the method by [`crate::methods::build_method`] with a
 //! [`MethodContext`] from the problem (its spectrum, the seed, its number of examples), and
-//! [`crate::minimize`] runs it; the result is printed as a human summary or, with `--json`, one
+//! [`crate::minimize`](fn@crate::minimize) runs it; the result is printed as a human summary or, with `--json`, one
 //! JSON object with the keys `problem, method, n, converged, iterations, f, grad_norm,
 //! evaluations {value, gradient, hvp, hessian}, seconds, termination`.
 

@@ -1,6 +1,6 @@
 //! The spectral condition number `κ(A) = max|λ| / min|λ|` of a symmetric operator (Golub & Van
 //! Loan 2013, §2.6): the quantity that governs the rates of gradient descent (`(κ−1)/(κ+1)`),
-//! heavy ball and CG (`(√κ−1)/(√κ+1)`); see [`crate::curvature::explain`].
+//! heavy ball and CG (`(√κ−1)/(√κ+1)`); see [`crate::curvature::explain`](fn@crate::curvature::explain).
 
 use crate::curvature::auto::{Algo, extremes};
 use crate::curvature::lanczos::Which;

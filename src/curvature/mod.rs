@@ -1,19 +1,19 @@
 //! Curvature diagnostics of a symmetric operator (a Hessian, a Gauss–Newton matrix, a dense or
 //! sparse matrix), all built on [`crate::linalg::LinearOperator`]:
 //!
-//! - [`spectrum`]: the full eigendecomposition with faer (dense), with a symmetry check;
-//! - [`lanczos`]: the `k` extreme eigenvalues by thick-restart Lanczos (Lanczos 1950; Wu & Simon
+//! - [`spectrum`](fn@spectrum): the full eigendecomposition with faer (dense), with a symmetry check;
+//! - [`lanczos`](fn@lanczos): the `k` extreme eigenvalues by thick-restart Lanczos (Lanczos 1950; Wu & Simon
 //!   2000) with true residuals; [`power_iteration`] with deflation as the simple baseline;
-//! - [`condition_number`], [`inertia`] (Sylvester), [`negative_curvature`] (a certificate
+//! - [`condition_number`], [`inertia`](fn@inertia) (Sylvester), [`negative_curvature`] (a certificate
 //!   `dᵀAd < 0`);
 //! - [`hutchinson_trace`], [`hutchinson_diagonal`] (Hutchinson 1989) and [`hutch_plus_plus`]
 //!   (Meyer, Musco, Musco & Woodruff 2021);
 //! - [`slq_density`]: the spectral density by stochastic Lanczos quadrature (Ubaru, Chen & Saad
 //!   2017; Ghorbani, Krishnan & Xiao 2019);
 //! - [`extremes`]: dense or Lanczos chosen by a stated rule ([`Algo::Auto`]);
-//! - [`explain`]: predicted iterations of gradient descent, heavy ball, Nesterov, CG and Newton
+//! - [`explain`](fn@explain): predicted iterations of gradient descent, heavy ball, Nesterov, CG and Newton
 //!   from the spectrum (Polyak 1964; Nesterov 2004; Nocedal & Wright 2006; Goh 2017);
-//! - [`sharpness`] and [`trajectory`]: the top eigenvalue and condition number of the Hessian
+//! - [`sharpness`] and [`trajectory`](fn@trajectory): the top eigenvalue and condition number of the Hessian
 //!   along an optimization path.
 
 pub mod auto;

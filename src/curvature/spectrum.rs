@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::linalg::LinearOperator;
 use faer::Mat;
 
-/// Relative asymmetry `max|A − Aᵀ| / max|A|` above which [`spectrum`] refuses an operator.
+/// Relative asymmetry `max|A − Aᵀ| / max|A|` above which [`spectrum`](fn@spectrum) refuses an operator.
 pub const DEFAULT_SYMMETRY_TOL: f64 = 1e-8;
 
 /// The eigenvalues of a symmetric operator, ascending, optionally with unit eigenvectors.
@@ -201,7 +201,7 @@ pub fn spectrum<A: LinearOperator + ?Sized>(op: &A) -> Result<Spectrum> {
     decompose(op, false)
 }
 
-/// Like [`spectrum`], with unit eigenvectors.
+/// Like [`spectrum`](fn@spectrum), with unit eigenvectors.
 ///
 /// ```
 /// let a = faer::mat![[2.0, 0.0], [0.0, 1.0]];

@@ -1,5 +1,5 @@
 //! The Lanczos process (Lanczos 1950) with full reorthogonalization, the building block of the
-//! extreme-eigenvalue solver ([`crate::curvature::lanczos`], thick restart after Wu & Simon 2000)
+//! extreme-eigenvalue solver ([`crate::curvature::lanczos`](fn@crate::curvature::lanczos), thick restart after Wu & Simon 2000)
 //! and of stochastic Lanczos quadrature ([`crate::curvature::slq_density`]).
 //!
 //! Given a symmetric operator `A` and a unit start vector `q₁`, the process builds an orthonormal

@@ -2,7 +2,7 @@
 //!
 //! A [`Method`] advances an [`Iterate`] (point, value, gradient) by one iteration using whatever
 //! the objective offers (gradients, HVPs, dense Hessians, Gauss-Newton products) and reports
-//! per-iteration values in a [`StepInfo`]. [`crate::minimize`] drives any method on any
+//! per-iteration values in a [`StepInfo`]. [`crate::minimize`](fn@crate::minimize) drives any method on any
 //! objective with the same stopping rules and trace. Methods are built by name from parameters
 //! through [`registry`]: the names and keys that `curvlab list` prints.
 

@@ -10,7 +10,7 @@
 //! replacement, PyTorch's `DataLoader(shuffle=True, drop_last=False)`).
 //!
 //! One [`Method::step`] of [`Stochastic`] is `eval_every` minibatch steps followed by one
-//! full-batch evaluation of `f` and `∇f`, so [`crate::minimize`]'s trace, stopping tests and
+//! full-batch evaluation of `f` and `∇f`, so [`crate::minimize`](fn@crate::minimize)'s trace, stopping tests and
 //! iteration budget see full-batch values every `eval_every` minibatch steps.
 
 use super::first_order::FirstOrder;

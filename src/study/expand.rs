@@ -100,7 +100,7 @@ pub struct RunKey {
     pub method: usize,
     /// The seed.
     pub seed: u64,
-    /// The stable run id ([`run_id`]).
+    /// The stable run id ([`crate::study::run_id`]).
     pub id: String,
 }
 

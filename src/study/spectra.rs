@@ -4,7 +4,7 @@
 //! plus a stochastic-Lanczos-quadrature density for large `n`, by the rule of
 //! [`crate::curvature::auto::choose`] (Golub & Van Loan 2013, ch. 8 and §10.1; Ubaru, Chen &
 //! Saad 2017) — and, for quadratics, the iteration counts the spectrum predicts
-//! ([`crate::curvature::explain`]: Polyak 1964/1987, Nesterov 2004, Nocedal & Wright 2006).
+//! ([`crate::curvature::explain`](fn@crate::curvature::explain): Polyak 1964/1987, Nesterov 2004, Nocedal & Wright 2006).
 //!
 //! Each entry holds the extremes (5 at each end), `κ = λ_max/λ_min` when the Hessian is positive
 //! definite, the inertia (Sylvester's law; counted from the dense spectrum with the relative
@@ -237,7 +237,7 @@ pub struct InstanceSpectra {
     pub at_optimum: Option<PointSpectrum>,
     /// The error reduction the prediction is for.
     pub tol: Option<f64>,
-    /// What the spectrum predicts ([`crate::curvature::explain`]), for quadratics with a
+    /// What the spectrum predicts ([`crate::curvature::explain`](fn@crate::curvature::explain)), for quadratics with a
     /// positive definite Hessian. From a Lanczos spectrum (extremes only) the CG entry, which
     /// needs the number of distinct eigenvalues, is left out.
     pub prediction: Option<Prediction>,

@@ -4,7 +4,7 @@
 //! `summary.md` answers, per problem instance, "who wins and why": the winner by iterations and
 //! by wall time among the runs that reached the tolerance, the condition number κ of the
 //! Hessian, one sentence of explanation from the convergence theory for the winner's family, the
-//! iteration counts [`crate::curvature::explain`] predicts beside the measured ones (gradient
+//! iteration counts [`crate::curvature::explain`](fn@crate::curvature::explain) predicts beside the measured ones (gradient
 //! descent at `2/(μ+L)`, heavy ball and Nesterov at their optimal parameters, conjugate
 //! gradients, Newton — Polyak 1964/1987, Nesterov 2004, Nocedal & Wright 2006), and the
 //! sharpness `λ_max(∇²f)` at each method's final point (Cohen et al. 2021; Keskar et al. 2017 for
@@ -38,7 +38,7 @@ pub enum Measure {
     HessianVectorProducts,
 }
 
-/// How a registry method relates to one of [`crate::curvature::explain`]'s bounds.
+/// How a registry method relates to one of [`crate::curvature::explain`](fn@crate::curvature::explain)'s bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TheoryMatch {
     /// `gd`, `heavy_ball`, `nesterov`, `cg` or `newton` (explain's names).
@@ -54,7 +54,7 @@ fn is_optimal(v: Option<&Value>) -> bool {
     matches!(v, Some(Value::Str(s)) if s == "optimal")
 }
 
-/// The bound of [`crate::curvature::explain`] a method (registry kind and study parameters)
+/// The bound of [`crate::curvature::explain`](fn@crate::curvature::explain) a method (registry kind and study parameters)
 /// is compared with, if any.
 ///
 /// ```
