@@ -72,6 +72,8 @@ impl MomentumSchedule {
 #[derive(Debug, Clone)]
 pub struct Momentum {
     schedule: MomentumSchedule,
+    /// Nesterov's look-ahead form (`u ← u + ρ_t v`, see [`super::Nesterov`]) instead of `u ← v`.
+    nesterov: bool,
     v: Vec<f64>,
     t: usize,
     last: f64,
@@ -82,6 +84,7 @@ impl Momentum {
     pub fn new(schedule: MomentumSchedule) -> Self {
         Momentum {
             schedule,
+            nesterov: false,
             v: Vec::new(),
             t: 0,
             last: schedule.at(0),
@@ -89,9 +92,20 @@ impl Momentum {
     }
 }
 
+impl Momentum {
+    /// Nesterov momentum in PyTorch's form, `v ← ρ_t v + u`, `u ← u + ρ_t v` (as optax's
+    /// `trace(decay, nesterov=True)`: one transform, two read-outs of the same velocity).
+    pub fn nesterov(schedule: MomentumSchedule) -> Self {
+        Momentum {
+            nesterov: true,
+            ..Momentum::new(schedule)
+        }
+    }
+}
+
 impl GradientTransformation for Momentum {
     fn name(&self) -> &'static str {
-        "trace"
+        if self.nesterov { "nesterov" } else { "trace" }
     }
     fn init(&mut self, n: usize) {
         self.v.clear();
@@ -100,11 +114,15 @@ impl GradientTransformation for Momentum {
         self.last = self.schedule.at(0);
     }
     fn update(&mut self, u: &mut [f64], _params: &[f64]) -> Result<()> {
-        check_state("momentum", self.v.len(), u.len())?;
+        check_state(self.name(), self.v.len(), u.len())?;
         let rho = self.schedule.at(self.t);
         for (vi, ui) in self.v.iter_mut().zip(u.iter_mut()) {
             *vi = rho * *vi + *ui;
-            *ui = *vi;
+            if self.nesterov {
+                *ui += rho * *vi;
+            } else {
+                *ui = *vi;
+            }
         }
         self.last = rho;
         self.t += 1;

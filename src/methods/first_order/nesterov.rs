@@ -10,8 +10,7 @@
 //! For a quadratic with spectrum in `[μ, L]`, `η = 1/L` and `ρ = (√κ − 1)/(√κ + 1)` is the
 //! classical constant-momentum choice (`lr = "optimal"`).
 
-use super::{GradientTransformation, MomentumSchedule, check_state};
-use crate::error::Result;
+use super::{Momentum, MomentumSchedule};
 
 /// Nesterov momentum, PyTorch form: `v ← ρ_t v + u`, `u ← u + ρ_t v`.
 ///
@@ -23,48 +22,14 @@ use crate::error::Result;
 /// m.update(&mut u, &[0.0]).unwrap();
 /// assert_eq!(u[0], 2.0 + 0.5 * 2.0);
 /// ```
-#[derive(Debug, Clone)]
-pub struct Nesterov {
-    schedule: MomentumSchedule,
-    v: Vec<f64>,
-    t: usize,
-    last: f64,
-}
+#[derive(Debug, Clone, Copy)]
+pub struct Nesterov;
 
 impl Nesterov {
-    /// Nesterov momentum with the given coefficient schedule.
-    pub fn new(schedule: MomentumSchedule) -> Self {
-        Nesterov {
-            schedule,
-            v: Vec::new(),
-            t: 0,
-            last: schedule.at(0),
-        }
-    }
-}
-
-impl GradientTransformation for Nesterov {
-    fn name(&self) -> &'static str {
-        "nesterov"
-    }
-    fn init(&mut self, n: usize) {
-        self.v.clear();
-        self.v.resize(n, 0.0);
-        self.t = 0;
-        self.last = self.schedule.at(0);
-    }
-    fn update(&mut self, u: &mut [f64], _params: &[f64]) -> Result<()> {
-        check_state("nesterov", self.v.len(), u.len())?;
-        let rho = self.schedule.at(self.t);
-        for (vi, ui) in self.v.iter_mut().zip(u.iter_mut()) {
-            *vi = rho * *vi + *ui;
-            *ui += rho * *vi;
-        }
-        self.last = rho;
-        self.t += 1;
-        Ok(())
-    }
-    fn extras(&self, out: &mut Vec<(&'static str, f64)>) {
-        out.push(("momentum", self.last));
+    /// Nesterov momentum with the given coefficient schedule: the heavy-ball velocity of
+    /// [`Momentum`] read out at the look-ahead point.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(schedule: MomentumSchedule) -> Momentum {
+        Momentum::nesterov(schedule)
     }
 }
