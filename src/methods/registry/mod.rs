@@ -1,5 +1,10 @@
 //! Methods by name: what `curvlab list` prints, what `curvlab run --method` and study files
-//! build. Each method module exports `ENTRIES`, a list of [`MethodEntry`].
+//! build. The string layer (names, [`ParamInfo`] tables, builders from [`Params`]) lives here,
+//! apart from the algorithms: `first_order` and `second_order` each append their
+//! [`MethodEntry`]s in `register`.
+
+mod first_order;
+mod second_order;
 
 use super::Method;
 use crate::error::{Error, Result};
@@ -42,11 +47,8 @@ pub struct MethodEntry {
 
 fn entries() -> Vec<MethodEntry> {
     let mut v = Vec::new();
-    v.extend_from_slice(super::first_order::ENTRIES);
-    v.extend_from_slice(super::lbfgs::ENTRIES);
-    v.extend_from_slice(super::newton::ENTRIES);
-    v.extend_from_slice(super::newton_cg::ENTRIES);
-    v.extend_from_slice(super::hessian_free::ENTRIES);
+    first_order::register(&mut v);
+    second_order::register(&mut v);
     v
 }
 
