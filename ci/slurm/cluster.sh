@@ -95,6 +95,7 @@ EOF
 slurm_start() {
     SLURM_TMP="$(mktemp -d "${TMPDIR:-/tmp}/curvlab-slurm.XXXXXX")"
     export SLURM_TMP
+    chmod 711 "$SLURM_TMP" # munged wants every folder above its socket searchable
     slurm_write_config
     munged --force --key-file="$SLURM_TMP/munge/munge.key" \
         --socket="$SLURM_TMP/munge/munge.socket.2" \
@@ -134,10 +135,19 @@ slurm_logs() {
     done
 }
 
-# Stops the daemons this script started (by their pid files) and removes $SLURM_TMP.
+# Cancels the cluster's jobs, stops the daemons this script started (by their pid files) and
+# removes $SLURM_TMP.
 slurm_stop() {
     [ -n "${SLURM_TMP:-}" ] && [ -d "$SLURM_TMP" ] || return 0
     local f pid
+    # Jobs first: their slurmstepd processes would outlive slurmd.
+    if [ -f "$SLURM_TMP/slurmctld.pid" ]; then
+        scancel --quiet --user="$(id -un)" 2>/dev/null || true
+        for _ in $(seq 40); do
+            [ -z "$(squeue -h -t all -o '%i %T' 2>/dev/null | grep -E 'RUNNING|COMPLETING|PENDING' || true)" ] && break
+            sleep 0.5
+        done
+    fi
     for f in slurmd.pid slurmctld.pid munge/munged.pid; do
         pid="$(cat "$SLURM_TMP/$f" 2>/dev/null || true)"
         [ -n "$pid" ] && kill "$pid" 2>/dev/null || true

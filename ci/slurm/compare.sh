@@ -7,16 +7,16 @@
 # - runs.csv: byte for byte once the `seconds` column (wall time of each run) is removed. The
 #   rows come from the runs' records, which merge copies byte for byte.
 # - summary.md: with the quoted times masked (the `seconds` cell of each per-method table, the
-#   "by time **X** (T s)" winner and the "By time X wins instead: ..." sentence that compares
-#   per-iteration times), then equal up to the printed precision: every number within a relative
+#   "by time **X** (T s)" winner, and the "By time X wins instead: ..." sentence, removed, since
+#   it appears only when the time winner differs from the iteration winner), then equal up to the printed precision: every number within a relative
 #   1e-3 (summary.md prints 4 significant digits), all text between the numbers identical.
 # - spectra.json: with the `"seconds"` values (time of each eigensolve) masked, every number
 #   within a relative 1e-9, all text between them identical.
 #
 # Why not byte for byte for the last two: `curvlab study` runs faer single-threaded, while
 # `curvlab merge` recomputes the spectra with faer's default parallelism, so the eigenvalues
-# differ in the last bits (issue #19; measured: max relative difference 1.3e-12, tolerance 1e-9, on
-# ci/slurm/smoke.toml), and a κ of 1e5 may print as `1.000e5` on one side and `100000` on the
+# differ in the last bits (issue #19; measured on ci/slurm/smoke.toml: largest relative
+# difference 2e-12 against the tolerance 1e-9), and a κ of 1e5 may print as `1.000e5` on one side and `100000` on the
 # other. Each comparison says whether the files were identical or equal within the tolerance,
 # with the largest relative difference it saw.
 
@@ -33,7 +33,7 @@ drop_seconds_column() {
 mask_summary_times() {
     sed -E \
         -e 's/; by time \*\*([^*]|\\\*)*\*\* \([^ )]* s\)\./; by time <masked>./' \
-        -e "s/ By time .* wins instead: each of its iterations costs [^ ]* less than one of .*'s, which outweighs its [^ ]* more iterations\./ <by-time sentence masked>/" \
+        -e "s/ By time .* wins instead: each of its iterations costs [^ ]* less than one of .*'s, which outweighs its [^ ]* more iterations\.//" \
         "$1" |
         awk '
             /^\| method \| converged \| iterations \| seconds \|/ { t = 1; print; next }
