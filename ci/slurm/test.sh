@@ -23,7 +23,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 if [ -z "${CURVLAB_SLURM_TEST_BOUNDED:-}" ]; then
     export CURVLAB_SLURM_TEST_BOUNDED=1
-    exec timeout --kill-after=30 "${CURVLAB_SLURM_TEST_TIMEOUT:-900}" "$0" "$@"
+    exec timeout --kill-after=30 "${CURVLAB_SLURM_TEST_TIMEOUT:-900}" bash "$0" "$@"
 fi
 # shellcheck source=ci/slurm/cluster.sh
 source ci/slurm/cluster.sh
@@ -119,7 +119,7 @@ say "A: array $jid (3 tasks) + merge $mjid:"
 check_merged "$W/a"
 
 # B. --submit 4: split at MaxArraySize=3.
-studies/sbatch_array.sh --submit 4 "$STUDY" "$W/b" -- --cpus-per-task=1 \
+bash studies/sbatch_array.sh --submit 4 "$STUDY" "$W/b" -- --cpus-per-task=1 \
     --output="$W/b/slurm-%A_%a.out" >"$W/b/jobs.txt"
 arrays="$(awk '$1 == "array" {print $3 "+" $4}' "$W/b/jobs.txt" | tr '\n' ' ')"
 [ "$arrays" = "0+3 3+1 " ] || fail "B: want arrays offset 0 x 3 tasks and offset 3 x 1 task, got '$arrays'"
