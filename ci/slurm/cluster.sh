@@ -148,18 +148,21 @@ slurm_stop() {
             sleep 0.5
         done
     fi
+    # Read every pid first: the daemons remove their pid files while shutting down.
+    local pids=""
     for f in slurmd.pid slurmctld.pid munge/munged.pid; do
         pid="$(cat "$SLURM_TMP/$f" 2>/dev/null || true)"
-        [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+        [ -n "$pid" ] && pids="$pids $pid"
     done
-    for _ in $(seq 50); do
+    for pid in $pids; do kill "$pid" 2>/dev/null || true; done
+    for _ in $(seq 100); do
         local alive=0
-        for f in slurmd.pid slurmctld.pid munge/munged.pid; do
-            pid="$(cat "$SLURM_TMP/$f" 2>/dev/null || true)"
-            [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && alive=1
-        done
+        for pid in $pids; do kill -0 "$pid" 2>/dev/null && alive=1; done
         [ "$alive" = 0 ] && break
         sleep 0.2
+    done
+    for pid in $pids; do
+        kill -0 "$pid" 2>/dev/null && echo "cluster.sh: pid $pid still running after 20 s" >&2
     done
     if [ "${CURVLAB_SLURM_KEEP:-0}" = 1 ]; then
         echo "cluster.sh: kept $SLURM_TMP" >&2
