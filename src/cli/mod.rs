@@ -56,7 +56,7 @@ where
         Command::List(a) => list::run(&a),
         Command::Run(a) => run::run(&a),
         Command::Spectrum(a) => spectrum::run(&a),
-        Command::Study(a) => study::run(&a),
+        Command::Study(mut a) => shard_from_env(&mut a).and_then(|()| study::run(&a)),
         Command::Merge(a) => study::merge(&a),
     };
     match result {
@@ -66,6 +66,20 @@ where
             if e.is_bad_input() { 2 } else { 1 }
         }
     }
+}
+
+/// Without `--shard`, takes the slice from the scheduler's environment (Slurm array, Kubernetes
+/// Indexed Job; see [`crate::study::shard`]) and says so on stderr.
+fn shard_from_env(a: &mut study::StudyArgs) -> crate::error::Result<()> {
+    if a.shard.is_none()
+        && let Some((s, source)) = crate::study::Shard::resolve(None)?
+    {
+        if !a.quiet {
+            eprintln!("shard {s} from {source}");
+        }
+        a.shard = Some(s.to_string());
+    }
+    Ok(())
 }
 
 /// Runs with the process's arguments.
