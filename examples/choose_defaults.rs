@@ -31,7 +31,9 @@
 //! several `runs.csv` files (e.g. one study per stopping rule) are read as one table.
 //!
 //! Run: `cargo run --release --example choose_defaults -- results/second_order_defaults/runs.csv`
-//! (options: `--top K` rows per section, default 8; `--probe LABEL`, default `mgh(id=1)`).
+//! (options: `--top K` rows per section, default 8; `--probe LABEL`, default `mgh(id=1)`;
+//! `--exclude PREFIX`, repeatable: leave out the problems whose label starts with `PREFIX`, to
+//! see whether one expensive problem decides the choice).
 //! Tests: `cargo test --release --example choose_defaults`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -111,7 +113,11 @@ impl Columns {
 fn label(row: &csv::StringRecord, kind: &str, keys: &[(String, usize)], empty: &str) -> String {
     let kv: Vec<String> = keys
         .iter()
-        .filter_map(|(k, i)| row.get(*i).filter(|v| !v.is_empty()).map(|v| format!("{k}={v}")))
+        .filter_map(|(k, i)| {
+            row.get(*i)
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{k}={v}"))
+        })
         .collect();
     if kv.is_empty() {
         empty.to_string()
@@ -182,6 +188,13 @@ fn parse_runs(text: &str) -> Res<Vec<Run>> {
         runs.push(parse_row(&row, &cols).map_err(|e| format!("row {}: {e}", line + 2))?);
     }
     Ok(runs)
+}
+
+/// The runs whose problem label starts with none of `prefixes`.
+fn exclude(runs: Vec<Run>, prefixes: &[String]) -> Vec<Run> {
+    runs.into_iter()
+        .filter(|r| !prefixes.iter().any(|p| r.problem.starts_with(p.as_str())))
+        .collect()
 }
 
 /// One setting of a method: what it solved, and its cost and iterations per problem.
@@ -298,31 +311,33 @@ fn ratio(a: &Candidate, b: &Candidate) -> Option<f64> {
 
 /// Rows shown for one method: complete settings (cheapest first), then the most-solved ones,
 /// then today's default; each once, at most `top` per section.
-fn rows(m: &MethodChoice, top: usize) -> Vec<(usize, &'static str)> {
+fn rows(m: &MethodChoice, top: usize) -> Vec<usize> {
     let cands = &m.candidates;
     let mut complete: Vec<usize> = (0..cands.len())
         .filter(|&i| cands[i].solved.is_superset(&m.target))
         .collect();
     complete.sort_by(|&a, &b| cheaper(&cands[a], &cands[b], &m.target));
-    let mut rest: Vec<usize> = (0..cands.len())
-        .filter(|i| !complete.contains(i))
-        .collect();
+    let mut rest: Vec<usize> = (0..cands.len()).filter(|i| !complete.contains(i)).collect();
     let chosen = &cands[m.chosen];
     rest.sort_by(|&a, &b| {
-        let key = |i: usize| (std::cmp::Reverse(cands[i].solved.len()), ratio(&cands[i], chosen));
+        let key = |i: usize| {
+            (
+                std::cmp::Reverse(cands[i].solved.len()),
+                ratio(&cands[i], chosen),
+            )
+        };
         let (ka, kb) = (key(a), key(b));
         ka.0.cmp(&kb.0).then_with(|| {
             let (x, y) = (ka.1.unwrap_or(f64::INFINITY), kb.1.unwrap_or(f64::INFINITY));
             x.total_cmp(&y)
         })
     });
-    let mut out: Vec<(usize, &'static str)> = Vec::new();
-    out.extend(complete.iter().take(top).map(|&i| (i, "all")));
-    out.extend(rest.iter().take(top).map(|&i| (i, "most")));
-    if let Some(d) = cands.iter().position(|c| c.setting == DEFAULT_LABEL) {
-        if !out.iter().any(|&(i, _)| i == d) {
-            out.push((d, "default"));
-        }
+    let mut out: Vec<usize> = complete.iter().take(top).copied().collect();
+    out.extend(rest.iter().take(top));
+    if let Some(d) = cands.iter().position(|c| c.setting == DEFAULT_LABEL)
+        && !out.contains(&d)
+    {
+        out.push(d);
     }
     out
 }
@@ -332,7 +347,11 @@ fn render_row(s: &mut String, m: &MethodChoice, i: usize, probe: &str) {
     let missed: Vec<&String> = m.target.difference(&c.solved).collect();
     let missed = match missed.len() {
         0 => "—".to_string(),
-        k if k <= 4 => missed.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "),
+        k if k <= 4 => missed
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         k => format!("{k} problems"),
     };
     let total = if missed == "—" {
@@ -341,7 +360,10 @@ fn render_row(s: &mut String, m: &MethodChoice, i: usize, probe: &str) {
         "—".to_string()
     };
     let r = ratio(c, &m.candidates[m.chosen]).map_or("—".into(), |r| format!("{r:.2}"));
-    let it = c.iterations.get(probe).map_or("—".into(), |k| k.to_string());
+    let it = c
+        .iterations
+        .get(probe)
+        .map_or("—".into(), |k| k.to_string());
     let mark = if i == m.chosen { " **←**" } else { "" };
     let _ = writeln!(
         s,
@@ -358,21 +380,34 @@ fn render(choices: &[MethodChoice], top: usize, probe: &str) -> String {
     for m in choices {
         let rule = match m.rule {
             Rule::Complete => "solves every target problem, fewest evaluations",
-            Rule::MostSolved => "no setting solves every target problem: most solved, then fewest evaluations on the problems they all solve",
+            Rule::MostSolved => {
+                "no setting solves every target problem: most solved, then fewest evaluations on the problems they all solve"
+            }
         };
+        let all: BTreeSet<&String> = m.candidates.iter().flat_map(|c| c.cost.keys()).collect();
+        let unsolved: Vec<&str> = all
+            .into_iter()
+            .filter(|p| !m.target.contains(*p))
+            .map(|p| p.as_str())
+            .collect();
         let _ = writeln!(
             s,
-            "### {}\n\n{} settings, target {} problems; chosen ({rule}): `{}`\n",
+            "### {}\n\n{} settings, target {} problems (solved by no setting: {}); chosen ({rule}): `{}`\n",
             m.method,
             m.candidates.len(),
             m.target.len(),
+            if unsolved.is_empty() {
+                "—".to_string()
+            } else {
+                unsolved.join(", ")
+            },
             m.candidates[m.chosen].setting
         );
         let _ = writeln!(
             s,
             "| setting | solved | missed | cost over target | cost vs chosen | {probe} iters |\n|---|---|---|---|---|---|"
         );
-        for (i, _) in rows(m, top) {
+        for i in rows(m, top) {
             render_row(&mut s, m, i, probe);
         }
         s.push('\n');
@@ -383,25 +418,33 @@ fn render(choices: &[MethodChoice], top: usize, probe: &str) -> String {
 fn main() -> Res<()> {
     let mut paths = Vec::new();
     let (mut top, mut probe) = (8usize, "mgh(id=1)".to_string());
+    let mut excluded: Vec<String> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--top" => {
                 let v = args.next().ok_or("--top needs a number")?;
-                top = v.parse().map_err(|_| format!("--top {v:?}: not a number"))?;
+                top = v
+                    .parse()
+                    .map_err(|_| format!("--top {v:?}: not a number"))?;
             }
             "--probe" => probe = args.next().ok_or("--probe needs a problem label")?,
+            "--exclude" => excluded.push(args.next().ok_or("--exclude needs a label prefix")?),
             _ => paths.push(a),
         }
     }
     if paths.is_empty() {
-        return Err("usage: choose_defaults RUNS.CSV... [--top K] [--probe LABEL]".into());
+        return Err(
+            "usage: choose_defaults RUNS.CSV... [--top K] [--probe LABEL] [--exclude PREFIX]..."
+                .into(),
+        );
     }
     let mut runs = Vec::new();
     for p in &paths {
         let text = std::fs::read_to_string(p).map_err(|e| format!("{p}: {e}"))?;
         runs.extend(parse_runs(&text).map_err(|e| format!("{p}: {e}"))?);
     }
+    let runs = exclude(runs, &excluded);
     let choices = choose_all(&runs)?;
     print!("{}", render(&choices, top, &probe));
     Ok(())
@@ -456,7 +499,11 @@ grad_tol,10,2,1,true,1,7,0,p,3,m,7,7,0,4,0,x
         // Its cost per problem: 9 + 9 + 2·2·9 = 54, three problems.
         assert_eq!(c.total(&m.target), 3.0 * 54.0);
         // The default (cost 5 + 5 + 20 = 30 per problem) misses p(id=3): not eligible.
-        let d = m.candidates.iter().find(|c| c.setting == DEFAULT_LABEL).unwrap();
+        let d = m
+            .candidates
+            .iter()
+            .find(|c| c.setting == DEFAULT_LABEL)
+            .unwrap();
         assert_eq!(d.solved.len(), 2);
         assert!(!d.solved.contains("p(id=3)"));
         // Relative cost on the two problems both solve: 60 / 108.
@@ -466,11 +513,30 @@ grad_tol,10,2,1,true,1,7,0,p,3,m,7,7,0,4,0,x
     #[test]
     fn falls_back_to_most_solved_when_none_is_complete() {
         // Drop radius=0.1: the default solves {1, 2}, radius=10 solves {1, 3}; target {1, 2, 3}.
-        let text: String = CSV.lines().filter(|l| !l.contains(",0.1,")).collect::<Vec<_>>().join("\n");
+        let text: String = CSV
+            .lines()
+            .filter(|l| !l.contains(",0.1,"))
+            .collect::<Vec<_>>()
+            .join("\n");
         let m = choose_method(&parse_runs(&text).unwrap(), "m").unwrap();
         assert_eq!((m.rule, m.target.len()), (Rule::MostSolved, 3));
         // Both solve 2; on their common problem p(id=1) the default costs 30, radius=10 costs 22.
         assert_eq!(m.candidates[m.chosen].setting, "radius=10");
+    }
+
+    #[test]
+    fn excluding_a_problem_changes_the_target_and_the_choice() {
+        // Without p(id=3) the default solves the whole target {1, 2} at 30 per problem, the
+        // cheapest complete setting (radius=0.1 costs 54 per problem).
+        let runs = exclude(parse_runs(CSV).unwrap(), &["p(id=3".to_string()]);
+        assert_eq!(runs.len(), 6);
+        let m = choose_method(&runs, "m").unwrap();
+        assert_eq!((m.rule, m.target.len()), (Rule::Complete, 2));
+        let c = &m.candidates[m.chosen];
+        assert_eq!(
+            (c.setting.as_str(), c.total(&m.target)),
+            (DEFAULT_LABEL, 60.0)
+        );
     }
 
     #[test]
@@ -479,14 +545,23 @@ grad_tol,10,2,1,true,1,7,0,p,3,m,7,7,0,4,0,x
         assert!(e.to_string().contains("no column `seed`"), "{e}");
         let bad = CSV.replace("grad_tol,,2,,true,0,5,", "grad_tol,,2,,true,0,five,");
         let e = parse_runs(&bad).unwrap_err();
-        assert!(e.to_string().contains("row 2") && e.to_string().contains("iterations"), "{e}");
+        assert!(
+            e.to_string().contains("row 2") && e.to_string().contains("iterations"),
+            "{e}"
+        );
     }
 
     #[test]
     fn report_marks_the_chosen_row_and_lists_the_default() {
         let m = choose_all(&parse_runs(CSV).unwrap()).unwrap();
         let s = render(&m, 8, "p(id=1)");
-        assert!(s.contains("| radius=0.1 **←** | 3/3 | — | 162 | 1.00 | 9 |"), "{s}");
-        assert!(s.contains("| (default) | 2/3 | p(id=3) | — | 0.56 | 5 |"), "{s}");
+        assert!(
+            s.contains("| radius=0.1 **←** | 3/3 | — | 162 | 1.00 | 9 |"),
+            "{s}"
+        );
+        assert!(
+            s.contains("| (default) | 2/3 | p(id=3) | — | 0.56 | 5 |"),
+            "{s}"
+        );
     }
 }
