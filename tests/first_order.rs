@@ -4,7 +4,7 @@
 //! fused Adam step, and stochastic (minibatch) mode on a least-squares finite sum defined here.
 
 use curvlab::methods::first_order::{
-    FirstOrder, GradientTransformation, ScaleByAdam, ScaleByLearningRate, Schedule,
+    FirstOrder, GradientTransformation, ScaleByAdam, ScaleByLearningRate, ScaleByRms, Schedule,
 };
 use curvlab::methods::stochastic::EpochSampler;
 use curvlab::methods::{Iterate, Method, MethodContext, build_method};
@@ -226,8 +226,9 @@ fn rmsprop_seed_form_matches_hand_computation() {
 }
 
 #[test]
-fn centered_rmsprop_with_momentum_matches_pytorch() {
-    // s ← α s + (1−α) g², ḡ ← α ḡ + (1−α) g, r = g/(√(s − ḡ²) + ε), b ← μ b + r, x ← x − η b;
+fn centered_rmsprop_with_momentum_matches_optax_stddev_form() {
+    // s ← α s + (1−α) g², ḡ ← α ḡ + (1−α) g, r = g/√(max(s − ḡ², 0) + ε) (optax's
+    // scale_by_stddev, ε inside the root), b ← μ b + r, x ← x − η b;
     // α = 0.99, ε = 1e-8, μ = 0.5, η = 0.01.
     let (mut s, mut gb, mut b) = (vec![0.0; 3], vec![0.0; 3], vec![0.0; 3]);
     let hand = hand_steps(|_, x, g| {
@@ -235,7 +236,7 @@ fn centered_rmsprop_with_momentum_matches_pytorch() {
             .map(|i| {
                 s[i] = 0.99 * s[i] + 0.01 * g[i] * g[i];
                 gb[i] = 0.99 * gb[i] + 0.01 * g[i];
-                let r = g[i] / ((s[i] - gb[i] * gb[i]).sqrt() + 1e-8);
+                let r = g[i] / ((s[i] - gb[i] * gb[i]).max(0.0) + 1e-8).sqrt();
                 b[i] = 0.5 * b[i] + r;
                 x[i] - 0.01 * b[i]
             })
@@ -243,6 +244,43 @@ fn centered_rmsprop_with_momentum_matches_pytorch() {
     });
     let got = method_steps("rmsprop", &["lr=0.01", "centered=true", "momentum=0.5"]);
     assert_close(&got, &hand, 1e-12, "centered rmsprop");
+}
+
+#[test]
+fn centered_rmsprop_steps_are_bounded_under_a_constant_gradient() {
+    // Constant gradient g = 0.3, α = 0.99, ε = 1e-8. Closed form after t updates:
+    // s_t = g²(1 − αᵗ), ḡ_t = g(1 − αᵗ), so the variance estimate is
+    // d_t = s_t − ḡ_t² = g² αᵗ (1 − αᵗ) → 0, and the step is r_t = g/√(d_t + ε) ≤ g/√ε = 3000.
+    // In floating point s − ḡ² is a difference of two numbers ≈ 0.09: once d_t is below their
+    // rounding error it comes out 0 or negative, and the old form g/(√(s − ḡ²) + ε) gave
+    // steps of g/ε = 3·10⁷ (or NaN). Check every step against the closed form, with the
+    // rounding error of d allowed as δ (measured max |d − d_t| = 6.8e-16, bound 2e-15).
+    let (g, alpha, eps): (f64, f64, f64) = (0.3, 0.99, 1e-8);
+    let mut rms = ScaleByRms::new()
+        .with_alpha(alpha)
+        .unwrap()
+        .with_eps(eps)
+        .unwrap()
+        .with_centered(true);
+    rms.init(1);
+    let delta = 2e-15;
+    let mut worst = 0.0f64;
+    for t in 1..=5000 {
+        let mut u = [g];
+        rms.update(&mut u, &[0.0]).unwrap();
+        let r = u[0];
+        assert!(r <= g / eps.sqrt() * (1.0 + 1e-12), "t = {t}: step {r:e} > g/√ε");
+        let at = alpha.powi(t);
+        let d = g * g * at * (1.0 - at);
+        let hi = g / ((d - delta).max(0.0) + eps).sqrt();
+        let lo = g / (d + delta + eps).sqrt();
+        assert!(
+            r.is_finite() && lo * (1.0 - 1e-12) <= r && r <= hi * (1.0 + 1e-12),
+            "t = {t}: step {r:e} outside [{lo:e}, {hi:e}]"
+        );
+        worst = worst.max(((g / r).powi(2) - eps - d).abs());
+    }
+    eprintln!("max |d − d_t| = {worst:e}");
 }
 
 /// Adam by Kingma & Ba's Algorithm 1 (optionally AMSGrad, coupled L2 `wd`, decoupled `dwd`).
