@@ -63,6 +63,46 @@ impl ScaleByRms {
         Self::default()
     }
 
+    /// The seed article's form: `α = 0.9`, `ε = 1e-10` inside the root.
+    ///
+    /// ```
+    /// let r = curvlab::methods::first_order::ScaleByRms::seed();
+    /// assert_eq!((r.alpha(), r.eps(), r.eps_inside()), (0.9, 1e-10, true));
+    /// ```
+    pub fn seed() -> Self {
+        ScaleByRms {
+            alpha: 0.9,
+            eps: 1e-10,
+            eps_inside: true,
+            ..Self::default()
+        }
+    }
+
+    /// `α`.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// `ε`.
+    pub fn eps(&self) -> f64 {
+        self.eps
+    }
+
+    /// Whether `ε` is inside the root (always, in effect, when centered).
+    pub fn eps_inside(&self) -> bool {
+        self.eps_inside
+    }
+
+    /// Whether the centered variant is used.
+    pub fn centered(&self) -> bool {
+        self.centered
+    }
+
+    /// The momentum `μ`.
+    pub fn momentum(&self) -> f64 {
+        self.momentum
+    }
+
     /// Sets the decay rate `α ∈ [0, 1)` (the seed's `ρ`).
     pub fn with_alpha(mut self, alpha: f64) -> Result<Self> {
         self.alpha = check_unit("alpha", alpha)?;
