@@ -353,6 +353,98 @@ fn amsgrad_differs_from_adam_once_second_moments_drop() {
     );
 }
 
+/// The first two iterates of `kind` with `opts` on f(x) = ½·10·x² from x₀ = 1.
+fn two_steps_1d(kind: &str, opts: &[&str]) -> [f64; 2] {
+    let f = Diag(vec![10.0]);
+    let mut m = build_method(kind, &Params::from_pairs(opts).unwrap(), &ctx()).unwrap();
+    let mut it = Iterate::new(&f, vec![1.0]).unwrap();
+    m.init(&f, &it).unwrap();
+    let mut out = [0.0; 2];
+    for o in &mut out {
+        m.step(&f, &mut it).unwrap();
+        *o = it.x[0];
+    }
+    out
+}
+
+fn assert_two(got: [f64; 2], hand: [f64; 2], what: &str) {
+    for k in 0..2 {
+        assert!(
+            (got[k] - hand[k]).abs() <= 1e-12 * hand[k].abs(),
+            "{what}: step {}: {:e} vs hand {:e}",
+            k + 1,
+            got[k],
+            hand[k]
+        );
+    }
+}
+
+#[test]
+fn amsgrad_pytorch_form_by_hand() {
+    // f = 5x², x₀ = 1, η = 0.9, β = (0.9, 0.9), ε = 1e-8 (PyTorch: max of raw v, then bias
+    // correction of both moments).
+    // t = 1: g = 10, m = 1, v = 10 = v_max; m̂ = 1/0.1 = 10, v̂ = 10/0.1 = 100;
+    //        x₁ = 1 − 0.9·10/(10 + ε) = 0.1 + 9e-10.
+    // t = 2: g = 1.000000009, m = 0.9 + 0.1g = 1.0000000009, v = 9 + 0.1g² = 9.1000000018 < v_max,
+    //        so v_max = 10; m̂ = m/0.19, v̂ = 10/0.19; x₂ = x₁ − 0.9·m̂/(√v̂ + ε) = −0.5529286238866.
+    // (Without the maximum: −0.5844551758122.)
+    let hand = [0.10000000090000005, -0.5529286238866462];
+    let got = two_steps_1d("amsgrad", &["lr=0.9", "beta2=0.9"]);
+    assert_two(got, hand, "amsgrad pytorch");
+    let explicit = two_steps_1d("amsgrad", &["lr=0.9", "beta2=0.9", "variant=pytorch"]);
+    assert_eq!(got, explicit);
+}
+
+#[test]
+fn amsgrad_reddi_form_by_hand() {
+    // Reddi, Kale & Kumar 2018, Algorithm 2 (constant α, ε = 1e-8 outside the root): f = 5x²,
+    // x₀ = 1, α = 3, β = (0.9, 0.9), no bias correction.
+    // t = 1: g = 10, m = 1, v = 10, v̂ = 10; x₁ = 1 − 3·1/√10 = 0.05131670494949.
+    // t = 2: g = 0.5131670494949, m = 0.9 + 0.1g = 0.9513167049495, v = 9 + 0.1g² =
+    //        9.026334042069 < v̂, so v̂ = 10; x₂ = x₁ − 3·m/√10 = −0.8511815613386.
+    // (Without the maximum: −0.8986112651101; PyTorch's form differs from step 1 on.)
+    let hand = [0.05131670494948637, -0.8511815613385897];
+    let got = two_steps_1d("amsgrad", &["lr=3", "beta2=0.9", "variant=reddi"]);
+    assert_two(got, hand, "amsgrad reddi");
+    // The same as switching bias correction off; a contradicting pair is an error.
+    let off = two_steps_1d("amsgrad", &["lr=3", "beta2=0.9", "bias_correction=false"]);
+    assert_eq!(got, off);
+    let bad = ["variant=reddi", "bias_correction=true"];
+    assert!(build_method("amsgrad", &Params::from_pairs(&bad).unwrap(), &ctx()).is_err());
+    assert!(build_method("amsgrad", &Params::from_pairs(&["variant=optax"]).unwrap(), &ctx()).is_err());
+}
+
+#[test]
+fn adamw_pytorch_form_by_hand() {
+    // PyTorch / optax: x ← x − η_t (Adam(g) + λx), η_t = α·0.5ᵗ (exponential schedule),
+    // α = 0.1, λ = 0.05, f = 5x², x₀ = 1, β = (0.9, 0.999), ε = 1e-8.
+    // t = 0: Adam(g) = m̂/(√v̂ + ε) = 10/(10 + ε); x₁ = 1 − 0.1(1 + 0.05) = 0.895 (+1e-10).
+    // t = 1: g = 8.95, m = 0.9 + 0.895 = 1.795, v = 0.0999 + 0.001·80.1025 = 0.1800025;
+    //        m̂ = m/0.19, v̂ = v/0.001999; x₂ = x₁ − 0.05(m̂/(√v̂ + ε) + 0.05 x₁) = 0.8429832918881.
+    let hand = [0.8950000001, 0.8429832918881315];
+    let opts = ["lr=0.1", "weight_decay=0.05", "schedule=exponential", "decay=0.5"];
+    assert_two(two_steps_1d("adamw", &opts), hand, "adamw pytorch");
+}
+
+#[test]
+fn adamw_loshchilov_hutter_form_by_hand() {
+    // Loshchilov & Hutter 2019, Algorithm 2: x ← x − η_t (α·Adam(g) + λx) with the schedule
+    // multiplier η_t = 0.5ᵗ and α = 0.1, λ = 0.05 (not multiplied by α), f = 5x², x₀ = 1.
+    // t = 0: x₁ = 1 − 1·(0.1·10/(10 + ε) + 0.05) = 0.85 (+1e-10).
+    // t = 1: g = 8.5, m = 0.9 + 0.85 = 1.75, v = 0.0999 + 0.001·72.25 = 0.17215;
+    //        x₂ = x₁ − 0.5(0.1·m̂/(√v̂ + ε) + 0.05·0.85) = 0.7791242213275.
+    let hand = [0.8500000001, 0.7791242213275099];
+    let opts = [
+        "lr=0.1",
+        "weight_decay=0.05",
+        "schedule=exponential",
+        "decay=0.5",
+        "variant=loshchilov",
+    ];
+    assert_two(two_steps_1d("adamw", &opts), hand, "adamw loshchilov");
+    assert!(build_method("adamw", &Params::from_pairs(&["variant=keras"]).unwrap(), &ctx()).is_err());
+}
+
 #[test]
 fn adam_seed_form_matches_the_article() {
     // Seed: m ← 0.9 m + 0.1 g, v ← 0.99 v + 0.01 g², x ← x − η m/√(v + 1e-10) (no bias
