@@ -269,7 +269,10 @@ fn centered_rmsprop_steps_are_bounded_under_a_constant_gradient() {
         let mut u = [g];
         rms.update(&mut u, &[0.0]).unwrap();
         let r = u[0];
-        assert!(r <= g / eps.sqrt() * (1.0 + 1e-12), "t = {t}: step {r:e} > g/√ε");
+        assert!(
+            r <= g / eps.sqrt() * (1.0 + 1e-12),
+            "t = {t}: step {r:e} > g/√ε"
+        );
         let at = alpha.powi(t);
         let d = g * g * at * (1.0 - at);
         let hi = g / ((d - delta).max(0.0) + eps).sqrt();
@@ -411,7 +414,14 @@ fn amsgrad_reddi_form_by_hand() {
     assert_eq!(got, off);
     let bad = ["variant=reddi", "bias_correction=true"];
     assert!(build_method("amsgrad", &Params::from_pairs(&bad).unwrap(), &ctx()).is_err());
-    assert!(build_method("amsgrad", &Params::from_pairs(&["variant=optax"]).unwrap(), &ctx()).is_err());
+    assert!(
+        build_method(
+            "amsgrad",
+            &Params::from_pairs(&["variant=optax"]).unwrap(),
+            &ctx()
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -422,7 +432,12 @@ fn adamw_pytorch_form_by_hand() {
     // t = 1: g = 8.95, m = 0.9 + 0.895 = 1.795, v = 0.0999 + 0.001·80.1025 = 0.1800025;
     //        m̂ = m/0.19, v̂ = v/0.001999; x₂ = x₁ − 0.05(m̂/(√v̂ + ε) + 0.05 x₁) = 0.8429832918881.
     let hand = [0.8950000001, 0.8429832918881315];
-    let opts = ["lr=0.1", "weight_decay=0.05", "schedule=exponential", "decay=0.5"];
+    let opts = [
+        "lr=0.1",
+        "weight_decay=0.05",
+        "schedule=exponential",
+        "decay=0.5",
+    ];
     assert_two(two_steps_1d("adamw", &opts), hand, "adamw pytorch");
 }
 
@@ -442,7 +457,14 @@ fn adamw_loshchilov_hutter_form_by_hand() {
         "variant=loshchilov",
     ];
     assert_two(two_steps_1d("adamw", &opts), hand, "adamw loshchilov");
-    assert!(build_method("adamw", &Params::from_pairs(&["variant=keras"]).unwrap(), &ctx()).is_err());
+    assert!(
+        build_method(
+            "adamw",
+            &Params::from_pairs(&["variant=keras"]).unwrap(),
+            &ctx()
+        )
+        .is_err()
+    );
 }
 
 #[test]

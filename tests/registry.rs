@@ -21,13 +21,7 @@ use std::collections::BTreeMap;
 /// Methods that do not report their settings yet (the second-order family, whose tables are
 /// being moved into the registry): the test fails when one of them starts reporting, so that
 /// it is checked from then on.
-const PENDING: &[&str] = &[
-    "lbfgs",
-    "newton",
-    "newton-cg",
-    "trust-ncg",
-    "hessian-free",
-];
+const PENDING: &[&str] = &["lbfgs", "newton", "newton-cg", "trust-ncg", "hessian-free"];
 
 /// Examples of the finite sum assumed for the minibatch build, and its batch size.
 const N_EXAMPLES: usize = 100;
@@ -58,6 +52,7 @@ fn printed() -> BTreeMap<String, Vec<(String, String)>> {
 }
 
 type Settings = BTreeMap<&'static str, Value>;
+type Setting = (&'static str, Value);
 
 fn build(kind: &str, opts: &[String], ctx: &MethodContext) -> curvlab::Result<Settings> {
     let m = build_method(kind, &Params::from_pairs(opts)?, ctx)?;
@@ -139,7 +134,10 @@ fn check_method(kind: &str, params: &[(String, String)]) -> bool {
     let documented: Vec<&str> = params.iter().map(|(k, _)| k.as_str()).collect();
     for s in std::iter::once(&base).chain(&variants) {
         for k in s.keys() {
-            assert!(documented.contains(k), "{kind}: `{k}` is not in curvlab list");
+            assert!(
+                documented.contains(k),
+                "{kind}: `{k}` is not in curvlab list"
+            );
         }
     }
     true
@@ -149,7 +147,11 @@ fn check_method(kind: &str, params: &[(String, String)]) -> bool {
 fn curvlab_list_prints_the_defaults_the_methods_use() {
     let listed = printed();
     let infos = method_infos();
-    assert_eq!(listed.len(), infos.len(), "list prints every registry method");
+    assert_eq!(
+        listed.len(),
+        infos.len(),
+        "list prints every registry method"
+    );
     let mut pending = Vec::new();
     for info in &infos {
         let params = listed.get(info.name).expect(info.name);
@@ -168,10 +170,22 @@ fn typed_defaults_agree_with_the_registry() {
     // The typed constructors' `Default`s (and, where the learning rate is required, `new`
     // with MomentumSchedule::default()'s ρ) against the registry's build, key by key.
     let rho = MomentumSchedule::default().end();
-    let typed: Vec<(&str, Vec<(&'static str, Value)>, &[&str])> = vec![
-        ("gd", GradientDescent::new(0.1).unwrap().settings(), &["lr=0.1"]),
-        ("momentum", Momentum::new(0.1, rho).unwrap().settings(), &["lr=0.1"]),
-        ("nesterov", Nesterov::new(0.1, rho).unwrap().settings(), &["lr=0.1"]),
+    let typed: Vec<(&str, Vec<Setting>, &[&str])> = vec![
+        (
+            "gd",
+            GradientDescent::new(0.1).unwrap().settings(),
+            &["lr=0.1"],
+        ),
+        (
+            "momentum",
+            Momentum::new(0.1, rho).unwrap().settings(),
+            &["lr=0.1"],
+        ),
+        (
+            "nesterov",
+            Nesterov::new(0.1, rho).unwrap().settings(),
+            &["lr=0.1"],
+        ),
         ("adagrad", AdaGrad::default().settings(), &[]),
         ("rmsprop", RmsProp::default().settings(), &[]),
         ("adam", Adam::default().settings(), &[]),

@@ -302,4 +302,3 @@ pub(super) const NADAM_PARAMS: &[ParamInfo] = &[
     BATCH_SIZE,
     EVAL_EVERY,
 ];
-

@@ -285,11 +285,11 @@ impl Default for AdamW {
 impl AdamW {
     /// Learning rate `η > 0` and decoupled weight decay `λ ≥ 0`.
     pub fn new(lr: f64, weight_decay: f64) -> Result<Self> {
-        Ok(AdamW {
+        AdamW {
             common: Common::new(lr)?,
             ..Self::default()
         }
-        .with_weight_decay(weight_decay)?)
+        .with_weight_decay(weight_decay)
     }
 
     /// Sets the decoupled weight decay `λ ≥ 0` (0: plain Adam).

@@ -132,7 +132,10 @@ impl Common {
         let clip = self.clip.map_or(0.0, |c| c.max_norm());
         out.push(("clip_norm", Value::Num(clip)));
         if l2 {
-            out.push(("weight_decay", Value::Num(self.l2.map_or(0.0, |w| w.lambda()))));
+            out.push((
+                "weight_decay",
+                Value::Num(self.l2.map_or(0.0, |w| w.lambda())),
+            ));
         }
         out
     }
@@ -265,12 +268,12 @@ macro_rules! alias_l2 {
     ($ty:ident, $ctor:literal) => {
         impl $ty {
             #[doc = concat!("L2 penalty `λ ≥ 0` (0: off): `u ← g + λx` before the preconditioner, ",
-                "PyTorch's `weight_decay`.\n\n```\n",
-                "# fn main() -> curvlab::Result<()> {\n",
-                "use curvlab::methods::first_order::*;\n",
-                "assert!(", $ctor, ".with_weight_decay(1e-4).is_ok());\n",
-                "assert!(", $ctor, ".with_weight_decay(f64::NAN).is_err());\n",
-                "# Ok(())\n# }\n```")]
+                                "PyTorch's `weight_decay`.\n\n```\n",
+                                "# fn main() -> curvlab::Result<()> {\n",
+                                "use curvlab::methods::first_order::*;\n",
+                                "assert!(", $ctor, ".with_weight_decay(1e-4).is_ok());\n",
+                                "assert!(", $ctor, ".with_weight_decay(f64::NAN).is_err());\n",
+                                "# Ok(())\n# }\n```")]
             pub fn with_weight_decay(mut self, wd: f64) -> $crate::error::Result<Self> {
                 self.common.set_l2(wd)?;
                 Ok(self)

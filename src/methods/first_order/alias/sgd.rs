@@ -121,23 +121,24 @@ macro_rules! momentum_alias {
             }
 
             #[doc = concat!("Momentum `start` for the first `anneal_after` steps, then the ",
-                "constant given to `new` (the seed article: 0.5 for 5 steps).\n\n```\n",
-                "# fn main() -> curvlab::Result<()> {\n",
-                "use curvlab::methods::first_order::*;\n",
-                "let m = ", $ctor, ".with_annealing(0.5, 5)?;\n",
-                "assert_eq!(m.momentum_schedule().at(4), 0.5);\n",
-                "assert!(", $ctor, ".with_annealing(1.5, 5).is_err());\n",
-                "# Ok(())\n# }\n```")]
+                        "constant given to `new` (the seed article: 0.5 for 5 steps).\n\n```\n",
+                        "# fn main() -> curvlab::Result<()> {\n",
+                        "use curvlab::methods::first_order::*;\n",
+                        "let m = ", $ctor, ".with_annealing(0.5, 5)?;\n",
+                        "assert_eq!(m.momentum_schedule().at(4), 0.5);\n",
+                        "assert!(", $ctor, ".with_annealing(1.5, 5).is_err());\n",
+                        "# Ok(())\n# }\n```")]
             pub fn with_annealing(mut self, start: f64, anneal_after: usize) -> Result<Self> {
-                self.schedule = MomentumSchedule::annealed(start, self.schedule.end(), anneal_after)?;
+                self.schedule =
+                    MomentumSchedule::annealed(start, self.schedule.end(), anneal_after)?;
                 Ok(self)
             }
 
             #[doc = concat!("The momentum schedule.\n\n```\n",
-                "# fn main() -> curvlab::Result<()> {\n",
-                "use curvlab::methods::first_order::*;\n",
-                "assert_eq!(", $ctor, ".momentum_schedule().end(), 0.9);\n",
-                "# Ok(())\n# }\n```")]
+                        "# fn main() -> curvlab::Result<()> {\n",
+                        "use curvlab::methods::first_order::*;\n",
+                        "assert_eq!(", $ctor, ".momentum_schedule().end(), 0.9);\n",
+                        "# Ok(())\n# }\n```")]
             pub fn momentum_schedule(&self) -> MomentumSchedule {
                 self.schedule
             }
@@ -146,7 +147,10 @@ macro_rules! momentum_alias {
                 out.extend(self.common.settings(true));
                 out.push(("momentum", Value::Num(self.schedule.end())));
                 out.push(("momentum_start", Value::Num(self.schedule.start())));
-                out.push(("anneal_after", Value::Num(self.schedule.anneal_after() as f64)));
+                out.push((
+                    "anneal_after",
+                    Value::Num(self.schedule.anneal_after() as f64),
+                ));
             }
 
             fn configure(&self, m: FirstOrder) -> FirstOrder {
