@@ -7,7 +7,7 @@
 //! [`NAdam::new(lr)`](NAdam::new).
 //!
 //! Each is a validated configuration (every `new` and `with_*` that can receive a bad value
-//! returns a `Result`) and a [`Method`] itself: its chain of [`GradientTransformation`]s is
+//! returns a `Result`) and a [`Method`](crate::methods::Method) itself: its chain of [`GradientTransformation`]s is
 //! built when a run starts. [`GradientDescent::build`] (and the same on every alias) gives the
 //! [`FirstOrder`] directly, for minibatch loops through [`FirstOrder::apply`].
 //!
