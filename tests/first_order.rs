@@ -608,7 +608,21 @@ fn gd_with_armijo_converges_to_value_resolution() {
     let q = quadratic(1);
     let r = run_on(&q, "gd", &["line_search=armijo"], &Stop::new(1e-5, 20_000));
     assert!(r.converged(), "{}", r.termination);
-    assert!(r.trace.windows(2).all(|w| w[1].f <= w[0].f));
+    // Backtracking from 1 by halving accepts every α ≤ 2(1 − c₁)/L (for a quadratic the
+    // Armijo condition holds exactly there; Nocedal & Wright 2006, §3.1), so each accepted α is
+    // at least the first power of ½ below 2(1 − 1e-4)/100 = 0.019998, that is 2⁻⁶.
+    let l = q.eigenvalues().iter().copied().fold(0.0, f64::max);
+    let bound = (0..30)
+        .map(|j| 0.5f64.powi(j))
+        .find(|a| *a <= 2.0 * (1.0 - 1e-4) / l)
+        .unwrap();
+    assert_eq!(bound, 2f64.powi(-6));
+    for t in &r.trace[1..] {
+        let alpha = t.extras.iter().find(|(k, _)| *k == "alpha").map(|a| a.1);
+        assert!(alpha.is_some_and(|a| a >= bound), "{:?}", t.extras);
+    }
+    // Measured: 484 iterations (bound 520).
+    assert!(r.iterations <= 520, "{}", r.iterations);
 }
 
 /// `‖x_k − x*‖` along a run (recorded by stepping the method by hand).
@@ -643,28 +657,33 @@ fn measured_rate(e: &[f64], from: usize, to: usize) -> f64 {
 fn gradient_descent_and_heavy_ball_attain_their_theoretical_rates() {
     // Quadratic n = 50, κ = 100, seed 0, x0 = 0. Rate = geometric mean of ‖x_{k+1} − x*‖ /
     // ‖x_k − x*‖ over a late window; theory (κ−1)/(κ+1) for gd with 2/(μ+L), (√κ−1)/(√κ+1) for
-    // heavy ball with Polyak's α, β. Both the rate r and the contraction 1 − r within 5 %.
+    // heavy ball with Polyak's α, β.
     let q = quadratic(0);
     let kappa: f64 = 100.0;
+    // (method, theory, window, bound on |r − theory|/theory, bound on the contraction's
+    // relative error). Measured: gd 3.9e-5 and 1.9e-3 (bounds 1e-4, 5e-3); heavy ball 1.06e-2
+    // and 4.75e-2 (bounds 1.5e-2, 6e-2): its late window still carries the transient.
     let cases = [
-        ("gd", (kappa - 1.0) / (kappa + 1.0), 600, 1200),
+        ("gd", (kappa - 1.0) / (kappa + 1.0), 600, 1200, 1e-4, 5e-3),
         (
             "momentum",
             (kappa.sqrt() - 1.0) / (kappa.sqrt() + 1.0),
             60,
             140,
+            1.5e-2,
+            6e-2,
         ),
     ];
-    for (kind, theory, from, to) in cases {
+    for (kind, theory, from, to, tol_rate, tol_contraction) in cases {
         let e = error_history(&q, kind, &["lr=optimal"], to);
         assert!(e[to] > 1e-13, "{kind}: window reaches rounding level");
         let r = measured_rate(&e, from, to);
         assert!(
-            (r - theory).abs() <= 0.05 * theory,
+            (r - theory).abs() <= tol_rate * theory,
             "{kind}: rate {r} vs {theory}"
         );
         assert!(
-            ((1.0 - r) - (1.0 - theory)).abs() <= 0.05 * (1.0 - theory),
+            ((1.0 - r) - (1.0 - theory)).abs() <= tol_contraction * (1.0 - theory),
             "{kind}: contraction {} vs {}",
             1.0 - r,
             1.0 - theory
@@ -686,12 +705,23 @@ fn adam_and_rmsprop_cross_the_ravine_faster_than_gd() {
         r.iterations
     };
     let gd = run("gd", &["lr=0.0199"]);
-    // Theory for gd: the steep mode contracts by |1 − 100·0.0199| = 0.99 per step from
-    // |g₁| = 100, so it needs ≥ ln(1e-6)/ln(0.99) ≈ 1375 iterations.
-    assert!(gd >= 1300, "gd {gd}");
+    // Theory for gd: ∇f = (100 w₁, w₂) and each step multiplies w₁ by 1 − 100·0.0199 = −0.99
+    // and w₂ by 1 − 0.0199 = 0.9801, so ‖g_k‖ = ‖(100·0.99ᵏ, 8·0.9801ᵏ)‖: the first k with
+    // ‖g_k‖ ≤ 1e-4 is the iteration count, exactly (1375).
+    let theory = (0..20_000)
+        .find(|&k| {
+            let k = k as i32;
+            (100.0 * 0.99f64.powi(k)).hypot(8.0 * 0.9801f64.powi(k)) <= 1e-4
+        })
+        .unwrap();
+    assert_eq!(gd, theory);
     let adam = run("adam", &["lr=0.1"]);
     let rms = run("rmsprop", &["lr=0.1"]);
-    assert!(adam < gd && rms < gd, "adam {adam}, rmsprop {rms}, gd {gd}");
+    // Measured: Adam 281, RMSProp 153 (bounds 300, 165), against gd's 1375.
+    assert!(
+        adam <= 300 && rms <= 165,
+        "adam {adam}, rmsprop {rms}, gd {gd}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
