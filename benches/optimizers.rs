@@ -5,9 +5,7 @@
 //! bandwidth and the Adam step's as a fraction of the triad's (target ≥ 50 %).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use curvlab::methods::first_order::{
-    FirstOrder, GradientTransformation, ScaleByAdam, ScaleByLearningRate,
-};
+use curvlab::methods::first_order::{Adam, FirstOrder};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -19,9 +17,9 @@ fn triad(a: &mut [f64], b: &[f64], c: &[f64], s: f64) {
     }
 }
 
+/// `Adam::default()` (lr = 1e-3, PyTorch's β, ε) as its chain, a single fused transformation.
 fn adam() -> FirstOrder {
-    let t: Box<dyn GradientTransformation> = Box::new(ScaleByAdam::new());
-    let mut m = FirstOrder::new("adam", vec![t], ScaleByLearningRate::new(1e-3).unwrap());
+    let mut m = Adam::default().build();
     m.reset(N);
     m
 }

@@ -4,7 +4,7 @@
 //! fused Adam step, and stochastic (minibatch) mode on a least-squares finite sum defined here.
 
 use curvlab::methods::first_order::{
-    FirstOrder, GradientTransformation, ScaleByAdam, ScaleByLearningRate, Schedule,
+    FirstOrder, GradientTransformation, ScaleByAdam, ScaleByLearningRate, ScaleByRms, Schedule,
 };
 use curvlab::methods::stochastic::EpochSampler;
 use curvlab::methods::{Iterate, Method, MethodContext, build_method};
@@ -226,8 +226,9 @@ fn rmsprop_seed_form_matches_hand_computation() {
 }
 
 #[test]
-fn centered_rmsprop_with_momentum_matches_pytorch() {
-    // s ← α s + (1−α) g², ḡ ← α ḡ + (1−α) g, r = g/(√(s − ḡ²) + ε), b ← μ b + r, x ← x − η b;
+fn centered_rmsprop_with_momentum_matches_optax_stddev_form() {
+    // s ← α s + (1−α) g², ḡ ← α ḡ + (1−α) g, r = g/√(max(s − ḡ², 0) + ε) (optax's
+    // scale_by_stddev, ε inside the root), b ← μ b + r, x ← x − η b;
     // α = 0.99, ε = 1e-8, μ = 0.5, η = 0.01.
     let (mut s, mut gb, mut b) = (vec![0.0; 3], vec![0.0; 3], vec![0.0; 3]);
     let hand = hand_steps(|_, x, g| {
@@ -235,7 +236,7 @@ fn centered_rmsprop_with_momentum_matches_pytorch() {
             .map(|i| {
                 s[i] = 0.99 * s[i] + 0.01 * g[i] * g[i];
                 gb[i] = 0.99 * gb[i] + 0.01 * g[i];
-                let r = g[i] / ((s[i] - gb[i] * gb[i]).sqrt() + 1e-8);
+                let r = g[i] / ((s[i] - gb[i] * gb[i]).max(0.0) + 1e-8).sqrt();
                 b[i] = 0.5 * b[i] + r;
                 x[i] - 0.01 * b[i]
             })
@@ -243,6 +244,46 @@ fn centered_rmsprop_with_momentum_matches_pytorch() {
     });
     let got = method_steps("rmsprop", &["lr=0.01", "centered=true", "momentum=0.5"]);
     assert_close(&got, &hand, 1e-12, "centered rmsprop");
+}
+
+#[test]
+fn centered_rmsprop_steps_are_bounded_under_a_constant_gradient() {
+    // Constant gradient g = 0.3, α = 0.99, ε = 1e-8. Closed form after t updates:
+    // s_t = g²(1 − αᵗ), ḡ_t = g(1 − αᵗ), so the variance estimate is
+    // d_t = s_t − ḡ_t² = g² αᵗ (1 − αᵗ) → 0, and the step is r_t = g/√(d_t + ε) ≤ g/√ε = 3000.
+    // In floating point s − ḡ² is a difference of two numbers ≈ 0.09: once d_t is below their
+    // rounding error it comes out 0 or negative, and the old form g/(√(s − ḡ²) + ε) gave
+    // steps of g/ε = 3·10⁷ (or NaN). Check every step against the closed form, with the
+    // rounding error of d allowed as δ (measured max |d − d_t| = 6.8e-16, bound 2e-15).
+    let (g, alpha, eps): (f64, f64, f64) = (0.3, 0.99, 1e-8);
+    let mut rms = ScaleByRms::new()
+        .with_alpha(alpha)
+        .unwrap()
+        .with_eps(eps)
+        .unwrap()
+        .with_centered(true);
+    rms.init(1);
+    let delta = 2e-15;
+    let mut worst = 0.0f64;
+    for t in 1..=5000 {
+        let mut u = [g];
+        rms.update(&mut u, &[0.0]).unwrap();
+        let r = u[0];
+        assert!(
+            r <= g / eps.sqrt() * (1.0 + 1e-12),
+            "t = {t}: step {r:e} > g/√ε"
+        );
+        let at = alpha.powi(t);
+        let d = g * g * at * (1.0 - at);
+        let hi = g / ((d - delta).max(0.0) + eps).sqrt();
+        let lo = g / (d + delta + eps).sqrt();
+        assert!(
+            r.is_finite() && lo * (1.0 - 1e-12) <= r && r <= hi * (1.0 + 1e-12),
+            "t = {t}: step {r:e} outside [{lo:e}, {hi:e}]"
+        );
+        worst = worst.max(((g / r).powi(2) - eps - d).abs());
+    }
+    eprintln!("max |d − d_t| = {worst:e}");
 }
 
 /// Adam by Kingma & Ba's Algorithm 1 (optionally AMSGrad, coupled L2 `wd`, decoupled `dwd`).
@@ -312,6 +353,117 @@ fn amsgrad_differs_from_adam_once_second_moments_drop() {
         &b,
         TOL,
         "amsgrad",
+    );
+}
+
+/// The first two iterates of `kind` with `opts` on f(x) = ½·10·x² from x₀ = 1.
+fn two_steps_1d(kind: &str, opts: &[&str]) -> [f64; 2] {
+    let f = Diag(vec![10.0]);
+    let mut m = build_method(kind, &Params::from_pairs(opts).unwrap(), &ctx()).unwrap();
+    let mut it = Iterate::new(&f, vec![1.0]).unwrap();
+    m.init(&f, &it).unwrap();
+    let mut out = [0.0; 2];
+    for o in &mut out {
+        m.step(&f, &mut it).unwrap();
+        *o = it.x[0];
+    }
+    out
+}
+
+fn assert_two(got: [f64; 2], hand: [f64; 2], what: &str) {
+    for k in 0..2 {
+        assert!(
+            (got[k] - hand[k]).abs() <= 1e-12 * hand[k].abs(),
+            "{what}: step {}: {:e} vs hand {:e}",
+            k + 1,
+            got[k],
+            hand[k]
+        );
+    }
+}
+
+#[test]
+fn amsgrad_pytorch_form_by_hand() {
+    // f = 5x², x₀ = 1, η = 0.9, β = (0.9, 0.9), ε = 1e-8 (PyTorch: max of raw v, then bias
+    // correction of both moments).
+    // t = 1: g = 10, m = 1, v = 10 = v_max; m̂ = 1/0.1 = 10, v̂ = 10/0.1 = 100;
+    //        x₁ = 1 − 0.9·10/(10 + ε) = 0.1 + 9e-10.
+    // t = 2: g = 1.000000009, m = 0.9 + 0.1g = 1.0000000009, v = 9 + 0.1g² = 9.1000000018 < v_max,
+    //        so v_max = 10; m̂ = m/0.19, v̂ = 10/0.19; x₂ = x₁ − 0.9·m̂/(√v̂ + ε) = −0.5529286238866.
+    // (Without the maximum: −0.5844551758122.)
+    let hand = [0.10000000090000005, -0.5529286238866462];
+    let got = two_steps_1d("amsgrad", &["lr=0.9", "beta2=0.9"]);
+    assert_two(got, hand, "amsgrad pytorch");
+    let explicit = two_steps_1d("amsgrad", &["lr=0.9", "beta2=0.9", "variant=pytorch"]);
+    assert_eq!(got, explicit);
+}
+
+#[test]
+fn amsgrad_reddi_form_by_hand() {
+    // Reddi, Kale & Kumar 2018, Algorithm 2 (constant α, ε = 1e-8 outside the root): f = 5x²,
+    // x₀ = 1, α = 3, β = (0.9, 0.9), no bias correction.
+    // t = 1: g = 10, m = 1, v = 10, v̂ = 10; x₁ = 1 − 3·1/√10 = 0.05131670494949.
+    // t = 2: g = 0.5131670494949, m = 0.9 + 0.1g = 0.9513167049495, v = 9 + 0.1g² =
+    //        9.026334042069 < v̂, so v̂ = 10; x₂ = x₁ − 3·m/√10 = −0.8511815613386.
+    // (Without the maximum: −0.8986112651101; PyTorch's form differs from step 1 on.)
+    let hand = [0.05131670494948637, -0.8511815613385897];
+    let got = two_steps_1d("amsgrad", &["lr=3", "beta2=0.9", "variant=reddi"]);
+    assert_two(got, hand, "amsgrad reddi");
+    // The same as switching bias correction off; a contradicting pair is an error.
+    let off = two_steps_1d("amsgrad", &["lr=3", "beta2=0.9", "bias_correction=false"]);
+    assert_eq!(got, off);
+    let bad = ["variant=reddi", "bias_correction=true"];
+    assert!(build_method("amsgrad", &Params::from_pairs(&bad).unwrap(), &ctx()).is_err());
+    assert!(
+        build_method(
+            "amsgrad",
+            &Params::from_pairs(&["variant=optax"]).unwrap(),
+            &ctx()
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn adamw_pytorch_form_by_hand() {
+    // PyTorch / optax: x ← x − η_t (Adam(g) + λx), η_t = α·0.5ᵗ (exponential schedule),
+    // α = 0.1, λ = 0.05, f = 5x², x₀ = 1, β = (0.9, 0.999), ε = 1e-8.
+    // t = 0: Adam(g) = m̂/(√v̂ + ε) = 10/(10 + ε); x₁ = 1 − 0.1(1 + 0.05) = 0.895 (+1e-10).
+    // t = 1: g = 8.95, m = 0.9 + 0.895 = 1.795, v = 0.0999 + 0.001·80.1025 = 0.1800025;
+    //        m̂ = m/0.19, v̂ = v/0.001999; x₂ = x₁ − 0.05(m̂/(√v̂ + ε) + 0.05 x₁) = 0.8429832918881.
+    let hand = [0.8950000001, 0.8429832918881315];
+    let opts = [
+        "lr=0.1",
+        "weight_decay=0.05",
+        "schedule=exponential",
+        "decay=0.5",
+    ];
+    assert_two(two_steps_1d("adamw", &opts), hand, "adamw pytorch");
+}
+
+#[test]
+fn adamw_loshchilov_hutter_form_by_hand() {
+    // Loshchilov & Hutter 2019, Algorithm 2: x ← x − η_t (α·Adam(g) + λx) with the schedule
+    // multiplier η_t = 0.5ᵗ and α = 0.1, λ = 0.05 (not multiplied by α), f = 5x², x₀ = 1.
+    // t = 0: x₁ = 1 − 1·(0.1·10/(10 + ε) + 0.05) = 0.85 (+1e-10).
+    // t = 1: g = 8.5, m = 0.9 + 0.85 = 1.75, v = 0.0999 + 0.001·72.25 = 0.17215;
+    //        x₂ = x₁ − 0.5(0.1·m̂/(√v̂ + ε) + 0.05·0.85) = 0.7791242213275.
+    let hand = [0.8500000001, 0.7791242213275099];
+    let opts = [
+        "lr=0.1",
+        "weight_decay=0.05",
+        "schedule=exponential",
+        "decay=0.5",
+        "variant=loshchilov",
+    ];
+    assert_two(two_steps_1d("adamw", &opts), hand, "adamw loshchilov");
+    assert!(
+        build_method(
+            "adamw",
+            &Params::from_pairs(&["variant=keras"]).unwrap(),
+            &ctx()
+        )
+        .is_err()
     );
 }
 
@@ -456,7 +608,21 @@ fn gd_with_armijo_converges_to_value_resolution() {
     let q = quadratic(1);
     let r = run_on(&q, "gd", &["line_search=armijo"], &Stop::new(1e-5, 20_000));
     assert!(r.converged(), "{}", r.termination);
-    assert!(r.trace.windows(2).all(|w| w[1].f <= w[0].f));
+    // Backtracking from 1 by halving accepts every α ≤ 2(1 − c₁)/L (for a quadratic the
+    // Armijo condition holds exactly there; Nocedal & Wright 2006, §3.1), so each accepted α is
+    // at least the first power of ½ below 2(1 − 1e-4)/100 = 0.019998, that is 2⁻⁶.
+    let l = q.eigenvalues().iter().copied().fold(0.0, f64::max);
+    let bound = (0..30)
+        .map(|j| 0.5f64.powi(j))
+        .find(|a| *a <= 2.0 * (1.0 - 1e-4) / l)
+        .unwrap();
+    assert_eq!(bound, 2f64.powi(-6));
+    for t in &r.trace[1..] {
+        let alpha = t.extras.iter().find(|(k, _)| *k == "alpha").map(|a| a.1);
+        assert!(alpha.is_some_and(|a| a >= bound), "{:?}", t.extras);
+    }
+    // Measured: 484 iterations (bound 520).
+    assert!(r.iterations <= 520, "{}", r.iterations);
 }
 
 /// `‖x_k − x*‖` along a run (recorded by stepping the method by hand).
@@ -491,28 +657,33 @@ fn measured_rate(e: &[f64], from: usize, to: usize) -> f64 {
 fn gradient_descent_and_heavy_ball_attain_their_theoretical_rates() {
     // Quadratic n = 50, κ = 100, seed 0, x0 = 0. Rate = geometric mean of ‖x_{k+1} − x*‖ /
     // ‖x_k − x*‖ over a late window; theory (κ−1)/(κ+1) for gd with 2/(μ+L), (√κ−1)/(√κ+1) for
-    // heavy ball with Polyak's α, β. Both the rate r and the contraction 1 − r within 5 %.
+    // heavy ball with Polyak's α, β.
     let q = quadratic(0);
     let kappa: f64 = 100.0;
+    // (method, theory, window, bound on |r − theory|/theory, bound on the contraction's
+    // relative error). Measured: gd 3.9e-5 and 1.9e-3 (bounds 1e-4, 5e-3); heavy ball 1.06e-2
+    // and 4.75e-2 (bounds 1.5e-2, 6e-2): its late window still carries the transient.
     let cases = [
-        ("gd", (kappa - 1.0) / (kappa + 1.0), 600, 1200),
+        ("gd", (kappa - 1.0) / (kappa + 1.0), 600, 1200, 1e-4, 5e-3),
         (
             "momentum",
             (kappa.sqrt() - 1.0) / (kappa.sqrt() + 1.0),
             60,
             140,
+            1.5e-2,
+            6e-2,
         ),
     ];
-    for (kind, theory, from, to) in cases {
+    for (kind, theory, from, to, tol_rate, tol_contraction) in cases {
         let e = error_history(&q, kind, &["lr=optimal"], to);
         assert!(e[to] > 1e-13, "{kind}: window reaches rounding level");
         let r = measured_rate(&e, from, to);
         assert!(
-            (r - theory).abs() <= 0.05 * theory,
+            (r - theory).abs() <= tol_rate * theory,
             "{kind}: rate {r} vs {theory}"
         );
         assert!(
-            ((1.0 - r) - (1.0 - theory)).abs() <= 0.05 * (1.0 - theory),
+            ((1.0 - r) - (1.0 - theory)).abs() <= tol_contraction * (1.0 - theory),
             "{kind}: contraction {} vs {}",
             1.0 - r,
             1.0 - theory
@@ -534,12 +705,23 @@ fn adam_and_rmsprop_cross_the_ravine_faster_than_gd() {
         r.iterations
     };
     let gd = run("gd", &["lr=0.0199"]);
-    // Theory for gd: the steep mode contracts by |1 − 100·0.0199| = 0.99 per step from
-    // |g₁| = 100, so it needs ≥ ln(1e-6)/ln(0.99) ≈ 1375 iterations.
-    assert!(gd >= 1300, "gd {gd}");
+    // Theory for gd: ∇f = (100 w₁, w₂) and each step multiplies w₁ by 1 − 100·0.0199 = −0.99
+    // and w₂ by 1 − 0.0199 = 0.9801, so ‖g_k‖ = ‖(100·0.99ᵏ, 8·0.9801ᵏ)‖: the first k with
+    // ‖g_k‖ ≤ 1e-4 is the iteration count, exactly (1375).
+    let theory = (0..20_000)
+        .find(|&k| {
+            let k = k as i32;
+            (100.0 * 0.99f64.powi(k)).hypot(8.0 * 0.9801f64.powi(k)) <= 1e-4
+        })
+        .unwrap();
+    assert_eq!(gd, theory);
     let adam = run("adam", &["lr=0.1"]);
     let rms = run("rmsprop", &["lr=0.1"]);
-    assert!(adam < gd && rms < gd, "adam {adam}, rmsprop {rms}, gd {gd}");
+    // Measured: Adam 281, RMSProp 153 (bounds 300, 165), against gd's 1375.
+    assert!(
+        adam <= 300 && rms <= 165,
+        "adam {adam}, rmsprop {rms}, gd {gd}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -142,6 +142,12 @@ pub trait Method: Send {
 
     /// Performs one iteration.
     fn step(&mut self, obj: &dyn Objective, it: &mut Iterate) -> Result<StepInfo>;
+
+    /// The effective parameters as registry keys and values (what `curvlab list` documents),
+    /// read back from the built method; empty when the method does not report them.
+    fn settings(&self) -> Vec<(&'static str, crate::params::Value)> {
+        Vec::new()
+    }
 }
 
 impl<M: Method + ?Sized> Method for Box<M> {
@@ -156,5 +162,8 @@ impl<M: Method + ?Sized> Method for Box<M> {
     }
     fn step(&mut self, obj: &dyn Objective, it: &mut Iterate) -> Result<StepInfo> {
         (**self).step(obj, it)
+    }
+    fn settings(&self) -> Vec<(&'static str, crate::params::Value)> {
+        (**self).settings()
     }
 }

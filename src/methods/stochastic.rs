@@ -158,6 +158,10 @@ impl Method for Stochastic {
         self.inner.name()
     }
 
+    fn settings(&self) -> Vec<(&'static str, crate::params::Value)> {
+        self.inner.settings()
+    }
+
     fn init(&mut self, obj: &dyn Objective, it: &Iterate) -> Result<()> {
         let fs = obj.as_finite_sum().ok_or_else(|| {
             Error::Unsupported(format!(

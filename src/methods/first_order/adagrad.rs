@@ -39,8 +39,28 @@ impl Default for ScaleByAdagrad {
 
 impl ScaleByAdagrad {
     /// PyTorch's defaults (`ε = 1e-10` outside the root, `s₀ = 0`).
+    ///
+    /// ```
+    /// let a = curvlab::methods::first_order::ScaleByAdagrad::new();
+    /// assert_eq!((a.eps(), a.eps_inside(), a.initial_accumulator()), (1e-10, false, 0.0));
+    /// ```
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// `ε`.
+    pub fn eps(&self) -> f64 {
+        self.eps
+    }
+
+    /// Whether `ε` is inside the root.
+    pub fn eps_inside(&self) -> bool {
+        self.eps_inside
+    }
+
+    /// `s₀`.
+    pub fn initial_accumulator(&self) -> f64 {
+        self.initial
     }
 
     /// Sets `ε > 0`.

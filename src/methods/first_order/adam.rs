@@ -2,9 +2,16 @@
 //! AMSGrad option (Reddi, Kale & Kumar 2018, "On the convergence of Adam and beyond"):
 //!
 //! `t ← t + 1`, `m ← β₁ m + (1 − β₁) g`, `v ← β₂ v + (1 − β₂) g²`,
-//! `m̂ = m/(1 − β₁ᵗ)`, `v̂ = v/(1 − β₂ᵗ)`; AMSGrad: `v_max ← max(v_max, v)`, `v̂ = v_max/(1 − β₂ᵗ)`
-//! (PyTorch's form: the maximum of the raw second moments, then bias correction);
+//! `m̂ = m/(1 − β₁ᵗ)`, `v̂ = v/(1 − β₂ᵗ)`; AMSGrad: `v_max ← max(v_max, v)`, `v̂ = v_max/(1 − β₂ᵗ)`;
 //! `u ← m̂ / (√v̂ + ε)` (or `m̂ / √(v̂ + ε)` with `eps_inside`).
+//!
+//! AMSGrad with bias correction (the default) is PyTorch's `Adam(amsgrad=True)`: the maximum of
+//! the raw second moments, then both moments divided by `1 − βᵗ`. It is not Reddi et al.'s
+//! algorithm: their Algorithm 2 has no bias correction, `v̂_t = max(v̂_{t−1}, v_t)` and
+//! `x ← x − α m_t/√v̂_t`, which is this transformation with `with_bias_correction(false)` (and
+//! an `ε` outside the root, which their analysis omits). optax's `scale_by_amsgrad` is a third
+//! form (maximum of the bias-corrected `v̂`). [`crate::methods::first_order::Amsgrad`] names the
+//! two forms ([`AmsgradVariant`]).
 //!
 //! Defaults follow PyTorch (`β = (0.9, 0.999)`, `ε = 1e-8` outside the root, bias correction).
 //! The seed article's form (`preset = "seed"`) is `β₂ = 0.99`, `ε = 1e-10` inside the root and
@@ -61,6 +68,46 @@ impl Default for ScaleByAdam {
     }
 }
 
+/// Which AMSGrad: PyTorch's bias-corrected form or Reddi, Kale & Kumar's (2018) original.
+///
+/// ```
+/// use curvlab::methods::first_order::AmsgradVariant;
+/// assert_eq!(AmsgradVariant::default(), AmsgradVariant::PyTorch);
+/// assert_eq!(AmsgradVariant::parse("reddi").unwrap().name(), "reddi");
+/// assert!(AmsgradVariant::parse("optax").is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AmsgradVariant {
+    /// `v_max ← max(v_max, v)`, `m̂ = m/(1 − β₁ᵗ)`, `v̂ = v_max/(1 − β₂ᵗ)` (PyTorch).
+    #[default]
+    PyTorch,
+    /// `v̂ ← max(v̂, v)`, `u = m/(√v̂ + ε)`, no bias correction (Reddi et al. 2018, Alg. 2).
+    Reddi,
+}
+
+impl AmsgradVariant {
+    /// Parses `pytorch` or `reddi`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "pytorch" => Ok(AmsgradVariant::PyTorch),
+            "reddi" => Ok(AmsgradVariant::Reddi),
+            _ => Err(crate::error::Error::invalid(
+                "variant",
+                s,
+                "expected pytorch or reddi",
+            )),
+        }
+    }
+
+    /// The name `parse` reads.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AmsgradVariant::PyTorch => "pytorch",
+            AmsgradVariant::Reddi => "reddi",
+        }
+    }
+}
+
 /// The constants of one fused pass.
 #[derive(Clone, Copy)]
 struct Coef {
@@ -75,6 +122,47 @@ impl ScaleByAdam {
     /// PyTorch's defaults: `β = (0.9, 0.999)`, `ε = 1e-8` outside the root, bias correction.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The seed article's form: `β₂ = 0.99`, `ε = 1e-10` inside the root, no bias correction.
+    ///
+    /// ```
+    /// let a = curvlab::methods::first_order::ScaleByAdam::seed();
+    /// assert_eq!((a.betas(), a.eps(), a.eps_inside(), a.bias_correction()), ((0.9, 0.99), 1e-10, true, false));
+    /// ```
+    pub fn seed() -> Self {
+        ScaleByAdam {
+            beta2: 0.99,
+            eps: 1e-10,
+            eps_inside: true,
+            bias_correction: false,
+            ..Self::default()
+        }
+    }
+
+    /// `(β₁, β₂)`.
+    pub fn betas(&self) -> (f64, f64) {
+        (self.beta1, self.beta2)
+    }
+
+    /// `ε`.
+    pub fn eps(&self) -> f64 {
+        self.eps
+    }
+
+    /// Whether `ε` is inside the root.
+    pub fn eps_inside(&self) -> bool {
+        self.eps_inside
+    }
+
+    /// Whether AMSGrad's maximum is taken.
+    pub fn amsgrad(&self) -> bool {
+        self.amsgrad
+    }
+
+    /// Whether the moments are bias-corrected.
+    pub fn bias_correction(&self) -> bool {
+        self.bias_correction
     }
 
     /// Sets `β₁, β₂ ∈ [0, 1)`.
@@ -100,7 +188,8 @@ impl ScaleByAdam {
         self
     }
 
-    /// The AMSGrad variant (Reddi et al. 2018).
+    /// The AMSGrad maximum of the second moments (with bias correction on, PyTorch's form; off,
+    /// Reddi et al. 2018's).
     pub fn with_amsgrad(mut self, amsgrad: bool) -> Self {
         self.amsgrad = amsgrad;
         self

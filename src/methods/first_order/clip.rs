@@ -27,6 +27,16 @@ impl ClipByGlobalNorm {
         check_positive("clip_norm", max_norm)?;
         Ok(ClipByGlobalNorm { max_norm })
     }
+
+    /// The largest norm let through.
+    ///
+    /// ```
+    /// let c = curvlab::methods::first_order::ClipByGlobalNorm::new(2.0).unwrap();
+    /// assert_eq!(c.max_norm(), 2.0);
+    /// ```
+    pub fn max_norm(&self) -> f64 {
+        self.max_norm
+    }
 }
 
 impl GradientTransformation for ClipByGlobalNorm {

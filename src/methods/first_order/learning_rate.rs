@@ -39,6 +39,33 @@ pub enum Schedule {
 }
 
 impl Schedule {
+    /// PyTorch `StepLR`'s `γ = 0.1`, every 100 iterations.
+    pub const STEP: Schedule = Schedule::Step {
+        step_size: 100,
+        gamma: 0.1,
+    };
+    /// `γ = 0.99` per iteration.
+    pub const EXPONENTIAL: Schedule = Schedule::Exponential { gamma: 0.99 };
+    /// To `η_min = 0` over 1000 iterations.
+    pub const COSINE: Schedule = Schedule::Cosine {
+        total: 1000,
+        lr_min: 0.0,
+    };
+
+    /// The schedule's name: `constant`, `step`, `exponential` or `cosine`.
+    ///
+    /// ```
+    /// assert_eq!(curvlab::methods::first_order::Schedule::COSINE.name(), "cosine");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            Schedule::Constant => "constant",
+            Schedule::Step { .. } => "step",
+            Schedule::Exponential { .. } => "exponential",
+            Schedule::Cosine { .. } => "cosine",
+        }
+    }
+
     /// Checks the schedule's parameters.
     ///
     /// ```
@@ -129,6 +156,18 @@ impl ScaleByLearningRate {
         })
     }
 
+    /// A constant rate known to be valid (a positive constant in a `Default` impl).
+    pub(crate) fn from_valid(lr: f64) -> Self {
+        debug_assert!(lr > 0.0 && lr.is_finite());
+        ScaleByLearningRate {
+            lr,
+            schedule: Schedule::Constant,
+            warmup: 0,
+            t: 0,
+            last: lr,
+        }
+    }
+
     /// Sets the schedule.
     pub fn with_schedule(mut self, schedule: Schedule) -> Result<Self> {
         schedule.validate()?;
@@ -140,6 +179,22 @@ impl ScaleByLearningRate {
     pub fn with_warmup(mut self, w: usize) -> Result<Self> {
         self.warmup = w;
         Ok(self)
+    }
+
+    /// The schedule.
+    ///
+    /// ```
+    /// use curvlab::methods::first_order::{ScaleByLearningRate, Schedule};
+    /// let lr = ScaleByLearningRate::new(0.3).unwrap().with_warmup(4).unwrap();
+    /// assert_eq!((lr.schedule(), lr.warmup()), (Schedule::Constant, 4));
+    /// ```
+    pub fn schedule(&self) -> Schedule {
+        self.schedule
+    }
+
+    /// The warm-up length.
+    pub fn warmup(&self) -> usize {
+        self.warmup
     }
 
     /// The base rate `η`.

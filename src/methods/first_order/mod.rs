@@ -6,19 +6,23 @@
 //! | method | chain (then `scale_by_learning_rate`) | reference |
 //! |---|---|---|
 //! | `gd` | (clip) (L2) | Cauchy 1847; `lr = "optimal"`: `2/(μ+L)` (Nocedal & Wright 2006, §3.3) |
-//! | `momentum` | (clip) (L2) [`Momentum`] | Polyak 1964, heavy ball |
-//! | `nesterov` | (clip) (L2) [`Nesterov`] | Nesterov 1983; Sutskever et al. 2013 (PyTorch form) |
+//! | `momentum` | (clip) (L2) [`Trace`] | Polyak 1964, heavy ball |
+//! | `nesterov` | (clip) (L2) [`Trace::nesterov`] | Nesterov 1983; Sutskever et al. 2013 (PyTorch form) |
 //! | `adagrad` | (clip) (L2) [`ScaleByAdagrad`] | Duchi, Hazan & Singer 2011 |
 //! | `rmsprop` | (clip) (L2) [`ScaleByRms`] | Hinton 2012, lecture 6e; Graves 2013 (centered) |
 //! | `adam` | (clip) (L2) [`ScaleByAdam`] | Kingma & Ba 2015 |
-//! | `amsgrad` | (clip) (L2) [`ScaleByAdam`] with `amsgrad` | Reddi, Kale & Kumar 2018 |
-//! | `adamw` | (clip) [`ScaleByAdam`] [`AddDecayedWeights`] | Loshchilov & Hutter 2019 |
+//! | `amsgrad` | (clip) (L2) [`ScaleByAdam`] with `amsgrad` | PyTorch's form; `variant = "reddi"`: Reddi, Kale & Kumar 2018 |
+//! | `adamw` | (clip) [`ScaleByAdam`] [`AddDecayedWeights`] | PyTorch's / optax's form; `variant = "loshchilov"`: Loshchilov & Hutter 2019 |
 //! | `nadam` | (clip) (L2) [`ScaleByNadam`] | Dozat 2016 |
 //!
 //! "(clip)" is [`ClipByGlobalNorm`] when `clip_norm > 0`; "(L2)" is [`AddDecayedWeights`] when
 //! `weight_decay > 0`, placed before the preconditioner (the coupled L2 penalty of PyTorch's
 //! `weight_decay`); AdamW places it after (decoupled). Defaults follow PyTorch; `preset = "seed"`
 //! gives the seed article's settings (see [`Preset`]).
+//!
+//! The typed constructors ([`Adam::new`], [`Momentum::new`], …, module [`alias`]) are the
+//! library's way to build these methods; the string layer (names, parameter tables, building
+//! from `KEY=VALUE` pairs) is [`crate::methods::registry`].
 //!
 //! [`FirstOrder`] runs a chain as a [`Method`]: `u ← g`, every transformation in order, the
 //! learning rate, then `x ← x + u` (or, for `gd` with `line_search = "armijo"`, an Armijo
@@ -28,23 +32,24 @@
 
 pub mod adagrad;
 pub mod adam;
-mod build;
+pub mod alias;
 pub mod clip;
 pub mod learning_rate;
 pub mod momentum;
 pub mod nadam;
-pub mod nesterov;
 pub mod rmsprop;
 pub mod weight_decay;
 
 pub use adagrad::ScaleByAdagrad;
-pub use adam::ScaleByAdam;
-pub use build::{ENTRIES, Preset};
+pub use adam::{AmsgradVariant, ScaleByAdam};
+pub use alias::{
+    AdaGrad, Adam, AdamW, AdamWVariant, Amsgrad, GradientDescent, Momentum, NAdam, Nesterov,
+    RmsProp,
+};
 pub use clip::ClipByGlobalNorm;
 pub use learning_rate::{ScaleByLearningRate, Schedule};
-pub use momentum::{Momentum, MomentumSchedule};
+pub use momentum::{MomentumSchedule, Trace};
 pub use nadam::ScaleByNadam;
-pub use nesterov::Nesterov;
 pub use rmsprop::ScaleByRms;
 pub use weight_decay::AddDecayedWeights;
 
@@ -53,6 +58,48 @@ use super::{Iterate, Method, StepInfo};
 use crate::error::{Error, Result, check_len};
 use crate::linalg::vector::{dot, norm};
 use crate::objective::Objective;
+use crate::params::Value;
+
+/// Which defaults to start from when a method is built by name.
+///
+/// ```
+/// use curvlab::methods::first_order::Preset;
+/// assert_eq!(Preset::parse("seed").unwrap(), Preset::Seed);
+/// assert_eq!(Preset::default().name(), "pytorch");
+/// assert!(Preset::parse("keras").is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Preset {
+    /// PyTorch's defaults (the default).
+    #[default]
+    PyTorch,
+    /// The seed article's settings where it gives them: momentum annealed 0.5 → 0.9 (after
+    /// `anneal_after = 5` steps; the article says "after some epochs",
+    /// [`MomentumSchedule::seed`]); RMSProp `ρ = 0.9`, `ε = 1e-10` inside the root
+    /// ([`ScaleByRms::seed`]); Adam `β₂ = 0.99`, `ε = 1e-10` inside the root, no bias
+    /// correction ([`ScaleByAdam::seed`]). Elsewhere (gd, adagrad, nadam) the same as
+    /// PyTorch's.
+    Seed,
+}
+
+impl Preset {
+    /// Parses `pytorch` or `seed`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "pytorch" => Ok(Preset::PyTorch),
+            "seed" => Ok(Preset::Seed),
+            _ => Err(Error::invalid("preset", s, "expected pytorch or seed")),
+        }
+    }
+
+    /// The name `parse` reads.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Preset::PyTorch => "pytorch",
+            Preset::Seed => "seed",
+        }
+    }
+}
 
 /// One gradient transformation: state, `init`, and an in-place `update`.
 ///
@@ -142,6 +189,7 @@ pub struct FirstOrder {
     lr: ScaleByLearningRate,
     line_search: Option<Armijo>,
     fuse: bool,
+    settings: Vec<(&'static str, Value)>,
     u: Vec<f64>,
     x_trial: Vec<f64>,
     n: Option<usize>,
@@ -172,6 +220,7 @@ impl FirstOrder {
             lr,
             line_search: None,
             fuse: true,
+            settings: Vec::new(),
             u: Vec::new(),
             x_trial: Vec::new(),
             n: None,
@@ -202,6 +251,28 @@ impl FirstOrder {
         ls.validate()?;
         self.line_search = Some(ls);
         Ok(self)
+    }
+
+    /// Sets an Armijo search that was validated by the caller.
+    pub(crate) fn with_checked_line_search(mut self, ls: Armijo) -> Self {
+        self.line_search = Some(ls);
+        self
+    }
+
+    /// Appends parameters to what [`Method::settings`] reports (the typed constructors and the
+    /// registry record the values they built the chain from).
+    ///
+    /// ```
+    /// use curvlab::methods::first_order::{FirstOrder, ScaleByLearningRate};
+    /// use curvlab::methods::Method;
+    /// use curvlab::params::Value;
+    /// let gd = FirstOrder::gd(ScaleByLearningRate::new(0.1).unwrap())
+    ///     .with_settings(vec![("lr", Value::Num(0.1))]);
+    /// assert_eq!(gd.settings(), vec![("lr", Value::Num(0.1))]);
+    /// ```
+    pub fn with_settings(mut self, settings: Vec<(&'static str, Value)>) -> Self {
+        self.settings.extend(settings);
+        self
     }
 
     /// Turns the fused single-pass step off (`true` by default); for testing that both paths
@@ -277,8 +348,8 @@ impl FirstOrder {
     /// A line search, if set, is not used here (it needs the objective).
     ///
     /// ```
-    /// use curvlab::methods::first_order::{FirstOrder, Momentum, MomentumSchedule, ScaleByLearningRate};
-    /// let mom = Momentum::new(MomentumSchedule::constant(0.5).unwrap());
+    /// use curvlab::methods::first_order::{FirstOrder, MomentumSchedule, ScaleByLearningRate, Trace};
+    /// let mom = Trace::new(MomentumSchedule::constant(0.5).unwrap());
     /// let mut hb = FirstOrder::new("momentum", vec![Box::new(mom)], ScaleByLearningRate::new(0.1).unwrap());
     /// hb.reset(1);
     /// let mut x = [0.0];
@@ -318,6 +389,10 @@ impl FirstOrder {
 impl Method for FirstOrder {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn settings(&self) -> Vec<(&'static str, Value)> {
+        self.settings.clone()
     }
 
     fn init(&mut self, obj: &dyn Objective, it: &Iterate) -> Result<()> {

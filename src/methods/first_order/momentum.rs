@@ -26,6 +26,17 @@ pub struct MomentumSchedule {
     anneal_after: usize,
 }
 
+impl Default for MomentumSchedule {
+    /// A constant 0.9 (PyTorch's usual choice; `torch.optim.SGD` itself defaults to 0).
+    fn default() -> Self {
+        MomentumSchedule {
+            start: 0.9,
+            end: 0.9,
+            anneal_after: 0,
+        }
+    }
+}
+
 impl MomentumSchedule {
     /// A constant coefficient `ρ ∈ [0, 1)`.
     pub fn constant(rho: f64) -> Result<Self> {
@@ -48,6 +59,32 @@ impl MomentumSchedule {
         })
     }
 
+    /// The seed article's schedule: 0.5 for the first 5 steps, then `rho`.
+    ///
+    /// ```
+    /// use curvlab::methods::first_order::MomentumSchedule;
+    /// let s = MomentumSchedule::seed(0.9).unwrap();
+    /// assert_eq!((s.start(), s.end(), s.anneal_after()), (0.5, 0.9, 5));
+    /// ```
+    pub fn seed(rho: f64) -> Result<Self> {
+        Self::annealed(0.5, rho, 5)
+    }
+
+    /// The coefficient of the first `anneal_after` steps.
+    pub fn start(&self) -> f64 {
+        self.start
+    }
+
+    /// The coefficient after annealing.
+    pub fn end(&self) -> f64 {
+        self.end
+    }
+
+    /// The number of steps at `start`.
+    pub fn anneal_after(&self) -> usize {
+        self.anneal_after
+    }
+
     /// `ρ_t`.
     pub fn at(&self, t: usize) -> f64 {
         if t < self.anneal_after {
@@ -58,11 +95,11 @@ impl MomentumSchedule {
     }
 }
 
-/// Heavy-ball momentum `v ← ρ_t v + u`, `u ← v`.
+/// Heavy-ball momentum `v ← ρ_t v + u`, `u ← v` (optax's `trace`), or Nesterov's read-out.
 ///
 /// ```
-/// use curvlab::methods::first_order::{GradientTransformation, Momentum, MomentumSchedule};
-/// let mut m = Momentum::new(MomentumSchedule::constant(0.9).unwrap());
+/// use curvlab::methods::first_order::{GradientTransformation, MomentumSchedule, Trace};
+/// let mut m = Trace::new(MomentumSchedule::constant(0.9).unwrap());
 /// m.init(1);
 /// let (mut u1, mut u2) = ([1.0], [1.0]);
 /// m.update(&mut u1, &[0.0]).unwrap();
@@ -70,19 +107,19 @@ impl MomentumSchedule {
 /// assert_eq!((u1[0], u2[0]), (1.0, 1.9));
 /// ```
 #[derive(Debug, Clone)]
-pub struct Momentum {
+pub struct Trace {
     schedule: MomentumSchedule,
-    /// Nesterov's look-ahead form (`u ← u + ρ_t v`, see [`super::Nesterov`]) instead of `u ← v`.
+    /// Nesterov's look-ahead form (`u ← u + ρ_t v`, see [`Trace::nesterov`]) instead of `u ← v`.
     nesterov: bool,
     v: Vec<f64>,
     t: usize,
     last: f64,
 }
 
-impl Momentum {
+impl Trace {
     /// Heavy ball with the given coefficient schedule.
     pub fn new(schedule: MomentumSchedule) -> Self {
-        Momentum {
+        Trace {
             schedule,
             nesterov: false,
             v: Vec::new(),
@@ -92,18 +129,32 @@ impl Momentum {
     }
 }
 
-impl Momentum {
+impl Trace {
     /// Nesterov momentum in PyTorch's form, `v ← ρ_t v + u`, `u ← u + ρ_t v` (as optax's
     /// `trace(decay, nesterov=True)`: one transform, two read-outs of the same velocity).
+    ///
+    /// ```
+    /// use curvlab::methods::first_order::{GradientTransformation, MomentumSchedule, Trace};
+    /// let mut m = Trace::nesterov(MomentumSchedule::constant(0.5).unwrap());
+    /// m.init(1);
+    /// let mut u = [2.0];
+    /// m.update(&mut u, &[0.0]).unwrap();
+    /// assert_eq!(u[0], 2.0 + 0.5 * 2.0);
+    /// ```
     pub fn nesterov(schedule: MomentumSchedule) -> Self {
-        Momentum {
+        Trace {
             nesterov: true,
-            ..Momentum::new(schedule)
+            ..Trace::new(schedule)
         }
+    }
+
+    /// The coefficient schedule.
+    pub fn schedule(&self) -> MomentumSchedule {
+        self.schedule
     }
 }
 
-impl GradientTransformation for Momentum {
+impl GradientTransformation for Trace {
     fn name(&self) -> &'static str {
         if self.nesterov { "nesterov" } else { "trace" }
     }

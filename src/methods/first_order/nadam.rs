@@ -56,8 +56,33 @@ impl Default for ScaleByNadam {
 
 impl ScaleByNadam {
     /// PyTorch's defaults.
+    ///
+    /// ```
+    /// let a = curvlab::methods::first_order::ScaleByNadam::new();
+    /// assert_eq!((a.betas(), a.eps(), a.momentum_decay()), ((0.9, 0.999), 1e-8, 4e-3));
+    /// ```
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// `(β₁, β₂)`.
+    pub fn betas(&self) -> (f64, f64) {
+        (self.beta1, self.beta2)
+    }
+
+    /// `ε`.
+    pub fn eps(&self) -> f64 {
+        self.eps
+    }
+
+    /// Whether `ε` is inside the root.
+    pub fn eps_inside(&self) -> bool {
+        self.eps_inside
+    }
+
+    /// `ψ`.
+    pub fn momentum_decay(&self) -> f64 {
+        self.psi
     }
 
     /// Sets `β₁, β₂ ∈ [0, 1)`.

@@ -2,9 +2,15 @@
 //! centered variant (Graves 2013, "Generating sequences with recurrent neural networks", eq.
 //! 38–41) and PyTorch's momentum option:
 //!
-//! `s ← α s + (1 − α) g²`; centered: `ḡ ← α ḡ + (1 − α) g`, `d = s − ḡ²`, else `d = s`;
-//! `r = g / (√d + ε)` (or `g / √(d + ε)` with `eps_inside`, the seed article's form);
-//! with momentum `μ > 0`: `b ← μ b + r`, `u ← b`; else `u ← r`.
+//! `s ← α s + (1 − α) g²`;
+//! - plain: `r = g / (√s + ε)` (or `g / √(s + ε)` with `eps_inside`, the seed article's form);
+//! - centered: `ḡ ← α ḡ + (1 − α) g`, `r = g / √(max(s − ḡ², 0) + ε)`, always with `ε` inside
+//!   the root, as optax's `scale_by_stddev`. The variance estimate `s − ḡ²` is a difference of
+//!   two nearly equal numbers when the gradient is nearly constant: in floating point it is
+//!   0 or negative (PyTorch's `√(s − ḡ²) + ε` then divides by `ε` or returns NaN, a step of
+//!   `|g|/ε ≈ 10⁷·η` for `g = 0.3`). Clamped at 0 with `ε` inside, `|r| ≤ |g|/√ε`.
+//!
+//! With momentum `μ > 0`: `b ← μ b + r`, `u ← b`; else `u ← r`.
 //!
 //! Defaults follow PyTorch (`α = 0.99`, `ε = 1e-8` outside the root, `lr = 1e-2`); the seed
 //! preset is `α = 0.9`, `ε = 1e-10` inside the root.
@@ -57,6 +63,46 @@ impl ScaleByRms {
         Self::default()
     }
 
+    /// The seed article's form: `α = 0.9`, `ε = 1e-10` inside the root.
+    ///
+    /// ```
+    /// let r = curvlab::methods::first_order::ScaleByRms::seed();
+    /// assert_eq!((r.alpha(), r.eps(), r.eps_inside()), (0.9, 1e-10, true));
+    /// ```
+    pub fn seed() -> Self {
+        ScaleByRms {
+            alpha: 0.9,
+            eps: 1e-10,
+            eps_inside: true,
+            ..Self::default()
+        }
+    }
+
+    /// `α`.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// `ε`.
+    pub fn eps(&self) -> f64 {
+        self.eps
+    }
+
+    /// Whether `ε` is inside the root (always, in effect, when centered).
+    pub fn eps_inside(&self) -> bool {
+        self.eps_inside
+    }
+
+    /// Whether the centered variant is used.
+    pub fn centered(&self) -> bool {
+        self.centered
+    }
+
+    /// The momentum `μ`.
+    pub fn momentum(&self) -> f64 {
+        self.momentum
+    }
+
     /// Sets the decay rate `α ∈ [0, 1)` (the seed's `ρ`).
     pub fn with_alpha(mut self, alpha: f64) -> Result<Self> {
         self.alpha = check_unit("alpha", alpha)?;
@@ -75,7 +121,8 @@ impl ScaleByRms {
         self
     }
 
-    /// The centered variant (divides by an estimate of the standard deviation).
+    /// The centered variant (Graves 2013): divides by `√(max(s − ḡ², 0) + ε)`, an estimate of
+    /// the standard deviation, with `ε` inside the root whatever [`Self::with_eps_inside`] says.
     pub fn with_centered(mut self, centered: bool) -> Self {
         self.centered = centered;
         self
@@ -111,22 +158,22 @@ impl GradientTransformation for ScaleByRms {
     }
     fn update(&mut self, u: &mut [f64], _params: &[f64]) -> Result<()> {
         check_state("rmsprop", self.s.len(), u.len())?;
+        if self.centered {
+            check_state("centered rmsprop", self.gbar.len(), u.len())?;
+        }
         let (a, eps, inside) = (self.alpha, self.eps, self.eps_inside);
         for (i, ui) in u.iter_mut().enumerate() {
             let g = *ui;
             let s = a * self.s[i] + (1.0 - a) * g * g;
             self.s[i] = s;
-            let d = if self.centered {
+            let den = if self.centered {
                 let gb = a * self.gbar[i] + (1.0 - a) * g;
                 self.gbar[i] = gb;
-                s - gb * gb
+                ((s - gb * gb).max(0.0) + eps).sqrt()
+            } else if inside {
+                (s + eps).sqrt()
             } else {
-                s
-            };
-            let den = if inside {
-                (d + eps).sqrt()
-            } else {
-                d.sqrt() + eps
+                s.sqrt() + eps
             };
             let r = g / den;
             *ui = if self.momentum > 0.0 {

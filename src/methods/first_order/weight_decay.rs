@@ -31,6 +31,16 @@ impl AddDecayedWeights {
         check_nonnegative("weight_decay", lambda)?;
         Ok(AddDecayedWeights { lambda })
     }
+
+    /// `λ`.
+    ///
+    /// ```
+    /// let w = curvlab::methods::first_order::AddDecayedWeights::new(0.1).unwrap();
+    /// assert_eq!(w.lambda(), 0.1);
+    /// ```
+    pub fn lambda(&self) -> f64 {
+        self.lambda
+    }
 }
 
 impl GradientTransformation for AddDecayedWeights {

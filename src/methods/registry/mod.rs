@@ -4,6 +4,8 @@
 //! [`MethodEntry`]s in `register`.
 
 mod first_order;
+mod first_order_keys;
+mod first_order_params;
 mod second_order;
 
 use super::Method;
