@@ -13,6 +13,7 @@
 //! ```
 
 pub mod expand;
+pub mod format;
 pub mod merge;
 pub mod outputs;
 pub mod plots;
@@ -23,6 +24,7 @@ pub mod shard;
 pub mod spec;
 pub mod spectra;
 pub mod summary;
+pub mod theory;
 
 pub use expand::{Instance, Plan, RunKey};
 pub use merge::merge_shards;
