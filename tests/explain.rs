@@ -13,7 +13,7 @@ use curvlab::linalg::cg::{CgOptions, CgStatus, cg};
 use curvlab::methods::{MethodContext, build_method};
 use curvlab::params::Params;
 use curvlab::problems::{ProblemInstance, build_problem};
-use curvlab::{Stop, Termination, minimize};
+use curvlab::{Stop, minimize};
 
 const EPS: f64 = 1e-6;
 
@@ -47,7 +47,7 @@ fn measure(inst: &ProblemInstance, kind: &str, params: &[&str]) -> usize {
     let mut m = build_method(kind, &Params::from_pairs(params).unwrap(), &ctx).unwrap();
     let stop = Stop::new(EPS * norm(&grad0(inst)), 100_000);
     let r = minimize(inst.objective.as_ref(), &mut m, &inst.x0, &stop).unwrap();
-    assert_eq!(r.termination, Termination::Converged, "{kind}");
+    assert!(r.converged(), "{kind}: {:?}", r.termination);
     r.iterations
 }
 
@@ -102,10 +102,135 @@ fn predictions_within_two_of_curvlab_runs_on_four_quadratics() {
                 mp.basis, mp.bound
             );
             assert_eq!(mp.basis, "spectrum");
+            // The goal is 2×; measured ratios 0.963 (CG, κ = 10⁴) … 1.073 (GD, κ = 100), so
+            // the band asserted is ±10%.
             assert!(
-                (0.5..=2.0).contains(&ratio),
+                (0.9..=1.1).contains(&ratio),
                 "κ = {kappa}: {family} predicted {predicted}, measured {measured}"
             );
+            // The κ-only worst-case bounds hold for GD, Nesterov and CG (measured 69 078 ≥
+            // 60 912, 3 735 ≥ 742, 956 ≥ 187 at κ = 10⁴); heavy ball's is the asymptotic rate
+            // only (691 < 989 measured: the double root's factor k), so it is not checked.
+            if family != "heavy_ball" {
+                assert!(mp.bound.unwrap() >= measured, "{family}: {:?}", mp.bound);
+            }
         }
     }
+}
+
+#[test]
+fn absolute_rule_is_the_relative_rule_at_tol_over_initial_gradient() {
+    // grad_tol = 1e-4 from ‖∇f(x₀)‖: the same prediction as the relative rule with
+    // ε = 1e-4/‖∇f(x₀)‖, and the run with that absolute tolerance takes what it predicts.
+    let inst = quadratic(100.0);
+    let g0 = norm(&grad0(&inst));
+    let abs = predict(
+        &inst,
+        StoppingRule::AbsoluteGradient {
+            tol: 1e-4,
+            initial: g0,
+        },
+        true,
+    );
+    let rel = predict(&inst, StoppingRule::RelativeGradient { eps: 1e-4 / g0 }, true);
+    for m in ["gd", "heavy_ball", "nesterov", "cg"] {
+        assert_eq!(
+            abs.method(m).unwrap().iterations,
+            rel.method(m).unwrap().iterations
+        );
+    }
+    let ctx = MethodContext {
+        eigenvalues: inst.eigenvalues.clone(),
+        seed: 0,
+        num_examples: None,
+    };
+    let mut m = build_method(
+        "nesterov",
+        &Params::from_pairs(&["lr=optimal", "momentum=optimal"]).unwrap(),
+        &ctx,
+    )
+    .unwrap();
+    let r = minimize(
+        inst.objective.as_ref(),
+        &mut m,
+        &inst.x0,
+        &Stop::new(1e-4, 10_000),
+    )
+    .unwrap();
+    let k = abs.method("nesterov").unwrap().iterations.unwrap() as f64;
+    // Measured 114 against 111 predicted (‖∇f(x₀)‖ = 300.6, ε = 3.3e-7).
+    let ratio = k / r.iterations as f64;
+    assert!((0.9..=1.1).contains(&ratio), "{k} vs {}", r.iterations);
+}
+
+#[test]
+fn error_reduction_rule_matches_the_closed_form_on_the_ravine() {
+    // The ravine ½(10u² + v²), axis-aligned: GD at 2/(μ+L) = 2/11 multiplies both error
+    // components by ±9/11, so ‖e_k‖ = (9/11)^k ‖e₀‖ exactly, and the spectral estimate, the
+    // κ bound and the closed form agree.
+    let s = Spectrum::from_eigenvalues(vec![1.0, 10.0]).unwrap();
+    let p = explain(&s, 1e-8).unwrap();
+    let k_closed = (1e-8f64.ln() / (9.0f64 / 11.0).ln()).ceil() as usize;
+    let gd = p.method("gd").unwrap();
+    assert_eq!(gd.iterations, Some(k_closed));
+    assert_eq!(gd.bound, Some(k_closed));
+    // CG on two distinct eigenvalues: two steps; Newton one.
+    assert_eq!(p.method("cg").unwrap().iterations, Some(2));
+    assert_eq!(p.winner_by_iterations, "newton");
+}
+
+#[test]
+fn rates_that_round_to_one_give_no_count_not_a_saturated_one() {
+    // κ = 1e17: (κ−1)/(κ+1) rounds to 1 in double precision, so gradient descent's count is
+    // None (never usize::MAX), its flops too, and it cannot win; heavy ball still has one.
+    let s = Spectrum::from_eigenvalues(vec![1.0, 1e17]).unwrap();
+    let setting = Setting {
+        rule: StoppingRule::RelativeGradient { eps: 1e-6 },
+        cost: CostModel::dense(2),
+        complete: false,
+    };
+    let p = explain_for(&s, &setting).unwrap();
+    let gd = p.method("gd").unwrap();
+    assert_eq!((gd.iterations, gd.bound, gd.total_flops), (None, None, None));
+    assert_eq!(gd.basis, "κ");
+    // Heavy ball: ln(1e6)/ln(1/q), q = (√κ−1)/(√κ+1): about √κ/2·ln(1e6) = 2.18e9.
+    let hb = p.method("heavy_ball").unwrap().iterations.unwrap() as f64;
+    let sk = 1e17f64.sqrt();
+    let expect = 1e6f64.ln() / -((sk - 1.0) / (sk + 1.0)).ln();
+    assert!((hb / expect - 1.0).abs() < 1e-6, "{hb} vs {expect}");
+    assert_ne!(p.winner_by_time, "gd");
+    let json = serde_json::to_string(&p).unwrap();
+    assert!(!json.contains(&usize::MAX.to_string()));
+}
+
+#[test]
+fn bad_rules_are_errors() {
+    let s = Spectrum::from_eigenvalues(vec![1.0, 10.0]).unwrap();
+    let bad = |rule| {
+        explain_for(
+            &s,
+            &Setting {
+                rule,
+                cost: CostModel::dense(2),
+                complete: true,
+            },
+        )
+        .is_err()
+    };
+    assert!(bad(StoppingRule::RelativeGradient { eps: 1.0 }));
+    assert!(bad(StoppingRule::RelativeGradient { eps: f64::NAN }));
+    assert!(bad(StoppingRule::ErrorReduction { eps: 0.0 }));
+    assert!(bad(StoppingRule::AbsoluteGradient {
+        tol: 1e-6,
+        initial: 0.0
+    }));
+    // The start already meets an absolute tolerance: ε = 2 ≥ 1.
+    assert!(bad(StoppingRule::AbsoluteGradient {
+        tol: 2.0,
+        initial: 1.0
+    }));
+    assert!(!bad(StoppingRule::AbsoluteGradient {
+        tol: 1e-6,
+        initial: 1.0
+    }));
 }
