@@ -6,7 +6,8 @@
 use curvlab::Objective;
 use curvlab::diff::check_derivatives;
 use curvlab::linalg::LinearOperator;
-use curvlab::linalg::sparse::{CsrMatrix, MatrixMarketFormat, SparseQuadratic};
+use curvlab::linalg::sparse::{CsrMatrix, MatrixMarketFormat};
+use curvlab::problems::matrix_market::SparseQuadratic;
 use curvlab::params::{Params, Value};
 use curvlab::problems::build_problem;
 use faer::Mat;

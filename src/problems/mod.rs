@@ -5,6 +5,7 @@
 pub mod data;
 pub mod least_squares;
 pub mod logistic;
+pub mod matrix_market;
 pub mod mgh;
 pub mod mlp;
 pub mod quadratic;
@@ -13,6 +14,7 @@ pub mod registry;
 pub mod rosenbrock;
 
 pub use quadratic::{Quadratic, Rotation, SpectrumKind};
+pub use matrix_market::SparseQuadratic;
 pub use ravine::Ravine;
 pub use registry::{ProblemInfo, ProblemInstance, build_problem, problem_infos};
 pub use rosenbrock::Rosenbrock;
