@@ -36,9 +36,20 @@ fn histogram(
         .collect()
 }
 
-/// The dense spectra as histograms on a signed log scale; `None` when there is nothing to draw.
-fn dense(p: &Instance, s: &InstanceSpectra, sets: &[&PointSpectrum]) -> Result<Option<String>> {
-    let mut buf = String::new();
+/// Histograms of dense spectra on a shared signed log axis.
+struct Bins {
+    /// `|λ| ≤ tiny` collapses to 0 on the axis.
+    tiny: f64,
+    lo: f64,
+    hi: f64,
+    width: f64,
+    /// `(bin centre, fraction)` per bin, one histogram per spectrum.
+    hists: Vec<Vec<(f64, f64)>>,
+    ymax: f64,
+}
+
+/// Bins the dense spectra: 40 bins over the signed log range, 2% margins.
+fn bins(sets: &[&PointSpectrum]) -> Option<Bins> {
     let all: Vec<f64> = sets
         .iter()
         .filter_map(|q| q.eigenvalues.as_ref())
@@ -46,17 +57,17 @@ fn dense(p: &Instance, s: &InstanceSpectra, sets: &[&PointSpectrum]) -> Result<O
         .copied()
         .collect();
     if all.is_empty() {
-        return Ok(None);
+        return None;
     }
     let scale = all.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let tiny = (scale * 1e-12).max(f64::MIN_POSITIVE);
     // Signed log scale: sign(λ) · log10(|λ| / tiny), so negative curvature shows on the left
     // and |λ| ≤ 1e-12·max|λ| collapses to 0.
     let t = move |v: f64| v.signum() * (v.abs() / tiny).max(1.0).log10();
-    let xs: Vec<f64> = all.iter().map(|&v| t(v)).collect();
-    let (lo, hi) = xs
+    let (lo, hi) = all
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+        .map(|&v| t(v))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(v), b.max(v))
         });
     let (lo, hi) = if hi - lo < 1e-9 {
@@ -64,11 +75,11 @@ fn dense(p: &Instance, s: &InstanceSpectra, sets: &[&PointSpectrum]) -> Result<O
     } else {
         (lo - 0.02 * (hi - lo), hi + 0.02 * (hi - lo))
     };
-    let bins = 40usize;
-    let width = (hi - lo) / bins as f64;
+    let n = 40usize;
+    let width = (hi - lo) / n as f64;
     let hists: Vec<Vec<(f64, f64)>> = sets
         .iter()
-        .map(|q| histogram(q.eigenvalues.as_deref().unwrap_or(&[]), &t, lo, width, bins))
+        .map(|q| histogram(q.eigenvalues.as_deref().unwrap_or(&[]), &t, lo, width, n))
         .collect();
     let ymax = hists
         .iter()
@@ -76,6 +87,30 @@ fn dense(p: &Instance, s: &InstanceSpectra, sets: &[&PointSpectrum]) -> Result<O
         .fold(0.0f64, |m, v| m.max(v.1))
         .max(1e-3)
         * 1.15;
+    Some(Bins {
+        tiny,
+        lo,
+        hi,
+        width,
+        hists,
+        ymax,
+    })
+}
+
+/// The dense spectra as histograms on a signed log scale; `None` when there is nothing to draw.
+fn dense(p: &Instance, s: &InstanceSpectra, sets: &[&PointSpectrum]) -> Result<Option<String>> {
+    let Some(Bins {
+        tiny,
+        lo,
+        hi,
+        width,
+        hists,
+        ymax,
+    }) = bins(sets)
+    else {
+        return Ok(None);
+    };
+    let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, (900, 500)).into_drawing_area();
         root.fill(&WHITE).map_err(perr)?;
