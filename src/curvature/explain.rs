@@ -274,7 +274,7 @@ fn iters(c: f64, rho: f64, eps: f64) -> Option<usize> {
         return Some(1);
     }
     let k = ((c / eps).ln() / (1.0 / rho).ln()).ceil();
-    (k.is_finite() && k >= 0.0 && k < 1e15).then_some(k as usize)
+    (0.0..1e15).contains(&k).then_some(k as usize)
 }
 
 /// [`explain_for`] for the error reduction `tol`, a dense matrix of the spectrum's size and a
