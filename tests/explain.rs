@@ -80,7 +80,11 @@ fn predict(inst: &ProblemInstance, rule: StoppingRule, complete: bool) -> Predic
 fn predictions_within_two_of_curvlab_runs_on_four_quadratics() {
     let methods: [(&str, &str, &[&str]); 4] = [
         ("gd", "gd", &["lr=optimal"]),
-        ("heavy_ball", "momentum", &["lr=optimal", "momentum=optimal"]),
+        (
+            "heavy_ball",
+            "momentum",
+            &["lr=optimal", "momentum=optimal"],
+        ),
         ("nesterov", "nesterov", &["lr=optimal", "momentum=optimal"]),
         ("cg", "", &[]),
     ];
@@ -132,7 +136,11 @@ fn absolute_rule_is_the_relative_rule_at_tol_over_initial_gradient() {
         },
         true,
     );
-    let rel = predict(&inst, StoppingRule::RelativeGradient { eps: 1e-4 / g0 }, true);
+    let rel = predict(
+        &inst,
+        StoppingRule::RelativeGradient { eps: 1e-4 / g0 },
+        true,
+    );
     for m in ["gd", "heavy_ball", "nesterov", "cg"] {
         assert_eq!(
             abs.method(m).unwrap().iterations,
@@ -191,7 +199,10 @@ fn rates_that_round_to_one_give_no_count_not_a_saturated_one() {
     };
     let p = explain_for(&s, &setting).unwrap();
     let gd = p.method("gd").unwrap();
-    assert_eq!((gd.iterations, gd.bound, gd.total_flops), (None, None, None));
+    assert_eq!(
+        (gd.iterations, gd.bound, gd.total_flops),
+        (None, None, None)
+    );
     assert_eq!(gd.basis, "κ");
     // Heavy ball: ln(1e6)/ln(1/q), q = (√κ−1)/(√κ+1): about √κ/2·ln(1e6) = 2.18e9.
     let hb = p.method("heavy_ball").unwrap().iterations.unwrap() as f64;

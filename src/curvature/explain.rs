@@ -382,16 +382,36 @@ fn predictions(ev: &[f64], mu: f64, l: f64, eps: f64, s: &Setting) -> Vec<Method
     let kappa = l / mu;
     let sk = kappa.sqrt();
     let grad = s.rule.on_gradient();
-    let error = if grad { "‖∇f‖₂" } else { "‖x − x*‖₂" };
+    let error = if grad {
+        "‖∇f‖₂"
+    } else {
+        "‖x − x*‖₂"
+    };
     let q = (sk - 1.0) / (sk + 1.0);
     let rho_gd = (kappa - 1.0) / (kappa + 1.0);
     let rho_n = 1.0 - 1.0 / sk;
-    let c_n = if grad { (2.0 * kappa).sqrt() } else { (kappa + 1.0).sqrt() };
+    let c_n = if grad {
+        (2.0 * kappa).sqrt()
+    } else {
+        (kappa + 1.0).sqrt()
+    };
     let rec = Recurrence::new(ev, grad, eps, s.complete);
     let rows = [
         ("gd", rho_gd, iters(1.0, rho_gd, eps), rec.gd(mu, l), 1.0),
-        ("heavy_ball", q, iters(1.0, q, eps), rec.heavy_ball(mu, l), 1.0),
-        ("nesterov", rho_n, iters(c_n, rho_n.sqrt(), eps), rec.nesterov(mu, l), 1.0),
+        (
+            "heavy_ball",
+            q,
+            iters(1.0, q, eps),
+            rec.heavy_ball(mu, l),
+            1.0,
+        ),
+        (
+            "nesterov",
+            rho_n,
+            iters(c_n, rho_n.sqrt(), eps),
+            rec.nesterov(mu, l),
+            1.0,
+        ),
         ("cg", q, iters(2.0 * sk, q, eps), rec.cg(), 1.0),
     ];
     let nf = s.cost.n as f64;

@@ -628,7 +628,11 @@ impl<'a> MmReader<'a> {
             }
             Ok(v - 1)
         };
-        Ok((idx(t[0], "row", m)?, idx(t[1], "column", n)?, self.number(t[2])?))
+        Ok((
+            idx(t[0], "row", m)?,
+            idx(t[1], "column", n)?,
+            self.number(t[2])?,
+        ))
     }
 
     /// The values of an array file, column-major; for symmetric files the lower triangle,

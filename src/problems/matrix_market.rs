@@ -90,7 +90,7 @@ impl SparseQuadratic {
     ///
     /// ```
     /// use curvlab::linalg::sparse::CsrMatrix;
-/// use curvlab::problems::matrix_market::SparseQuadratic;
+    /// use curvlab::problems::matrix_market::SparseQuadratic;
     /// assert!(SparseQuadratic::new(CsrMatrix::from_triplets(2, 2, &[(0, 1, 1.0)]).unwrap()).is_err());
     /// ```
     pub fn new(a: CsrMatrix) -> Result<Self> {

@@ -13,8 +13,8 @@ pub mod ravine;
 pub mod registry;
 pub mod rosenbrock;
 
-pub use quadratic::{Quadratic, Rotation, SpectrumKind};
 pub use matrix_market::SparseQuadratic;
+pub use quadratic::{Quadratic, Rotation, SpectrumKind};
 pub use ravine::Ravine;
 pub use registry::{ProblemInfo, ProblemInstance, build_problem, problem_infos};
 pub use rosenbrock::Rosenbrock;

@@ -1,4 +1,4 @@
-//! Study files: the TOML contract of DESIGN.md ("Study files"), parsed with serde into a
+//! Study files: the TOML contract of docs/DESIGN.md ("Study files"), parsed with serde into a
 //! [`StudySpec`] that remembers the line of every key, so that every error — a malformed file,
 //! an unknown key, a wrong type, an unknown method, an invalid parameter found later when the
 //! instances are built — names the file and the line.
@@ -348,8 +348,8 @@ impl Source<'_> {
                 },
             );
         }
-        let (kind, line) = kind
-            .ok_or_else(|| self.err(table_line, format!("a {what} table needs a `kind`")))?;
+        let (kind, line) =
+            kind.ok_or_else(|| self.err(table_line, format!("a {what} table needs a `kind`")))?;
         Ok(ComponentSpec { kind, line, params })
     }
 

@@ -16,9 +16,9 @@
 //! predicted count the same thing.
 
 use super::expand::{Instance, Plan};
+use super::format::{fmt_count, fmt_g, md_escape, mean, ratio, slug};
 use super::outputs::{RunRecord, read_records, write_atomic, write_runs_csv};
 use super::spec::StudySpec;
-use super::format::{fmt_count, fmt_g, md_escape, mean, ratio, slug};
 use super::spectra::{InstanceSpectra, instance_spectra};
 use super::theory::{Measure, family, stopping_rule, theory_for, why};
 use crate::curvature::Prediction;

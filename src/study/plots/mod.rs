@@ -23,9 +23,9 @@ use super::expand::Plan;
 use super::outputs::RunRecord;
 use super::spec::StudySpec;
 use super::spectra::InstanceSpectra;
-pub use crate::study::format::slug;
 use crate::error::{Error, Result};
 use crate::problems::ProblemInstance;
+pub use crate::study::format::slug;
 use plotters::prelude::*;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -67,7 +67,10 @@ pub(super) type Series = (String, Vec<(f64, f64)>);
 /// The legend corner that covers the fewest data points: `frac` maps a point to axis fractions
 /// `(0..1, 0..1)`; the legend is taken to fill 40% of the width and 6% of the height per entry.
 /// Ties go to the lower right, where convergence curves rarely are.
-pub(super) fn legend_corner(series: &[Series], frac: &dyn Fn(f64, f64) -> (f64, f64)) -> SeriesLabelPosition {
+pub(super) fn legend_corner(
+    series: &[Series],
+    frac: &dyn Fn(f64, f64) -> (f64, f64),
+) -> SeriesLabelPosition {
     let h = (0.06 * series.len() as f64 + 0.06).min(0.8);
     // (right, upper) of LowerRight, UpperRight, LowerLeft, UpperLeft.
     let corners = [(true, false), (true, true), (false, false), (false, true)];
@@ -95,7 +98,6 @@ pub(super) fn legend_corner(series: &[Series], frac: &dyn Fn(f64, f64) -> (f64, 
         _ => SeriesLabelPosition::LowerRight,
     }
 }
-
 
 /// Writes every plot of a study into `out/plots/` and returns the file names.
 pub fn write_plots(
