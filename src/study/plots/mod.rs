@@ -10,7 +10,7 @@
 //! Contours are traced with marching squares (Lorensen & Cline 1987, in its 2-D form) on a
 //! 100 × 100 grid at geometrically spaced levels.
 //!
-//! One file per figure: [`convergence`], [`spectrum`], [`trajectory`], [`condition`]; this file
+//! One file per figure: `convergence.rs`, `spectrum.rs`, `trajectory.rs`, `condition.rs`; this file
 //! holds the shared drawing helpers and [`write_plots`]. Plots import the theory and format
 //! helpers ([`super::theory`], [`super::format`]), never [`super::summary`].
 
