@@ -245,3 +245,35 @@ fn bad_rules_are_errors() {
         initial: 1.0
     }));
 }
+
+#[test]
+fn summary_compares_predictions_for_the_studys_own_rule() {
+    // A study with an absolute tolerance (grad_tol = 1e-6, ‖∇f(x₀)‖ ≈ 300, so ε ≈ 3e-9 — not the
+    // 1e-6 an error-reduction reading would take): summary.md states the rule it predicts for,
+    // and every theory row's measured / predicted lies within ±10% (measured 0.95–1.02).
+    let src = "name = \"like\"\n[stop]\ngrad_tol = 1e-6\nmax_iters = 100000\n\
+               [[problems]]\nkind = \"quadratic\"\ndim = 100\ncondition = [100, 1000]\n\
+               [[methods]]\nkind = \"gd\"\nlr = \"optimal\"\n\
+               [[methods]]\nkind = \"momentum\"\nlr = \"optimal\"\nmomentum = \"optimal\"\n\
+               [[methods]]\nkind = \"nesterov\"\nlr = \"optimal\"\nmomentum = \"optimal\"\n";
+    let spec = curvlab::study::StudySpec::parse(std::path::Path::new("like.toml"), src).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let mut opts = curvlab::study::RunOptions::new(d.path().join("o"));
+    opts.progress = curvlab::study::Progress::Quiet;
+    curvlab::study::run_study(&spec, &opts).unwrap();
+    let summary = std::fs::read_to_string(d.path().join("o/summary.md")).unwrap();
+    assert!(
+        summary.contains("‖∇f‖ ≤ 1e-6 from ‖∇f(x₀)‖ = "),
+        "{summary}"
+    );
+    let rows: Vec<&str> = summary
+        .lines()
+        .filter(|l| l.contains("(rate ") && l.contains("(spectrum)"))
+        .collect();
+    assert_eq!(rows.len(), 6, "{summary}");
+    for l in rows {
+        let last = l.trim_end_matches('|').rsplit('|').next().unwrap().trim();
+        let ratio: f64 = last.parse().unwrap();
+        assert!((0.9..=1.1).contains(&ratio), "{l}");
+    }
+}
