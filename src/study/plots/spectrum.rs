@@ -97,6 +97,19 @@ fn bins(sets: &[&PointSpectrum]) -> Option<Bins> {
     })
 }
 
+/// The eigenvalue at position `v` of the signed log axis.
+fn signed_log_label(v: f64, tiny: f64) -> String {
+    if v.abs() < 1e-9 {
+        return "0".into();
+    }
+    let m = tiny * 10f64.powf(v.abs());
+    if v < 0.0 {
+        format!("-{m:.1e}")
+    } else {
+        format!("{m:.1e}")
+    }
+}
+
 /// The dense spectra as histograms on a signed log scale; `None` when there is nothing to draw.
 fn dense(p: &Instance, s: &InstanceSpectra, sets: &[&PointSpectrum]) -> Result<Option<String>> {
     let Some(Bins {
@@ -132,17 +145,7 @@ fn dense(p: &Instance, s: &InstanceSpectra, sets: &[&PointSpectrum]) -> Result<O
             .configure_mesh()
             .x_desc("eigenvalue λ (signed log scale)")
             .y_desc("fraction of eigenvalues")
-            .x_label_formatter(&|v| {
-                if v.abs() < 1e-9 {
-                    return "0".into();
-                }
-                let m = tiny * 10f64.powf(v.abs());
-                if *v < 0.0 {
-                    format!("-{m:.1e}")
-                } else {
-                    format!("{m:.1e}")
-                }
-            })
+            .x_label_formatter(&|v| signed_log_label(*v, tiny))
             .draw()
             .map_err(perr)?;
         for (i, (q, h)) in sets.iter().zip(&hists).enumerate() {
