@@ -373,13 +373,13 @@ fn explain_predicts_gd_heavy_ball_and_cg_within_factor_two() {
         assert!((p.kappa - kappa).abs() < 1e-9 * kappa);
         let (gd, hb, cg) = measure(&q, tol);
         eprintln!(
-            "k={kappa} gd {gd}/{:?} hb {hb}/{:?} cg {cg}/{:?}",
+            "k={kappa} gd {gd}/{} hb {hb}/{} cg {cg}/{}",
             p.method("gd").unwrap().iterations,
             p.method("heavy_ball").unwrap().iterations,
             p.method("cg").unwrap().iterations
         );
         for (name, measured) in [("gd", gd), ("heavy_ball", hb), ("cg", cg)] {
-            let pred = p.method(name).unwrap().iterations.unwrap() as f64;
+            let pred = p.method(name).unwrap().iterations.get().unwrap() as f64;
             let ratio = pred / measured as f64;
             assert!(
                 (0.5..=2.0).contains(&ratio),

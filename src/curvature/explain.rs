@@ -34,8 +34,8 @@
 //!   extremes only, or when a recurrence exceeds its budget, the estimate is the asymptotic rate
 //!   `ln(1/ε)/ln(1/rate)` (CG: the classical `(√κ/2)·ln(2/ε)`), and `basis` says which.
 //!
-//! An estimate that does not fit in `usize` (a rate that rounds to 1) is `None`, never a
-//! saturated number.
+//! An estimate that does not fit in `usize` (a rate that rounds to 1) is an empty [`Count`]
+//! (printed `—`, serialized `null`), never a saturated number.
 //!
 //! Sources: gradient descent, Nocedal & Wright (2006, §3.3, Thm 3.3 and eq. 3.29 for the
 //! `2/(μ+L)` step) and Polyak (1987, §1.4); heavy ball, Polyak (1964) and Goh (2017, "Why Momentum
@@ -92,6 +92,46 @@ impl CostModel {
             n,
             matvec_flops: 2.0 * nnz as f64,
             dense: false,
+        }
+    }
+}
+
+/// An iteration count, or none when it is beyond any count (a contraction factor that rounds to
+/// 1): displayed as the number or `—` (honouring width and alignment), serialized as the number
+/// or `null` — never as a saturated `usize::MAX`.
+///
+/// ```
+/// use curvlab::curvature::Count;
+/// assert_eq!(format!("{:>4}|{}", Count(Some(12)), Count(None)), "  12|—");
+/// assert_eq!(Count(Some(3)), Some(3));
+/// assert_eq!(serde_json::to_string(&Count(None)).unwrap(), "null");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct Count(pub Option<usize>);
+
+impl Count {
+    /// The count, if any.
+    ///
+    /// ```
+    /// assert_eq!(curvlab::curvature::Count(Some(7)).get(), Some(7));
+    /// ```
+    pub fn get(self) -> Option<usize> {
+        self.0
+    }
+}
+
+impl PartialEq<Option<usize>> for Count {
+    fn eq(&self, other: &Option<usize>) -> bool {
+        self.0 == *other
+    }
+}
+
+impl std::fmt::Display for Count {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(k) => f.pad(&k.to_string()),
+            None => f.pad("—"),
         }
     }
 }
@@ -195,14 +235,14 @@ pub struct MethodPrediction {
     pub method: &'static str,
     /// The asymptotic contraction factor per iteration (0 for Newton).
     pub rate: f64,
-    /// Estimated iterations to meet the rule; `None` when beyond any count.
-    pub iterations: Option<usize>,
+    /// Estimated iterations to meet the rule; empty when beyond any count.
+    pub iterations: Count,
     /// `spectrum` (the recurrence on the complete spectrum), `κ` (the asymptotic rate) or
     /// `exact` (Newton).
     pub basis: &'static str,
     /// Worst-case iterations from `κ` alone (see the module documentation); `None` when beyond
     /// any count.
-    pub bound: Option<usize>,
+    pub bound: Count,
     /// Which quantity the rule measures.
     pub error: &'static str,
     /// Products with `A` per iteration.
@@ -287,7 +327,7 @@ fn iters(c: f64, rho: f64, eps: f64) -> Option<usize> {
 /// assert_eq!(p.kappa, 100.0);
 /// let gd = p.method("gd").unwrap();
 /// assert!((gd.rate - 99.0 / 101.0).abs() < 1e-15);
-/// assert!(gd.iterations.unwrap() <= gd.bound.unwrap());
+/// assert!(gd.iterations <= gd.bound);
 /// assert_eq!(p.method("newton").unwrap().iterations, Some(1));
 /// ```
 pub fn explain(spectrum: &Spectrum, tol: f64) -> Result<Prediction> {
@@ -323,7 +363,7 @@ pub fn explain_with(spectrum: &Spectrum, tol: f64, cost: &CostModel) -> Result<P
 /// let rule = StoppingRule::RelativeGradient { eps: 1e-6 };
 /// let full = explain_for(&s, &Setting { rule, cost: CostModel::dense(100), complete: true }).unwrap();
 /// let ends = explain_for(&s, &Setting { rule, cost: CostModel::dense(100), complete: false }).unwrap();
-/// let nest = |p: &curvlab::curvature::Prediction| p.method("nesterov").unwrap().iterations.unwrap();
+/// let nest = |p: &curvlab::curvature::Prediction| p.method("nesterov").unwrap().iterations;
 /// // The spectrum's distribution sharpens the estimate below the κ-only one (138).
 /// assert!(nest(&full) < nest(&ends));
 /// assert_eq!(full.method("nesterov").unwrap().basis, "spectrum");
@@ -366,7 +406,7 @@ pub fn explain_for(spectrum: &Spectrum, setting: &Setting) -> Result<Prediction>
 fn winners(methods: &[MethodPrediction]) -> (&'static str, &'static str) {
     let by_it = methods
         .iter()
-        .filter_map(|m| m.iterations.map(|k| (k, m.method)))
+        .filter_map(|m| m.iterations.get().map(|k| (k, m.method)))
         .min_by_key(|&(k, _)| k)
         .map_or("none", |(_, m)| m);
     let by_time = methods
@@ -435,9 +475,9 @@ fn predictions(ev: &[f64], mu: f64, l: f64, eps: f64, s: &Setting) -> Vec<Method
             MethodPrediction {
                 method,
                 rate,
-                iterations,
+                iterations: Count(iterations),
                 basis,
-                bound,
+                bound: Count(bound),
                 error,
                 matvecs_per_iteration: per,
                 flops_per_iteration: fl,
@@ -458,9 +498,9 @@ fn newton(cost: &CostModel) -> MethodPrediction {
     MethodPrediction {
         method: "newton",
         rate: 0.0,
-        iterations: Some(1),
+        iterations: Count(Some(1)),
         basis: "exact",
-        bound: Some(1),
+        bound: Count(Some(1)),
         error: "exact on a quadratic",
         matvecs_per_iteration: form,
         flops_per_iteration: fl,

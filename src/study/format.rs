@@ -32,18 +32,6 @@ pub fn fmt_g(x: Option<f64>) -> String {
     }
 }
 
-/// A count for a table, `—` for none (an estimate beyond any count is never printed as a
-/// number).
-///
-/// ```
-/// use curvlab::study::format::fmt_count;
-/// assert_eq!(fmt_count(Some(1234)), "1234");
-/// assert_eq!(fmt_count(None), "—");
-/// ```
-pub fn fmt_count(x: Option<usize>) -> String {
-    x.map_or_else(|| "—".into(), |k| k.to_string())
-}
-
 /// A ratio with 2 significant digits (`44`, `2.4`, `0.38`).
 ///
 /// ```

@@ -16,7 +16,7 @@
 //! predicted count the same thing.
 
 use super::expand::{Instance, Plan};
-use super::format::{fmt_count, fmt_g, md_escape, mean, ratio, slug};
+use super::format::{fmt_g, md_escape, mean, ratio, slug};
 use super::outputs::{RunRecord, read_records, write_atomic, write_runs_csv};
 use super::spec::StudySpec;
 use super::spectra::{InstanceSpectra, instance_spectra};
@@ -148,7 +148,7 @@ fn theory_line(r: &Row, p: &Prediction) -> Option<(String, bool)> {
         unit
     };
     let ratio = measured
-        .zip(mp.iterations.filter(|&k| k > 0))
+        .zip(mp.iterations.get().filter(|&k| k > 0))
         .map(|(m, k)| format!("{:.2}", m / k as f64));
     let line = format!(
         "| {} | {}{} (rate {}) | {} {} ({}) | {} | {} | {} |",
@@ -156,10 +156,10 @@ fn theory_line(r: &Row, p: &Prediction) -> Option<(String, bool)> {
         mp.method,
         if t.exact { "" } else { " †" },
         fmt_g(Some(mp.rate)),
-        fmt_count(mp.iterations),
+        mp.iterations,
         unit,
         mp.basis,
-        fmt_count(mp.bound),
+        mp.bound,
         fmt_g(measured),
         ratio.unwrap_or_else(|| "—".into())
     );

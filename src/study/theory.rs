@@ -207,7 +207,7 @@ fn why_newton_quadratic(sp: &InstanceSpectra) -> String {
         sp.prediction
             .as_ref()
             .and_then(|p| p.method(m))
-            .and_then(|m| m.iterations)
+            .and_then(|m| m.iterations.get())
     };
     let mut s = format!(
         "Newton's step −(∇²f)⁻¹∇f divides each eigencomponent of the gradient by its own \

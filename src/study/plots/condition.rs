@@ -50,7 +50,7 @@ fn series(
                     .prediction
                     .as_ref()
                     .and_then(|p| p.method(t.family))
-                && let Some(it) = mp.iterations
+                && let Some(it) = mp.iterations.get()
             {
                 pred.push((k, (it as f64).max(1.0)));
             }
