@@ -30,7 +30,7 @@ pub mod trajectory;
 pub use auto::{Algo, Extremes, extremes};
 pub use condition::condition_number;
 pub use explain::{
-    CostModel, MethodPrediction, Prediction, Setting, StoppingRule, explain, explain_for,
+    CostModel, Count, MethodPrediction, Prediction, Setting, StoppingRule, explain, explain_for,
     explain_with,
 };
 pub use hutchinson::{
