@@ -18,6 +18,8 @@
 //! assert!(c.hvp_rel_error < 1e-6);
 //! ```
 
+#![forbid(unsafe_code)]
+
 pub mod argmin;
 pub mod cli;
 pub mod curvature;

@@ -379,7 +379,7 @@ fn explain_predicts_gd_heavy_ball_and_cg_within_factor_two() {
             p.method("cg").unwrap().iterations
         );
         for (name, measured) in [("gd", gd), ("heavy_ball", hb), ("cg", cg)] {
-            let pred = p.method(name).unwrap().iterations as f64;
+            let pred = p.method(name).unwrap().iterations.get().unwrap() as f64;
             let ratio = pred / measured as f64;
             assert!(
                 (0.5..=2.0).contains(&ratio),
@@ -397,7 +397,7 @@ fn explain_reports_cluster_termination_and_costs() {
     let p = explain(&Spectrum::from_eigenvalues(ev).unwrap(), 1e-8).unwrap();
     assert_eq!(p.distinct_eigenvalues, 2);
     assert_eq!(p.clusters, 2);
-    assert_eq!(p.method("cg").unwrap().iterations, 2);
+    assert_eq!(p.method("cg").unwrap().iterations, Some(2));
     assert_eq!(p.winner_by_iterations, "newton");
     // Dense n = 100: CG costs 2 × (2n² + 10n) flops, Newton n³/3 + 2n² — CG wins by time.
     assert_eq!(p.winner_by_time, "cg");

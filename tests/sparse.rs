@@ -6,9 +6,10 @@
 use curvlab::Objective;
 use curvlab::diff::check_derivatives;
 use curvlab::linalg::LinearOperator;
-use curvlab::linalg::sparse::{CsrMatrix, MatrixMarketFormat, SparseQuadratic};
+use curvlab::linalg::sparse::{CsrMatrix, MatrixMarketFormat};
 use curvlab::params::{Params, Value};
 use curvlab::problems::build_problem;
+use curvlab::problems::matrix_market::SparseQuadratic;
 use faer::Mat;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -321,8 +322,9 @@ fn matrix_problem_is_the_quadratic_of_the_file() {
     assert!((fstar + 0.5 * sum).abs() < 1e-12);
     assert_eq!(inst.f_star, Some(fstar));
     let c = check_derivatives(f, &[0.7; 25], 1).unwrap();
+    // Measured 0 (gradient) and 8.7e-12 (HVP) against finite differences; bound 1e-10.
     assert!(
-        c.gradient_rel_error <= 1e-6 && c.hvp_rel_error <= 1e-6,
+        c.gradient_rel_error <= 1e-10 && c.hvp_rel_error <= 1e-10,
         "{c:?}"
     );
     assert!(c.hessian_hvp_rel_error <= 1e-12 && c.hessian_asymmetry == 0.0);

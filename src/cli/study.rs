@@ -1,4 +1,4 @@
-//! `curvlab study` and `curvlab merge`: run a study file (DESIGN.md, "Study files") and merge
+//! `curvlab study` and `curvlab merge`: run a study file (docs/DESIGN.md, "Study files") and merge
 //! the outputs of its shards. See [`crate::study`] for the outputs, the resume rule and the
 //! sharding rule.
 

@@ -29,7 +29,10 @@ pub mod trajectory;
 
 pub use auto::{Algo, Extremes, extremes};
 pub use condition::condition_number;
-pub use explain::{CostModel, MethodPrediction, Prediction, explain, explain_with};
+pub use explain::{
+    CostModel, Count, MethodPrediction, Prediction, Setting, StoppingRule, explain, explain_for,
+    explain_with,
+};
 pub use hutchinson::{
     DiagonalEstimate, TraceEstimate, hutch_plus_plus, hutchinson_diagonal, hutchinson_trace,
 };

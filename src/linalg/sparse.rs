@@ -1,9 +1,9 @@
 //! Sparse matrices in compressed sparse row (CSR) form (Saad 2003, *Iterative Methods for Sparse
 //! Linear Systems*, §3.4), read from and written to Matrix Market files (Boisvert, Pozo &
 //! Remington 1996, "The Matrix Market exchange formats": `coordinate real general|symmetric` and
-//! `array real general|symmetric`), the 2-D Laplacian test matrix, and the registry problem
-//! `matrix`: the quadratic `f(x) = ½xᵀAx − bᵀx` with `b = A·1` for the symmetric matrix `A` in a
-//! Matrix Market file, so that `x* = 1` whenever `A` is positive definite.
+//! `array real general|symmetric`), and the 2-D Laplacian test matrix. The quadratic built on a
+//! Matrix Market file (the registry problem `matrix`) lives in
+//! [`crate::problems::matrix_market`]: linear algebra knows no problems.
 //!
 //! Every malformed file gives an [`Error::Parse`] that names the file and the 1-based line: a
 //! bad header, a bad size line, a non-numeric entry, an out-of-range index, an entry above the
@@ -11,67 +11,9 @@
 
 use crate::error::{Error, Result, check_len};
 use crate::linalg::LinearOperator;
-use crate::objective::Objective;
-use crate::params::{ParamInfo, Params};
-use crate::problems::registry::{ProblemInfo, ProblemInstance, label};
 use faer::Mat;
 use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
-
-/// Registry entry for the quadratic defined by a Matrix Market file.
-pub const INFO: ProblemInfo = ProblemInfo {
-    name: "matrix",
-    summary: "½xᵀAx − bᵀx, b = A·1, for the SPD matrix A of a Matrix Market file (x* = 1), start 0",
-    params: &[ParamInfo {
-        name: "path",
-        default: "(required)",
-        doc: "Matrix Market file (coordinate|array real general|symmetric) (--matrix)",
-    }],
-};
-
-/// Builds the `matrix` problem from the file `path`: `A` must be square and symmetric; `x₀ = 0`,
-/// and `x* = 1`, `f* = −½·1ᵀA1` are reported (they are the minimizer and minimum when `A` is
-/// positive definite, which is the problem's premise).
-///
-/// ```
-/// use curvlab::linalg::sparse::CsrMatrix;
-/// use curvlab::params::{Params, Value};
-/// let dir = tempfile::tempdir().unwrap();
-/// let path = dir.path().join("lap.mtx");
-/// CsrMatrix::laplacian_2d(3).unwrap().write_matrix_market(&path, Default::default()).unwrap();
-/// let mut p = Params::new();
-/// p.insert("path", Value::Str(path.display().to_string()));
-/// let inst = curvlab::problems::build_problem("matrix", &p, 0).unwrap();
-/// assert_eq!(inst.x_star, Some(vec![1.0; 9]));
-/// ```
-pub fn build_problem(p: &Params, _seed: u64) -> Result<ProblemInstance> {
-    let path = p
-        .get("path")
-        .map(|v| PathBuf::from(v.to_string()))
-        .ok_or_else(|| {
-            Error::invalid(
-                "path",
-                "(none)",
-                "the matrix problem needs a Matrix Market file: --matrix F.mtx or path=F.mtx",
-            )
-        })?;
-    let a = CsrMatrix::read_matrix_market(&path)?;
-    let q = SparseQuadratic::new(a).map_err(|e| match e {
-        Error::InvalidParameter { reason, .. } => Error::invalid("path", path.display(), &reason),
-        other => other,
-    })?;
-    let n = q.dim();
-    let f_star = -0.5 * q.b.iter().sum::<f64>();
-    Ok(ProblemInstance {
-        kind: INFO.name.into(),
-        label: label(INFO.name, p),
-        x0: vec![0.0; n],
-        f_star: Some(f_star),
-        x_star: Some(vec![1.0; n]),
-        eigenvalues: None,
-        objective: Box::new(q),
-    })
-}
+use std::path::Path;
 
 /// A sparse matrix in compressed sparse row form: the column indices and values of row `i` are
 /// `indices[indptr[i]..indptr[i+1]]` and `values[…]`, columns sorted, no duplicates.
@@ -528,6 +470,20 @@ impl<'a> MmReader<'a> {
 
     fn read<R: BufRead>(mut self, reader: R) -> Result<CsrMatrix> {
         let mut lines = reader.lines();
+        let (layout, symmetric) = self.header(&mut lines)?;
+        let (m, n, nnz) = self.size(&mut lines, layout, symmetric)?;
+        let triplets = match layout {
+            Layout::Coordinate => self.coordinate(&mut lines, (m, n), nnz, symmetric)?,
+            Layout::Array => self.array(&mut lines, (m, n), symmetric)?,
+        };
+        CsrMatrix::from_triplets(m, n, &triplets)
+    }
+
+    /// Line 1: `%%MatrixMarket matrix coordinate|array real|integer general|symmetric`.
+    fn header<I: Iterator<Item = std::io::Result<String>>>(
+        &mut self,
+        lines: &mut I,
+    ) -> Result<(Layout, bool)> {
         self.line = 1;
         let header = match lines.next() {
             None => return Err(self.err("empty file: expected a %%MatrixMarket header")),
@@ -550,13 +506,11 @@ impl<'a> MmReader<'a> {
                 )));
             }
         };
-        match tok[3].as_str() {
-            "real" | "double" | "integer" => {}
-            other => {
-                return Err(self.err(format!(
-                    "bad header: field `{other}` is not supported (only real or integer)"
-                )));
-            }
+        if !matches!(tok[3].as_str(), "real" | "double" | "integer") {
+            return Err(self.err(format!(
+                "bad header: field `{}` is not supported (only real or integer)",
+                tok[3]
+            )));
         }
         let symmetric = match tok[4].as_str() {
             "general" => false,
@@ -567,9 +521,19 @@ impl<'a> MmReader<'a> {
                 )));
             }
         };
+        Ok((layout, symmetric))
+    }
 
+    /// The size line: `rows columns entries` (coordinate) or `rows columns` (array; the
+    /// entry count returned is 0).
+    fn size<I: Iterator<Item = std::io::Result<String>>>(
+        &mut self,
+        lines: &mut I,
+        layout: Layout,
+        symmetric: bool,
+    ) -> Result<(usize, usize, usize)> {
         let size = self
-            .next_data_line(&mut lines)?
+            .next_data_line(lines)?
             .ok_or_else(|| self.err("missing size line"))?;
         let want = if layout == Layout::Coordinate { 3 } else { 2 };
         let dims: Vec<usize> = size
@@ -594,109 +558,131 @@ impl<'a> MmReader<'a> {
                 "bad size line: a symmetric matrix must be square, got {m} x {n}"
             )));
         }
+        let nnz = dims.get(2).copied().unwrap_or(0);
+        if layout == Layout::Coordinate && m.checked_mul(n).is_none_or(|mn| nnz > mn) {
+            return Err(self.err(format!(
+                "bad size line: {nnz} entries do not fit in a {m} x {n} matrix"
+            )));
+        }
+        Ok((m, n, nnz))
+    }
+
+    /// The entries of a coordinate file: `row column value`, 1-based, the lower triangle only
+    /// when symmetric (mirrored here).
+    fn coordinate<I: Iterator<Item = std::io::Result<String>>>(
+        &mut self,
+        lines: &mut I,
+        (m, n): (usize, usize),
+        nnz: usize,
+        symmetric: bool,
+    ) -> Result<Vec<(usize, usize, f64)>> {
+        // Capped: the size line is untrusted input.
+        let mut triplets = Vec::with_capacity(nnz.min(1 << 20));
+        let mut count = 0;
+        while let Some(l) = self.next_data_line(lines)? {
+            if count == nnz {
+                return Err(self.err(format!(
+                    "wrong number of entries: more than the {nnz} declared on the size line"
+                )));
+            }
+            let (i, j, v) = self.coordinate_entry(&l, m, n)?;
+            if symmetric && i < j {
+                return Err(self.err(format!(
+                    "entry ({}, {}) above the diagonal: a symmetric file stores the lower \
+                     triangle only",
+                    i + 1,
+                    j + 1
+                )));
+            }
+            triplets.push((i, j, v));
+            if symmetric && i != j {
+                triplets.push((j, i, v));
+            }
+            count += 1;
+        }
+        if count != nnz {
+            return Err(self.err(format!(
+                "wrong number of entries: the size line declares {nnz}, the file has {count}"
+            )));
+        }
+        Ok(triplets)
+    }
+
+    /// One `row column value` line, as 0-based indices.
+    fn coordinate_entry(&self, l: &str, m: usize, n: usize) -> Result<(usize, usize, f64)> {
+        let t: Vec<&str> = l.split_whitespace().collect();
+        if t.len() != 3 {
+            return Err(self.err(format!(
+                "expected `row column value`, found {} fields in `{l}`",
+                t.len()
+            )));
+        }
+        let idx = |s: &str, what: &str, max: usize| -> Result<usize> {
+            let v: usize = s
+                .parse()
+                .map_err(|_| self.err(format!("{what} index `{s}` is not a positive integer")))?;
+            if v == 0 || v > max {
+                return Err(self.err(format!(
+                    "{what} index {v} out of range 1..={max} ({m} x {n} matrix)"
+                )));
+            }
+            Ok(v - 1)
+        };
+        Ok((
+            idx(t[0], "row", m)?,
+            idx(t[1], "column", n)?,
+            self.number(t[2])?,
+        ))
+    }
+
+    /// The values of an array file, column-major; for symmetric files the lower triangle,
+    /// column by column (mirrored here). Zeros are not stored.
+    fn array<I: Iterator<Item = std::io::Result<String>>>(
+        &mut self,
+        lines: &mut I,
+        (m, n): (usize, usize),
+        symmetric: bool,
+    ) -> Result<Vec<(usize, usize, f64)>> {
+        let total = if symmetric {
+            n * (n + 1) / 2
+        } else {
+            m.checked_mul(n)
+                .ok_or_else(|| self.err("bad size line: matrix too large"))?
+        };
+        let kind = if symmetric { "symmetric " } else { "" };
         let mut triplets = Vec::new();
-        match layout {
-            Layout::Coordinate => {
-                let nnz = dims[2];
-                if m.checked_mul(n).is_none_or(|mn| nnz > mn) {
+        let (mut i, mut j) = (0, 0);
+        let mut count = 0;
+        while let Some(l) = self.next_data_line(lines)? {
+            for s in l.split_whitespace() {
+                if count == total {
                     return Err(self.err(format!(
-                        "bad size line: {nnz} entries do not fit in a {m} x {n} matrix"
+                        "wrong number of entries: more than the {total} values of a \
+                         {m} x {n} {kind}array"
                     )));
                 }
-                // Capped: the size line is untrusted input.
-                triplets.reserve(nnz.min(1 << 20));
-                let mut count = 0;
-                while let Some(l) = self.next_data_line(&mut lines)? {
-                    if count == nnz {
-                        return Err(self.err(format!(
-                            "wrong number of entries: more than the {nnz} declared on the size line"
-                        )));
-                    }
-                    let t: Vec<&str> = l.split_whitespace().collect();
-                    if t.len() != 3 {
-                        return Err(self.err(format!(
-                            "expected `row column value`, found {} fields in `{l}`",
-                            t.len()
-                        )));
-                    }
-                    let idx = |s: &str, what: &str, max: usize| -> Result<usize> {
-                        let v: usize = s.parse().map_err(|_| {
-                            self.err(format!("{what} index `{s}` is not a positive integer"))
-                        })?;
-                        if v == 0 || v > max {
-                            return Err(self.err(format!(
-                                "{what} index {v} out of range 1..={max} ({m} x {n} matrix)"
-                            )));
-                        }
-                        Ok(v - 1)
-                    };
-                    let i = idx(t[0], "row", m)?;
-                    let j = idx(t[1], "column", n)?;
-                    let v = self.number(t[2])?;
-                    if symmetric && i < j {
-                        return Err(self.err(format!(
-                            "entry ({}, {}) above the diagonal: a symmetric file stores the lower \
-                             triangle only",
-                            i + 1,
-                            j + 1
-                        )));
-                    }
+                let v = self.number(s)?;
+                if v != 0.0 {
                     triplets.push((i, j, v));
                     if symmetric && i != j {
                         triplets.push((j, i, v));
                     }
-                    count += 1;
                 }
-                if count != nnz {
-                    return Err(self.err(format!(
-                        "wrong number of entries: the size line declares {nnz}, the file has {count}"
-                    )));
-                }
-            }
-            Layout::Array => {
-                let total = if symmetric {
-                    n * (n + 1) / 2
-                } else {
-                    m.checked_mul(n)
-                        .ok_or_else(|| self.err("bad size line: matrix too large"))?
-                };
-                // Column-major; for symmetric files the lower triangle, column by column.
-                let (mut i, mut j) = (0, 0);
-                let mut count = 0;
-                while let Some(l) = self.next_data_line(&mut lines)? {
-                    for s in l.split_whitespace() {
-                        if count == total {
-                            return Err(self.err(format!(
-                                "wrong number of entries: more than the {total} values of a \
-                                 {m} x {n} {}array",
-                                if symmetric { "symmetric " } else { "" }
-                            )));
-                        }
-                        let v = self.number(s)?;
-                        if v != 0.0 {
-                            triplets.push((i, j, v));
-                            if symmetric && i != j {
-                                triplets.push((j, i, v));
-                            }
-                        }
-                        count += 1;
-                        i += 1;
-                        if i == m {
-                            j += 1;
-                            i = if symmetric { j } else { 0 };
-                        }
-                    }
-                }
-                if count != total {
-                    return Err(self.err(format!(
-                        "wrong number of entries: a {m} x {n} {}array needs {total} values, the \
-                         file has {count}",
-                        if symmetric { "symmetric " } else { "" }
-                    )));
+                count += 1;
+                i += 1;
+                if i == m {
+                    j += 1;
+                    i = if symmetric { j } else { 0 };
                 }
             }
         }
-        CsrMatrix::from_triplets(m, n, &triplets)
+        if count != total {
+            return Err(self.err(format!(
+                "wrong number of entries: a {m} x {n} {kind}array needs {total} values, the \
+                 file has {count}"
+            )));
+        }
+        Ok(triplets)
     }
 
     fn number(&self, s: &str) -> Result<f64> {
@@ -705,83 +691,5 @@ impl<'a> MmReader<'a> {
             Ok(_) => Err(self.err(format!("value `{s}` is not finite"))),
             Err(_) => Err(self.err(format!("value `{s}` is not a number"))),
         }
-    }
-}
-
-/// The quadratic `f(x) = ½xᵀAx − bᵀx` with a sparse symmetric `A` and `b = A·1` (the problem
-/// `matrix`). Its Hessian is `A` at every point.
-///
-/// ```
-/// use curvlab::Objective;
-/// use curvlab::linalg::sparse::{CsrMatrix, SparseQuadratic};
-/// let q = SparseQuadratic::new(CsrMatrix::laplacian_2d(4).unwrap()).unwrap();
-/// let mut g = vec![0.0; 16];
-/// q.gradient(&vec![1.0; 16], &mut g).unwrap();
-/// assert!(g.iter().all(|gi| *gi == 0.0));
-/// ```
-#[derive(Debug, Clone)]
-pub struct SparseQuadratic {
-    a: CsrMatrix,
-    b: Vec<f64>,
-}
-
-impl SparseQuadratic {
-    /// `A` must be square and symmetric (an error otherwise).
-    ///
-    /// ```
-    /// use curvlab::linalg::sparse::{CsrMatrix, SparseQuadratic};
-    /// assert!(SparseQuadratic::new(CsrMatrix::from_triplets(2, 2, &[(0, 1, 1.0)]).unwrap()).is_err());
-    /// ```
-    pub fn new(a: CsrMatrix) -> Result<Self> {
-        if a.nrows() != a.ncols() || a.nrows() == 0 {
-            return Err(Error::invalid(
-                "matrix",
-                format!("{} x {}", a.nrows(), a.ncols()),
-                "must be square and nonempty",
-            ));
-        }
-        if !a.is_symmetric() {
-            return Err(Error::invalid(
-                "matrix",
-                format!("{} x {}", a.nrows(), a.ncols()),
-                "must be symmetric",
-            ));
-        }
-        let mut b = vec![0.0; a.nrows()];
-        a.matvec(&vec![1.0; a.nrows()], &mut b)?;
-        Ok(SparseQuadratic { a, b })
-    }
-    /// The matrix `A`.
-    pub fn matrix(&self) -> &CsrMatrix {
-        &self.a
-    }
-    /// `b = A·1`.
-    pub fn b(&self) -> &[f64] {
-        &self.b
-    }
-}
-
-impl Objective for SparseQuadratic {
-    fn dim(&self) -> usize {
-        self.a.nrows()
-    }
-    fn value(&self, x: &[f64]) -> Result<f64> {
-        let mut ax = vec![0.0; self.dim()];
-        self.a.matvec(x, &mut ax)?;
-        Ok(0.5 * crate::linalg::vector::dot(x, &ax) - crate::linalg::vector::dot(&self.b, x))
-    }
-    fn gradient(&self, x: &[f64], g: &mut [f64]) -> Result<f64> {
-        self.a.matvec(x, g)?;
-        let f = 0.5 * crate::linalg::vector::dot(x, g) - crate::linalg::vector::dot(&self.b, x);
-        crate::linalg::vector::axpy(-1.0, &self.b, g);
-        Ok(f)
-    }
-    fn hvp(&self, x: &[f64], v: &[f64], out: &mut [f64]) -> Result<()> {
-        check_len("x", self.dim(), x.len())?;
-        self.a.matvec(v, out)
-    }
-    fn hessian(&self, x: &[f64]) -> Result<Mat<f64>> {
-        check_len("x", self.dim(), x.len())?;
-        Ok(self.a.to_dense())
     }
 }

@@ -5,6 +5,7 @@
 pub mod data;
 pub mod least_squares;
 pub mod logistic;
+pub mod matrix_market;
 pub mod mgh;
 pub mod mlp;
 pub mod quadratic;
@@ -12,6 +13,7 @@ pub mod ravine;
 pub mod registry;
 pub mod rosenbrock;
 
+pub use matrix_market::SparseQuadratic;
 pub use quadratic::{Quadratic, Rotation, SpectrumKind};
 pub use ravine::Ravine;
 pub use registry::{ProblemInfo, ProblemInstance, build_problem, problem_infos};

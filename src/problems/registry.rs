@@ -58,10 +58,7 @@ fn entries() -> [(ProblemInfo, Builder); 8] {
         (logistic::INFO, logistic::build),
         (least_squares::INFO, least_squares::build),
         (mlp::INFO, mlp::build),
-        (
-            crate::linalg::sparse::INFO,
-            crate::linalg::sparse::build_problem,
-        ),
+        (matrix_market::INFO, matrix_market::build),
     ]
 }
 

@@ -1,5 +1,5 @@
 //! Scripted studies: a TOML file describes problems × methods × seeds with sweep axes
-//! (DESIGN.md, "Study files"); curvlab expands it, validates every instance up front, runs the
+//! (docs/DESIGN.md, "Study files"); curvlab expands it, validates every instance up front, runs the
 //! runs in parallel with stable ids, resumable and shardable outputs, and writes `runs.csv`,
 //! per-run traces, `spectra.json`, `summary.md` and SVG plots. The benchmarking layout follows
 //! Dolan & Moré (2002) and Moré, Garbow & Hillstrom (1981): every solver on every problem under
@@ -13,6 +13,7 @@
 //! ```
 
 pub mod expand;
+pub mod format;
 pub mod merge;
 pub mod outputs;
 pub mod plots;
@@ -23,6 +24,7 @@ pub mod shard;
 pub mod spec;
 pub mod spectra;
 pub mod summary;
+pub mod theory;
 
 pub use expand::{Instance, Plan, RunKey};
 pub use merge::merge_shards;

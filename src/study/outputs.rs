@@ -4,7 +4,7 @@
 //! folder, then `rename`, which POSIX makes atomic), so a study killed at any moment leaves
 //! either a whole record or none.
 //!
-//! `runs.csv` columns (stable; documented in DESIGN.md's study contract):
+//! `runs.csv` columns (stable; documented in docs/DESIGN.md's study contract):
 //! `run_id, study, problem, problem.<key>..., method, method.<key>..., seed, converged,
 //! iterations, f, grad_norm, value_evals, gradient_evals, hvp_evals, hessian_evals, ggn_evals,
 //! seconds, termination, n, f_star, sharpness`. There is one `problem.<key>` column per parameter

@@ -1,4 +1,4 @@
-//! Study files: the TOML contract of DESIGN.md ("Study files"), parsed with serde into a
+//! Study files: the TOML contract of docs/DESIGN.md ("Study files"), parsed with serde into a
 //! [`StudySpec`] that remembers the line of every key, so that every error — a malformed file,
 //! an unknown key, a wrong type, an unknown method, an invalid parameter found later when the
 //! instances are built — names the file and the line.
@@ -174,149 +174,29 @@ impl StudySpec {
     /// assert!(e.to_string().starts_with("demo.toml:3:"), "{e}");
     /// ```
     pub fn parse(path: &Path, text: &str) -> Result<Self> {
-        let perr = |line: usize, message: String| Error::Parse {
-            path: path.to_path_buf(),
-            line,
-            message,
-        };
+        let src = Source { path, text };
         let raw: RawStudy = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
-            perr(line, e.message().trim().to_string())
+            src.err(line, e.message().trim().to_string())
         })?;
-        let name_line = line_of(text, raw.name.span().start);
-        let name = raw.name.into_inner();
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-            || name.starts_with('.')
-        {
-            return Err(perr(
-                name_line,
-                format!(
-                    "`name` = {name:?}: use letters, digits, '-', '_' or '.' (it names the output folder)"
-                ),
-            ));
-        }
-        let seeds = match raw.seeds {
-            None => vec![0],
-            Some(s) => {
-                let line = line_of(text, s.span().start);
-                let v = s.into_inner();
-                if v.is_empty() {
-                    return Err(perr(line, "`seeds` must not be empty".into()));
-                }
-                let mut sorted = v.clone();
-                sorted.sort_unstable();
-                sorted.dedup();
-                if sorted.len() != v.len() {
-                    return Err(perr(line, "`seeds` has a repeated seed".into()));
-                }
-                v
-            }
-        };
-        let (stop, grad_rtol, stop_line) = match raw.stop {
-            None => (Stop::default(), None, 1),
-            Some(s) => {
-                let line = line_of(text, s.span().start);
-                let r = s.into_inner();
-                let d = Stop::default();
-                let stop = Stop {
-                    grad_tol: r.grad_tol.unwrap_or(d.grad_tol),
-                    f_rel_tol: r.f_rel_tol.unwrap_or(d.f_rel_tol),
-                    max_iters: r.max_iters.unwrap_or(d.max_iters),
-                    max_evals: r.max_evals.or(d.max_evals),
-                    max_seconds: r.max_seconds.or(d.max_seconds),
-                };
-                stop.validate()
-                    .map_err(|e| perr(line, format!("[stop]: {e}")))?;
-                if let Some(rel) = r.grad_rtol {
-                    if r.grad_tol.is_some() {
-                        return Err(perr(
-                            line,
-                            "[stop]: give `grad_tol` (absolute) or `grad_rtol` (relative to ‖∇f(x₀)‖), not both".into(),
-                        ));
-                    }
-                    if !(rel > 0.0 && rel < 1.0) {
-                        return Err(perr(
-                            line,
-                            format!("[stop]: `grad_rtol` = {rel} must be in (0, 1)"),
-                        ));
-                    }
-                }
-                (stop, r.grad_rtol, line)
-            }
-        };
-        let component = |what: &str, t: Spanned<RawTable>| -> Result<ComponentSpec> {
-            let table_line = line_of(text, t.span().start);
-            let mut kind = None;
-            let mut params = BTreeMap::new();
-            for (k, v) in t.into_inner() {
-                let key_line = line_of(text, k.span().start);
-                let key = k.into_inner();
-                let value = v.into_inner();
-                if key == "kind" {
-                    match value {
-                        toml::Value::String(s) => kind = Some((s, key_line)),
-                        other => {
-                            return Err(perr(
-                                key_line,
-                                format!(
-                                    "`kind` of a {what} must be a string, found {}",
-                                    other.type_str()
-                                ),
-                            ));
-                        }
-                    }
-                    continue;
-                }
-                let (values, is_axis) = match value {
-                    toml::Value::Array(items) => {
-                        if items.is_empty() {
-                            return Err(perr(
-                                key_line,
-                                format!("`{key}`: a sweep axis must not be empty"),
-                            ));
-                        }
-                        let mut vs = Vec::with_capacity(items.len());
-                        for item in items {
-                            vs.push(scalar(&key, item).map_err(|m| perr(key_line, m))?);
-                        }
-                        (vs, true)
-                    }
-                    other => (
-                        vec![scalar(&key, other).map_err(|m| perr(key_line, m))?],
-                        false,
-                    ),
-                };
-                params.insert(
-                    key,
-                    ParamSpec {
-                        values,
-                        is_axis,
-                        line: key_line,
-                    },
-                );
-            }
-            let (kind, line) =
-                kind.ok_or_else(|| perr(table_line, format!("a {what} table needs a `kind`")))?;
-            Ok(ComponentSpec { kind, line, params })
-        };
+        let name = src.name(raw.name)?;
+        let seeds = src.seeds(raw.seeds)?;
+        let (stop, grad_rtol, stop_line) = src.stop(raw.stop)?;
         let problems = raw
             .problems
             .into_iter()
-            .map(|t| component("problem", t))
+            .map(|t| src.component("problem", t))
             .collect::<Result<Vec<_>>>()?;
         let methods = raw
             .methods
             .into_iter()
-            .map(|t| component("method", t))
+            .map(|t| src.component("method", t))
             .collect::<Result<Vec<_>>>()?;
         if problems.is_empty() {
-            return Err(perr(0, "the study has no [[problems]]".into()));
+            return Err(src.err(0, "the study has no [[problems]]".into()));
         }
         if methods.is_empty() {
-            return Err(perr(0, "the study has no [[methods]]".into()));
+            return Err(src.err(0, "the study has no [[methods]]".into()));
         }
         Ok(StudySpec {
             path: path.to_path_buf(),
@@ -338,6 +218,158 @@ impl StudySpec {
             path: self.path.clone(),
             line,
             message: message.into(),
+        }
+    }
+}
+
+/// The file being parsed: its path and text, for errors that name the line.
+struct Source<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Source<'_> {
+    fn err(&self, line: usize, message: String) -> Error {
+        Error::Parse {
+            path: self.path.to_path_buf(),
+            line,
+            message,
+        }
+    }
+
+    fn line<T>(&self, s: &Spanned<T>) -> usize {
+        line_of(self.text, s.span().start)
+    }
+
+    /// `name`: letters, digits, `-`, `_`, `.`, not starting with `.` (it names a folder).
+    fn name(&self, raw: Spanned<String>) -> Result<String> {
+        let line = self.line(&raw);
+        let name = raw.into_inner();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+            || name.starts_with('.')
+        {
+            return Err(self.err(
+                line,
+                format!(
+                    "`name` = {name:?}: use letters, digits, '-', '_' or '.' (it names the output folder)"
+                ),
+            ));
+        }
+        Ok(name)
+    }
+
+    /// `seeds`: nonempty, no repeats; `[0]` when absent.
+    fn seeds(&self, raw: Option<Spanned<Vec<u64>>>) -> Result<Vec<u64>> {
+        let Some(s) = raw else {
+            return Ok(vec![0]);
+        };
+        let line = self.line(&s);
+        let v = s.into_inner();
+        if v.is_empty() {
+            return Err(self.err(line, "`seeds` must not be empty".into()));
+        }
+        let mut sorted = v.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.len() != v.len() {
+            return Err(self.err(line, "`seeds` has a repeated seed".into()));
+        }
+        Ok(v)
+    }
+
+    /// `[stop]`: the [`Stop`] (validated), `grad_rtol` and the table's line.
+    fn stop(&self, raw: Option<Spanned<RawStop>>) -> Result<(Stop, Option<f64>, usize)> {
+        let Some(s) = raw else {
+            return Ok((Stop::default(), None, 1));
+        };
+        let line = self.line(&s);
+        let r = s.into_inner();
+        let d = Stop::default();
+        let stop = Stop {
+            grad_tol: r.grad_tol.unwrap_or(d.grad_tol),
+            f_rel_tol: r.f_rel_tol.unwrap_or(d.f_rel_tol),
+            max_iters: r.max_iters.unwrap_or(d.max_iters),
+            max_evals: r.max_evals.or(d.max_evals),
+            max_seconds: r.max_seconds.or(d.max_seconds),
+        };
+        stop.validate()
+            .map_err(|e| self.err(line, format!("[stop]: {e}")))?;
+        if let Some(rel) = r.grad_rtol {
+            if r.grad_tol.is_some() {
+                return Err(self.err(
+                    line,
+                    "[stop]: give `grad_tol` (absolute) or `grad_rtol` (relative to ‖∇f(x₀)‖), not both".into(),
+                ));
+            }
+            if !(rel > 0.0 && rel < 1.0) {
+                return Err(self.err(
+                    line,
+                    format!("[stop]: `grad_rtol` = {rel} must be in (0, 1)"),
+                ));
+            }
+        }
+        Ok((stop, r.grad_rtol, line))
+    }
+
+    /// One `[[problems]]` or `[[methods]]` table: `kind` and the parameters.
+    fn component(&self, what: &str, t: Spanned<RawTable>) -> Result<ComponentSpec> {
+        let table_line = self.line(&t);
+        let mut kind = None;
+        let mut params = BTreeMap::new();
+        for (k, v) in t.into_inner() {
+            let key_line = self.line(&k);
+            let key = k.into_inner();
+            let value = v.into_inner();
+            if key == "kind" {
+                match value {
+                    toml::Value::String(s) => kind = Some((s, key_line)),
+                    other => {
+                        return Err(self.err(
+                            key_line,
+                            format!(
+                                "`kind` of a {what} must be a string, found {}",
+                                other.type_str()
+                            ),
+                        ));
+                    }
+                }
+                continue;
+            }
+            let (values, is_axis) = self.values(&key, key_line, value)?;
+            params.insert(
+                key,
+                ParamSpec {
+                    values,
+                    is_axis,
+                    line: key_line,
+                },
+            );
+        }
+        let (kind, line) =
+            kind.ok_or_else(|| self.err(table_line, format!("a {what} table needs a `kind`")))?;
+        Ok(ComponentSpec { kind, line, params })
+    }
+
+    /// A parameter's values: one scalar, or a nonempty array (a sweep axis).
+    fn values(&self, key: &str, line: usize, value: toml::Value) -> Result<(Vec<Value>, bool)> {
+        match value {
+            toml::Value::Array(items) => {
+                if items.is_empty() {
+                    return Err(self.err(line, format!("`{key}`: a sweep axis must not be empty")));
+                }
+                let vs = items
+                    .into_iter()
+                    .map(|item| scalar(key, item).map_err(|m| self.err(line, m)))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((vs, true))
+            }
+            other => Ok((
+                vec![scalar(key, other).map_err(|m| self.err(line, m))?],
+                false,
+            )),
         }
     }
 }

@@ -10,9 +10,12 @@
 //! definite, the inertia (Sylvester's law; counted from the dense spectrum with the relative
 //! tolerance [`crate::curvature::auto::NEGATIVE_TOL`]), which algorithm was used and why, every
 //! eigenvalue (dense) or the SLQ density (Lanczos), and for quadratics the prediction for the
-//! error reduction `tol` (the study's `grad_rtol`, or `grad_tol / ‖∇f(x₀)‖`).
+//! study's own stopping rule ([`super::theory::stopping_rule`]: `grad_rtol` relative to
+//! `‖∇f(x₀)‖`, or `grad_tol` absolute from `‖∇f(x₀)‖`).
 
-use crate::curvature::{self, Algo, Inertia, Prediction, Spectrum, Which};
+use crate::curvature::{
+    self, Algo, CostModel, Inertia, Prediction, Setting, Spectrum, StoppingRule, Which,
+};
 use crate::error::Result;
 use crate::linalg::HessianOperator;
 use crate::objective::Objective;
@@ -235,11 +238,11 @@ pub struct InstanceSpectra {
     pub at_start: Option<PointSpectrum>,
     /// Spectrum of `∇²f(x*)` where the minimizer is known.
     pub at_optimum: Option<PointSpectrum>,
-    /// The error reduction the prediction is for.
-    pub tol: Option<f64>,
-    /// What the spectrum predicts ([`crate::curvature::explain`](fn@crate::curvature::explain)), for quadratics with a
-    /// positive definite Hessian. From a Lanczos spectrum (extremes only) the CG entry, which
-    /// needs the number of distinct eigenvalues, is left out.
+    /// The stopping rule the prediction is for.
+    pub rule: Option<StoppingRule>,
+    /// What the spectrum predicts ([`crate::curvature::explain_for`]), for quadratics with a
+    /// positive definite Hessian: from the complete spectrum (dense) or, from a Lanczos
+    /// spectrum (extremes only), from `κ` alone.
     pub prediction: Option<Prediction>,
     /// Why something is missing.
     pub notes: Vec<String>,
@@ -267,18 +270,25 @@ impl InstanceSpectra {
     }
 }
 
-/// The spectra (and, for a quadratic, the prediction for error reduction `tol`) of one problem
-/// instance; Lanczos and SLQ use `seed`.
+/// The spectra (and, for a quadratic, the prediction for the stopping rule `rule`) of one
+/// problem instance; Lanczos and SLQ use `seed`.
 ///
 /// ```
+/// use curvlab::curvature::StoppingRule;
 /// use curvlab::params::Params;
 /// let inst = curvlab::problems::build_problem("ravine", &Params::new(), 0).unwrap();
-/// let s = curvlab::study::spectra::instance_spectra(&inst, Some(1e-6), 0);
+/// let rule = StoppingRule::RelativeGradient { eps: 1e-6 };
+/// let s = curvlab::study::spectra::instance_spectra(&inst, Some(rule), 0);
 /// assert!((s.condition_number().unwrap() - 100.0).abs() < 1e-9);
-/// // Gradient descent at 2/(μ+L): ⌈ln(1e-6) / ln(99/101)⌉ = 691 iterations.
-/// assert_eq!(s.prediction.unwrap().method("gd").unwrap().iterations, 691);
+/// // Gradient descent at 2/(μ+L) contracts both gradient components by 99/101 per step:
+/// // ⌈ln(1e-6) / ln(99/101)⌉ = 691 iterations.
+/// assert_eq!(s.prediction.unwrap().method("gd").unwrap().iterations, Some(691));
 /// ```
-pub fn instance_spectra(inst: &ProblemInstance, tol: Option<f64>, seed: u64) -> InstanceSpectra {
+pub fn instance_spectra(
+    inst: &ProblemInstance,
+    rule: Option<StoppingRule>,
+    seed: u64,
+) -> InstanceSpectra {
     let quadratic = is_quadratic(&inst.kind);
     let mut s = InstanceSpectra {
         label: inst.label.clone(),
@@ -287,7 +297,7 @@ pub fn instance_spectra(inst: &ProblemInstance, tol: Option<f64>, seed: u64) -> 
         quadratic,
         at_start: None,
         at_optimum: None,
-        tol,
+        rule,
         prediction: None,
         notes: Vec::new(),
     };
@@ -327,33 +337,29 @@ pub fn instance_spectra(inst: &ProblemInstance, tol: Option<f64>, seed: u64) -> 
         );
         return s;
     }
-    match (reference, tol) {
-        (Some((spec, full)), Some(t)) if t > 0.0 && t < 1.0 => match curvature::explain(&spec, t) {
-            Ok(mut p) => {
-                if !full {
-                    p.methods.retain(|m| m.method != "cg");
-                    if let Some(m) = p.methods.iter().min_by_key(|m| m.iterations) {
-                        p.winner_by_iterations = m.method;
+    match (reference, rule) {
+        (Some((spec, complete)), Some(rule)) => {
+            let setting = Setting {
+                rule,
+                cost: CostModel::dense(s.n),
+                complete,
+            };
+            match curvature::explain_for(&spec, &setting) {
+                Ok(p) => {
+                    if !complete {
+                        s.notes.push(
+                            "Lanczos spectrum (extremes only): the iteration estimates use κ alone"
+                                .into(),
+                        );
                     }
-                    if let Some(m) = p
-                        .methods
-                        .iter()
-                        .min_by(|a, b| a.total_flops.total_cmp(&b.total_flops))
-                    {
-                        p.winner_by_time = m.method;
-                    }
-                    s.notes.push(
-                        "Lanczos spectrum (extremes only): no CG prediction (it needs the number of distinct eigenvalues)"
-                            .into(),
-                    );
+                    s.prediction = Some(p);
                 }
-                s.prediction = Some(p);
+                Err(e) => s.notes.push(format!("no prediction: {e}")),
             }
-            Err(e) => s.notes.push(format!("no prediction: {e}")),
-        },
+        }
         _ => s
             .notes
-            .push("no prediction: the start already meets the tolerance".into()),
+            .push("no prediction: no spectrum or no stopping rule".into()),
     }
     s
 }
