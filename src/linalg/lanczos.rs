@@ -185,12 +185,12 @@ impl LanczosBasis {
     pub fn extend<A: LinearOperator + ?Sized>(&mut self, op: &A) -> Result<bool> {
         check_len("operator", self.n, op.dim())?;
         if self.len >= self.cap {
-            return Err(Error::Numerical(
+            return Err(Error::Usage(
                 "Lanczos basis is full: restart before extending".into(),
             ));
         }
         if !self.has_next {
-            return Err(Error::Numerical(
+            return Err(Error::Usage(
                 "Lanczos basis spans an invariant subspace: no next vector".into(),
             ));
         }
