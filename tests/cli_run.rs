@@ -301,6 +301,27 @@ fn stopping_flags_reach_the_driver() {
     let (_, r) = curvlab::cli::run::execute(&a).unwrap();
     assert_eq!(r.termination, curvlab::Termination::MaxEvaluations);
     assert_eq!(r.counts.gradient_equivalents(), 10.0);
-    assert_eq!(args(&["--problem", "ravine", "--method", "gd", "--max-seconds", "0"]).max_seconds, Some(0.0));
-    assert!(curvlab::cli::run::execute(&args(&["--problem", "ravine", "--method", "gd", "--max-seconds", "0"])).is_err());
+    assert_eq!(
+        args(&[
+            "--problem",
+            "ravine",
+            "--method",
+            "gd",
+            "--max-seconds",
+            "0"
+        ])
+        .max_seconds,
+        Some(0.0)
+    );
+    assert!(
+        curvlab::cli::run::execute(&args(&[
+            "--problem",
+            "ravine",
+            "--method",
+            "gd",
+            "--max-seconds",
+            "0"
+        ]))
+        .is_err()
+    );
 }

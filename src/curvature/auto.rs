@@ -127,6 +127,9 @@ pub struct Extremes {
     pub matvecs: usize,
     /// Whether Lanczos converged (always true for dense).
     pub converged: bool,
+    /// Whether Lanczos stopped on its budget of applications
+    /// ([`crate::curvature::lanczos::default_max_applications`]) before converging.
+    pub budget_exhausted: bool,
     /// Wall time in seconds.
     pub seconds: f64,
 }
@@ -180,6 +183,7 @@ pub fn extremes<A: LinearOperator + ?Sized>(
                 trace: Some(s.trace()),
                 matvecs,
                 converged: true,
+                budget_exhausted: false,
                 seconds: t0.elapsed().as_secs_f64(),
             })
         }
@@ -219,6 +223,7 @@ pub fn extremes<A: LinearOperator + ?Sized>(
                 trace: None,
                 matvecs: r.applications,
                 converged: r.converged,
+                budget_exhausted: r.budget_exhausted,
                 seconds: t0.elapsed().as_secs_f64(),
             })
         }
