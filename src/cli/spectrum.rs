@@ -114,6 +114,58 @@ pub fn compute(args: &SpectrumArgs) -> Result<(SpectrumOutput, String, f64)> {
     if !(args.tol > 0.0 && args.tol < 1.0) {
         return Err(Error::invalid("tol", args.tol, "must be in (0, 1)"));
     }
+    let (objective, x) = problem_and_point(args)?;
+    let obj = Counted::new(objective);
+    let n = obj.dim();
+    let k = args.k.min(n);
+    let t0 = Instant::now();
+    let (used, reason) = choose(algo, n, Which::Both, false);
+    let (ext, trace_se) = if used == Algo::Dense {
+        let h = obj.hessian(&x)?;
+        (
+            extremes(&h, k, Which::Both, Algo::Dense, args.tol, args.seed)?,
+            0.0,
+        )
+    } else {
+        let op = HessianOperator::new(&obj, x)?;
+        let e = extremes(&op, k, Which::Both, Algo::Lanczos, args.tol, args.seed)?;
+        let t = hutch_plus_plus(&op, 30, args.seed)?;
+        let mut e = e;
+        e.trace = Some(t.estimate);
+        (e, t.std_error)
+    };
+    let seconds = t0.elapsed().as_secs_f64();
+    let termination = match (used, ext.converged, ext.budget_exhausted) {
+        (Algo::Dense, _, _) => "exact",
+        (_, true, _) => "converged",
+        (_, false, true) => "budget_exhausted",
+        (_, false, false) => "not_converged",
+    };
+    Ok((
+        SpectrumOutput {
+            n,
+            algo: ext.algo.name(),
+            converged: ext.converged,
+            termination,
+            max_residual: ext.max_residual,
+            largest: ext.largest,
+            smallest: ext.smallest,
+            condition_number: ext.condition_number,
+            negative_count: ext.negative_count,
+            trace: ext.trace,
+            trace_std_error: trace_se,
+            matvecs: obj.counts().hvp,
+            evaluations: obj.counts(),
+            seconds,
+        },
+        reason,
+        trace_se,
+    ))
+}
+
+/// The objective (a problem, or the `matrix` problem of a Matrix Market file) and the point of
+/// `--at`.
+fn problem_and_point(args: &SpectrumArgs) -> Result<(Box<dyn crate::Objective>, Vec<f64>)> {
     let mut params = Params::from_pairs(&args.problem_opt)?;
     let inst = match (&args.problem, &args.matrix) {
         (Some(_), Some(_)) => {
@@ -161,52 +213,7 @@ pub fn compute(args: &SpectrumArgs) -> Result<(SpectrumOutput, String, f64)> {
         })?,
         other => return Err(Error::invalid("at", other, "expected x0 or opt")),
     };
-    let obj = Counted::new(inst.objective);
-    let n = obj.dim();
-    let k = args.k.min(n);
-    let t0 = Instant::now();
-    let (used, reason) = choose(algo, n, Which::Both, false);
-    let (ext, trace_se) = if used == Algo::Dense {
-        let h = obj.hessian(&x)?;
-        (
-            extremes(&h, k, Which::Both, Algo::Dense, args.tol, args.seed)?,
-            0.0,
-        )
-    } else {
-        let op = HessianOperator::new(&obj, x)?;
-        let e = extremes(&op, k, Which::Both, Algo::Lanczos, args.tol, args.seed)?;
-        let t = hutch_plus_plus(&op, 30, args.seed)?;
-        let mut e = e;
-        e.trace = Some(t.estimate);
-        (e, t.std_error)
-    };
-    let seconds = t0.elapsed().as_secs_f64();
-    let termination = match (used, ext.converged, ext.budget_exhausted) {
-        (Algo::Dense, _, _) => "exact",
-        (_, true, _) => "converged",
-        (_, false, true) => "budget_exhausted",
-        (_, false, false) => "not_converged",
-    };
-    Ok((
-        SpectrumOutput {
-            n,
-            algo: ext.algo.name(),
-            converged: ext.converged,
-            termination,
-            max_residual: ext.max_residual,
-            largest: ext.largest,
-            smallest: ext.smallest,
-            condition_number: ext.condition_number,
-            negative_count: ext.negative_count,
-            trace: ext.trace,
-            trace_std_error: trace_se,
-            matvecs: obj.counts().hvp,
-            evaluations: obj.counts(),
-            seconds,
-        },
-        reason,
-        trace_se,
-    ))
+    Ok((inst.objective, x))
 }
 
 /// Runs the command.
