@@ -183,8 +183,16 @@ fn dense_extremes<A: LinearOperator + ?Sized>(op: &A, k: usize, which: Which) ->
         n,
         algo: Algo::Dense,
         reason: String::new(),
-        largest: if which != Which::Smallest { s.largest(k) } else { vec![] },
-        smallest: if which != Which::Largest { s.smallest(k) } else { vec![] },
+        largest: if which != Which::Smallest {
+            s.largest(k)
+        } else {
+            vec![]
+        },
+        smallest: if which != Which::Largest {
+            s.smallest(k)
+        } else {
+            vec![]
+        },
         max_residual: 0.0,
         condition_number: Some(s.condition_number()),
         negative_count: Some(inertia_of(&s.eigenvalues, NEGATIVE_TOL).negative),
@@ -245,4 +253,3 @@ fn lanczos_extremes<A: LinearOperator + ?Sized>(
         seconds: 0.0,
     })
 }
-
