@@ -7,7 +7,8 @@
 //!   Gauss-Newton product.
 //!
 //! Criterion times each; after each group the ratio HVP/gradient (median of 15 timed calls of
-//! each, interleaved, in this same run) is printed. Single-threaded (`faer::Par::Seq` inside).
+//! each, interleaved, in this same run) is printed. The `norm_1e6` group times the overflow-safe
+//! `linalg::vector::norm` against the plain `√(a·a)` it replaced (the ratio is printed too). Single-threaded (`faer::Par::Seq` inside).
 //! Run: `cargo bench --bench derivatives`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -106,6 +107,29 @@ fn mlp(c: &mut Criterion) {
     bench_pair(c, "mlp_2000_20-32-32-5", &f, &x, &v, true);
 }
 
+fn norm(c: &mut Criterion) {
+    use curvlab::linalg::vector::{dot, norm};
+    let a = random_vec(1_000_000, 9, 1.0);
+    let mut group = c.benchmark_group("norm_1e6");
+    group.bench_function("scaled", |b| b.iter(|| norm(black_box(&a))));
+    group.bench_function("plain", |b| {
+        b.iter(|| dot(black_box(&a), black_box(&a)).sqrt())
+    });
+    group.finish();
+    let ts = median_seconds(|| {
+        black_box(norm(black_box(&a)));
+    });
+    let tp = median_seconds(|| {
+        black_box(dot(black_box(&a), black_box(&a)).sqrt());
+    });
+    println!(
+        "RATIO norm_1e6: scaled {:.3} ms, plain {:.3} ms, scaled/plain = {:.2}",
+        ts * 1e3,
+        tp * 1e3,
+        ts / tp
+    );
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(10)
@@ -116,6 +140,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = rosenbrock, logistic, mlp
+    targets = rosenbrock, logistic, mlp, norm
 }
 criterion_main!(benches);

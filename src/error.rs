@@ -36,10 +36,14 @@ pub enum Error {
         /// What the valid range is.
         reason: String,
     },
-    /// The objective (or an operator) returned NaN or Inf.
+    /// The objective (or an operator) returned NaN or Inf. `what` names the quantity and, for a
+    /// vector, the first bad entry and its value (`gradient[3] = NaN`, see [`check_finite`]);
+    /// `iteration` is the iteration of the run in which it happened ([`crate::minimize`](fn@crate::minimize)
+    /// fills it in), or the count of operator applications inside an iterative diagnostic, 0 when
+    /// outside both.
     #[error("non-finite {what} at iteration {iteration}")]
     NonFinite {
-        /// Which quantity (value, gradient, hvp, ...).
+        /// Which quantity (value, gradient, hvp, ...) and where in it.
         what: String,
         /// Where it happened (0 for outside a run).
         iteration: usize,
@@ -63,9 +67,14 @@ pub enum Error {
     /// An unknown problem, method or key.
     #[error("{0}")]
     Unknown(String),
-    /// The capability a method needs is not offered by the objective.
+    /// The capability a method needs is not offered by the objective (for example HVPs of an
+    /// objective that only implements values and gradients).
     #[error("{0}")]
     Unsupported(String),
+    /// An interface used out of order (a `step` before `init`, extending a full Lanczos basis): a
+    /// programming error of the caller, not a numerical failure.
+    #[error("usage: {0}")]
+    Usage(String),
     /// I/O failure, with the path involved.
     #[error("{}: {source}", path.display())]
     Io {
@@ -109,6 +118,7 @@ impl Error {
                 | Error::Parse { .. }
                 | Error::Unknown(_)
                 | Error::Unsupported(_)
+                | Error::Usage(_)
                 | Error::Io { .. }
         )
     }
@@ -132,18 +142,36 @@ pub fn check_len(what: &str, expected: usize, got: usize) -> Result<()> {
     }
 }
 
-/// Checks that every entry is finite.
+/// Checks that every entry is finite; the error names the first bad entry and its value.
 ///
 /// ```
 /// assert!(curvlab::error::check_finite("g", &[1.0, 2.0], 0).is_ok());
-/// assert!(curvlab::error::check_finite("g", &[f64::NAN], 0).is_err());
+/// let e = curvlab::error::check_finite("g", &[1.0, f64::NAN], 4).unwrap_err();
+/// assert_eq!(e.to_string(), "non-finite g[1] = NaN at iteration 4");
 /// ```
 pub fn check_finite(what: &str, v: &[f64], iteration: usize) -> Result<()> {
-    if v.iter().all(|x| x.is_finite()) {
-        Ok(())
+    match v.iter().position(|x| !x.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(Error::NonFinite {
+            what: format!("{what}[{i}] = {}", v[i]),
+            iteration,
+        }),
+    }
+}
+
+/// Checks that a scalar is finite; the error names it and its value.
+///
+/// ```
+/// assert_eq!(curvlab::error::check_finite_scalar("value", 2.0, 0).unwrap(), 2.0);
+/// let e = curvlab::error::check_finite_scalar("value", f64::INFINITY, 0).unwrap_err();
+/// assert_eq!(e.to_string(), "non-finite value = inf at iteration 0");
+/// ```
+pub fn check_finite_scalar(what: &str, v: f64, iteration: usize) -> Result<f64> {
+    if v.is_finite() {
+        Ok(v)
     } else {
         Err(Error::NonFinite {
-            what: what.to_string(),
+            what: format!("{what} = {v}"),
             iteration,
         })
     }

@@ -2,13 +2,37 @@
 //! counting and per-iteration trace, so that methods are compared on equal terms.
 //!
 //! Stopping rules (Nocedal & Wright 2006, §2.2 and §3.1 style): `‖∇f‖₂ ≤ grad_tol`, relative
-//! change `|f_{k} − f_{k+1}| ≤ f_rel_tol · max(1, |f_k|)`, iteration, evaluation and wall-time
-//! budgets. A NaN or Inf from the objective ends the run with [`Termination::NonFinite`] at the
-//! last finite iterate; a method failure (line search, breakdown) ends it with
+//! change `|f_{k} − f_{k+1}| ≤ f_rel_tol · max(1, |f_k|)` over an *accepted* step (a rejected
+//! trust-region, Levenberg–Marquardt or Hessian-free trial step leaves `f` unchanged and says
+//! nothing about stagnation: [`StepInfo::accepted`](crate::methods::StepInfo), and an iteration
+//! that left `x` unchanged counts as rejected too), iteration, evaluation (in gradient-equivalents
+//! of work, [`Counts::gradient_equivalents`]) and wall-time budgets. A NaN or Inf from the
+//! objective ends the run with [`Termination::NonFinite`] at the last finite iterate, naming the
+//! quantity, entry and iteration; a method failure (line search, breakdown) ends it with
 //! [`Termination::Failed`]; neither panics.
+//!
+//! Second-order methods ([`Needs::Hvp`] or [`Needs::Hessian`]) get two more checks, because a
+//! small gradient is not a minimum (Nocedal & Wright 2006, Theorem 2.3; Conn, Gould & Toint 2000,
+//! §6.6 on second-order criticality):
+//!
+//! - **saddle**: when the run ends on the gradient tolerance, the smallest Hessian eigenvalue is
+//!   estimated by Lanczos (at most [`CURVATURE_CHECK_PRODUCTS`] HVPs, counted in the report; the
+//!   dense Hessian when the objective has no HVPs). A Ritz value is never below `λ_min`, so a Ritz
+//!   value `θ_min < −`[`SADDLE_REL_TOL`]` · ‖H‖` proves negative curvature: the run ends with
+//!   [`Termination::Saddle`] instead;
+//! - **runaway**: the iterates leave for infinity while `f` stalls (a valley that descends to
+//!   infinity, e.g. Newton on MGH 18 from the standard start). The rule is in [`RunawayRule`]:
+//!   `‖x‖ > 1e8 · max(1, ‖x₀‖)`, or over the last [`RunawayRule::WINDOW`] accepted steps `‖x‖`
+//!   grew radially, far from the start, with `f` stalled and steps not shrinking.
+//!
+//! Per iteration the driver allocates nothing but the trace row (the iterate backup and the
+//! runaway window are allocated once).
 
+use crate::curvature::{Lanczos, Which};
 use crate::error::{Error, Result, check_len};
-use crate::methods::{Iterate, Method};
+use crate::linalg::HessianOperator;
+use crate::linalg::vector::norm;
+use crate::methods::{Iterate, Method, Needs, StepInfo};
 use crate::objective::{Counted, Counts, Objective};
 use std::time::Instant;
 
@@ -98,10 +122,31 @@ pub enum Termination {
     NonFinite(String),
     /// The method could not continue (line search failure, breakdown, ...).
     Failed(String),
+    /// The gradient tolerance was met at a point with clearly negative curvature: a saddle, not
+    /// a minimum (see the module docs for the rule).
+    Saddle {
+        /// The smallest Ritz value of the Hessian found (an upper bound on `λ_min`).
+        lambda_min: f64,
+        /// The estimate of `‖H‖₂` it was compared with.
+        hessian_norm: f64,
+    },
+    /// The iterates ran away to infinity while `f` stalled ([`RunawayRule`]).
+    Runaway {
+        /// `‖x‖` at the end.
+        x_norm: f64,
+        /// Which part of the rule fired.
+        rule: String,
+    },
 }
 
 impl Termination {
-    /// True for [`Termination::GradientTolerance`].
+    /// True for [`Termination::GradientTolerance`] (a saddle is not converged).
+    ///
+    /// ```
+    /// use curvlab::Termination;
+    /// assert!(Termination::GradientTolerance.converged());
+    /// assert!(!Termination::Saddle { lambda_min: -1.0, hessian_norm: 2.0 }.converged());
+    /// ```
     pub fn converged(&self) -> bool {
         matches!(self, Termination::GradientTolerance)
     }
@@ -117,6 +162,16 @@ impl std::fmt::Display for Termination {
             Termination::MaxSeconds => write!(f, "max_seconds"),
             Termination::NonFinite(s) => write!(f, "non_finite: {s}"),
             Termination::Failed(s) => write!(f, "failed: {s}"),
+            Termination::Saddle {
+                lambda_min,
+                hessian_norm,
+            } => write!(
+                f,
+                "saddle: λ_min ≤ {lambda_min:.6e} < 0 (‖H‖ ≈ {hessian_norm:.3e})"
+            ),
+            Termination::Runaway { x_norm, rule } => {
+                write!(f, "runaway: ‖x‖ = {x_norm:.3e} ({rule})")
+            }
         }
     }
 }
@@ -159,14 +214,149 @@ pub struct Report {
     pub seconds: f64,
     /// Why the run ended.
     pub termination: Termination,
+    /// The second-order check at the end of a second-order method's run on the gradient
+    /// tolerance (`None` otherwise).
+    pub curvature_check: Option<CurvatureCheck>,
     /// One row per iteration, plus the start.
     pub trace: Vec<TraceRow>,
 }
+
+/// The smallest-eigenvalue check of the driver (module docs).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CurvatureCheck {
+    /// The smallest Ritz value (an upper bound on `λ_min`; exact when dense).
+    pub lambda_min: f64,
+    /// The estimate of `‖H‖₂`.
+    pub hessian_norm: f64,
+    /// Hessian-vector products spent (also in the report's counts).
+    pub hvp: u64,
+    /// Whether the Lanczos pairs met their tolerance (true when dense).
+    pub converged: bool,
+    /// `dense` or `lanczos`.
+    pub algo: &'static str,
+}
+
+/// Relative threshold of the saddle test: `θ_min < −SADDLE_REL_TOL · ‖H‖`. At the MGH 18 saddle
+/// that trust-ncg reaches, `λ_min/‖H‖ = −0.0098/11.25 = −8.7e−4`.
+pub const SADDLE_REL_TOL: f64 = 1e-6;
+/// Budget of HVPs of the saddle check (enough for the exact spectrum when `n ≤ 30`).
+pub const CURVATURE_CHECK_PRODUCTS: usize = 40;
+/// Relative tolerance of the check's Lanczos Ritz values (only the sign and size matter).
+pub const CURVATURE_CHECK_TOL: f64 = 1e-4;
 
 impl Report {
     /// True when the gradient tolerance was reached.
     pub fn converged(&self) -> bool {
         self.termination.converged()
+    }
+}
+
+/// The runaway test of second-order runs (module docs), fed one accepted iterate at a time.
+///
+/// It fires on `‖x‖ > HARD · max(1, ‖x₀‖)` (every method), or, for second-order methods, when
+/// over the last [`RunawayRule::WINDOW`] accepted steps all of these hold:
+///
+/// - far: `‖x_k‖ ≥ FAR · max(1, ‖x₀‖)`;
+/// - radial: `‖x_k‖ − ‖x_{k−W}‖ ≥ RADIAL · Σ` step lengths (the path points outward);
+/// - stalled: `f_{k−W} − f_k ≤ STALL · max(1, |f_k|)`;
+/// - not converging: the path of the newer half of the window is at least `NOT_SHRINKING` times
+///   that of the older half (a convergent sequence's steps shrink geometrically).
+///
+/// Measured on MGH 18 with default Newton: at `k = 400` `‖x‖ = 10.9` (start 3.0), radial ratio
+/// 0.996, `f` change over 100 steps `7.5e−6`, half-path ratio 0.886.
+///
+/// ```
+/// use curvlab::minimize::RunawayRule;
+/// let mut r = RunawayRule::new(1.0, 0.0, true);
+/// // Unit steps straight out, f frozen: fires once the window is full and ‖x‖ ≥ 2.
+/// let fired = (1..=200).find(|&k| r.push(1.0 + k as f64, 0.5, 1.0).is_some());
+/// assert_eq!(fired, Some(RunawayRule::WINDOW));
+/// let mut hard = RunawayRule::new(1.0, 0.0, false);
+/// assert!(hard.push(2e8, 0.0, 2e8).is_some());
+/// ```
+#[derive(Debug, Clone)]
+pub struct RunawayRule {
+    x0_scale: f64,
+    windowed: bool,
+    norms: Vec<f64>,
+    values: Vec<f64>,
+    steps: Vec<f64>,
+    count: usize,
+}
+
+impl RunawayRule {
+    /// Accepted steps in the window.
+    pub const WINDOW: usize = 100;
+    /// `‖x‖` beyond this times `max(1, ‖x₀‖)` is a runaway at once.
+    pub const HARD: f64 = 1e8;
+    /// How far out (times `max(1, ‖x₀‖)`) the windowed rule starts looking.
+    pub const FAR: f64 = 2.0;
+    /// Share of the window's path that must be radial growth of `‖x‖`.
+    pub const RADIAL: f64 = 0.9;
+    /// Relative decrease of `f` over the window below which `f` has stalled.
+    pub const STALL: f64 = 1e-5;
+    /// Newer-half over older-half path ratio above which the steps are not shrinking.
+    pub const NOT_SHRINKING: f64 = 0.5;
+
+    /// A rule for a run from `‖x₀‖ = x0_norm` with `f(x₀) = f0`; `windowed` turns on the window
+    /// rules (second-order methods).
+    pub fn new(x0_norm: f64, f0: f64, windowed: bool) -> Self {
+        let cap = if windowed { Self::WINDOW + 1 } else { 1 };
+        let mut r = RunawayRule {
+            x0_scale: x0_norm.max(1.0),
+            windowed,
+            norms: vec![0.0; cap],
+            values: vec![0.0; cap],
+            steps: vec![0.0; cap],
+            count: 0,
+        };
+        r.store(x0_norm, f0, 0.0);
+        r
+    }
+
+    fn store(&mut self, x_norm: f64, f: f64, step: f64) {
+        let cap = self.norms.len();
+        let slot = self.count % cap;
+        self.norms[slot] = x_norm;
+        self.values[slot] = f;
+        self.steps[slot] = step;
+        self.count += 1;
+    }
+
+    /// Slot of the entry `i` places before the newest.
+    fn back(&self, i: usize) -> usize {
+        (self.count - 1 - i) % self.norms.len()
+    }
+
+    /// Records an accepted iterate (`‖x‖`, `f`, step length); returns the rule that fired.
+    pub fn push(&mut self, x_norm: f64, f: f64, step: f64) -> Option<String> {
+        self.store(x_norm, f, step);
+        if x_norm > Self::HARD * self.x0_scale {
+            return Some(format!(
+                "‖x‖ > {:.0e} · max(1, ‖x₀‖) = {:.3e}",
+                Self::HARD,
+                Self::HARD * self.x0_scale
+            ));
+        }
+        let w = Self::WINDOW;
+        if !self.windowed || self.count <= w || x_norm < Self::FAR * self.x0_scale {
+            return None;
+        }
+        let old = self.back(w);
+        let half = w / 2;
+        let newer: f64 = (0..half).map(|i| self.steps[self.back(i)]).sum();
+        let older: f64 = (half..w).map(|i| self.steps[self.back(i)]).sum();
+        let radial = x_norm - self.norms[old] >= Self::RADIAL * (newer + older);
+        let stalled = self.values[old] - f <= Self::STALL * f.abs().max(1.0);
+        let not_shrinking = newer >= Self::NOT_SHRINKING * older && newer > 0.0;
+        (radial && stalled && not_shrinking).then(|| {
+            format!(
+                "over {w} accepted steps ‖x‖ grew {:.3e} → {x_norm:.3e} outward while f fell \
+                 only {:.1e}",
+                self.norms[old],
+                self.values[old] - f
+            )
+        })
     }
 }
 
@@ -187,6 +377,7 @@ impl Report {
 /// }
 /// let r = minimize(&Ravine::seed(), &mut Gd, &[1.0, 8.0], &Stop::new(1e-6, 5000)).unwrap();
 /// assert!(r.converged() && r.grad_norm <= 1e-6);
+/// assert!(r.curvature_check.is_none()); // a gradient method: no second-order check
 /// assert!(minimize(&Ravine::seed(), &mut Gd, &[1.0], &Stop::default()).is_err());
 /// ```
 pub fn minimize<O, M>(objective: &O, method: &mut M, x0: &[f64], stop: &Stop) -> Result<Report>
@@ -196,10 +387,10 @@ where
 {
     stop.validate()?;
     check_len("x0", objective.dim(), x0.len())?;
-    if x0.iter().any(|v| !v.is_finite()) {
+    if let Some(i) = x0.iter().position(|v| !v.is_finite()) {
         return Err(Error::invalid(
             "x0",
-            "non-finite entry",
+            format!("x0[{i}] = {}", x0[i]),
             "start must be finite",
         ));
     }
@@ -207,76 +398,15 @@ where
     let start = Instant::now();
     let mut it = Iterate::new(&counted, x0.to_vec())?;
     method.init(&counted, &it)?;
-    let mut trace = vec![TraceRow {
-        k: 0,
-        f: it.f,
-        grad_norm: it.grad_norm(),
-        step_length: 0.0,
-        counts: counted.counts(),
-        seconds: start.elapsed().as_secs_f64(),
-        extras: Vec::new(),
-    }];
-    let mut backup = it.clone();
-    let termination = loop {
-        if it.grad_norm() <= stop.grad_tol {
-            break Termination::GradientTolerance;
-        }
-        if it.k >= stop.max_iters {
-            break Termination::MaxIterations;
-        }
-        if let Some(e) = stop.max_evals
-            && counted.counts().gradient_equivalents() >= e
-        {
-            break Termination::MaxEvaluations;
-        }
-        if let Some(s) = stop.max_seconds
-            && start.elapsed().as_secs_f64() >= s
-        {
-            break Termination::MaxSeconds;
-        }
-        backup.clone_from(&it);
-        let info = match method.step(&counted, &mut it) {
-            Ok(info) => info,
-            Err(e) => {
-                it.clone_from(&backup);
-                match e {
-                    Error::NonFinite { what, .. } => {
-                        break Termination::NonFinite(format!("{what} at iteration {}", it.k + 1));
-                    }
-                    Error::Numerical(msg) | Error::NotPositiveDefinite(msg) => {
-                        break Termination::Failed(msg);
-                    }
-                    other => return Err(other),
-                }
-            }
+    let second_order = method.needs() != Needs::Gradient;
+    let mut trace = vec![trace_row(&it, &StepInfo::new(0.0), &counted, start)];
+    let termination = iterate(&counted, method, &mut it, stop, start, &mut trace)?;
+    let (termination, curvature_check) =
+        if second_order && termination == Termination::GradientTolerance {
+            saddle_test(&counted, &it.x)
+        } else {
+            (termination, None)
         };
-        if !(it.f.is_finite()
-            && it.g.iter().all(|v| v.is_finite())
-            && it.x.iter().all(|v| v.is_finite()))
-        {
-            it.clone_from(&backup);
-            break Termination::NonFinite(format!("iterate at iteration {}", it.k + 1));
-        }
-        it.k += 1;
-        trace.push(TraceRow {
-            k: it.k,
-            f: it.f,
-            grad_norm: it.grad_norm(),
-            step_length: info.step_length,
-            counts: counted.counts(),
-            seconds: start.elapsed().as_secs_f64(),
-            extras: info
-                .extras
-                .iter()
-                .map(|(k, v)| (k.to_string(), *v))
-                .collect(),
-        });
-        if stop.f_rel_tol > 0.0
-            && (backup.f - it.f).abs() <= stop.f_rel_tol * backup.f.abs().max(1.0)
-        {
-            break Termination::FunctionTolerance;
-        }
-    };
     let grad_norm = it.grad_norm();
     Ok(Report {
         method: method.name().to_string(),
@@ -287,6 +417,195 @@ where
         counts: counted.counts(),
         seconds: start.elapsed().as_secs_f64(),
         termination,
+        curvature_check,
         trace,
     })
+}
+
+/// The main loop: budgets, one step, consistency, the trace row, the rules on accepted steps.
+fn iterate<O, M>(
+    counted: &Counted<&O>,
+    method: &mut M,
+    it: &mut Iterate,
+    stop: &Stop,
+    start: Instant,
+    trace: &mut Vec<TraceRow>,
+) -> Result<Termination>
+where
+    O: Objective + ?Sized,
+    M: Method + ?Sized,
+{
+    let second_order = method.needs() != Needs::Gradient;
+    let mut runaway = RunawayRule::new(norm(&it.x), it.f, second_order);
+    let mut backup = it.clone();
+    loop {
+        if let Some(t) = budget_spent(it, stop, counted, start) {
+            return Ok(t);
+        }
+        backup.clone_from(it);
+        let info = match method.step(counted, it) {
+            Ok(info) => info,
+            Err(e) => {
+                it.clone_from(&backup);
+                return step_error(e, it.k + 1);
+            }
+        };
+        if let Some(what) = non_finite_entry(it) {
+            it.clone_from(&backup);
+            return Ok(Termination::NonFinite(format!(
+                "{what} at iteration {}",
+                it.k + 1
+            )));
+        }
+        it.k += 1;
+        trace.push(trace_row(it, &info, counted, start));
+        if !(info.accepted && it.x != backup.x) {
+            continue;
+        }
+        if stop.f_rel_tol > 0.0
+            && (backup.f - it.f).abs() <= stop.f_rel_tol * backup.f.abs().max(1.0)
+        {
+            return Ok(Termination::FunctionTolerance);
+        }
+        let x_norm = norm(&it.x);
+        if let Some(rule) = runaway.push(x_norm, it.f, info.step_length) {
+            return Ok(Termination::Runaway { x_norm, rule });
+        }
+    }
+}
+
+/// The tests made before each step: gradient tolerance and the budgets.
+fn budget_spent<O: Objective + ?Sized>(
+    it: &Iterate,
+    stop: &Stop,
+    counted: &Counted<&O>,
+    start: Instant,
+) -> Option<Termination> {
+    if it.grad_norm() <= stop.grad_tol {
+        return Some(Termination::GradientTolerance);
+    }
+    if it.k >= stop.max_iters {
+        return Some(Termination::MaxIterations);
+    }
+    if let Some(e) = stop.max_evals
+        && counted.counts().gradient_equivalents() >= e
+    {
+        return Some(Termination::MaxEvaluations);
+    }
+    if let Some(s) = stop.max_seconds
+        && start.elapsed().as_secs_f64() >= s
+    {
+        return Some(Termination::MaxSeconds);
+    }
+    None
+}
+
+/// How a failed step ends the run: NaN/Inf and numerical failures are terminations (the iterate
+/// was restored), anything else (bad input, usage) is the caller's error.
+fn step_error(e: Error, iteration: usize) -> Result<Termination> {
+    match e {
+        Error::NonFinite { what, .. } => Ok(Termination::NonFinite(format!(
+            "{what} at iteration {iteration}"
+        ))),
+        Error::Numerical(msg) | Error::NotPositiveDefinite(msg) => Ok(Termination::Failed(msg)),
+        other => Err(other),
+    }
+}
+
+/// The first non-finite quantity of an iterate, named with its index and value.
+fn non_finite_entry(it: &Iterate) -> Option<String> {
+    if !it.f.is_finite() {
+        return Some(format!("f = {}", it.f));
+    }
+    if let Some(i) = it.g.iter().position(|v| !v.is_finite()) {
+        return Some(format!("gradient[{i}] = {}", it.g[i]));
+    }
+    it.x.iter()
+        .position(|v| !v.is_finite())
+        .map(|i| format!("x[{i}] = {}", it.x[i]))
+}
+
+fn trace_row<O: Objective + ?Sized>(
+    it: &Iterate,
+    info: &StepInfo,
+    counted: &Counted<&O>,
+    start: Instant,
+) -> TraceRow {
+    TraceRow {
+        k: it.k,
+        f: it.f,
+        grad_norm: it.grad_norm(),
+        step_length: info.step_length,
+        counts: counted.counts(),
+        seconds: start.elapsed().as_secs_f64(),
+        extras: info
+            .extras
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect(),
+    }
+}
+
+/// The end-of-run second-order check: `(termination, check)`, the termination turned into
+/// [`Termination::Saddle`] when the curvature is clearly negative. A check that cannot be made
+/// (no HVPs and no dense Hessian, or the products failed) leaves the termination as it was and
+/// the check `None`.
+fn saddle_test<O: Objective + ?Sized>(
+    counted: &Counted<&O>,
+    x: &[f64],
+) -> (Termination, Option<CurvatureCheck>) {
+    let check = match smallest_eigenvalue(counted, x) {
+        Ok(c) => c,
+        Err(_) => return (Termination::GradientTolerance, None),
+    };
+    let t = if check.lambda_min < -SADDLE_REL_TOL * check.hessian_norm {
+        Termination::Saddle {
+            lambda_min: check.lambda_min,
+            hessian_norm: check.hessian_norm,
+        }
+    } else {
+        Termination::GradientTolerance
+    };
+    (t, Some(check))
+}
+
+/// `θ_min` and `‖H‖` by Lanczos on HVPs (seed 0, [`CURVATURE_CHECK_PRODUCTS`] products at
+/// most), or by the dense Hessian when the objective has no HVPs.
+fn smallest_eigenvalue<O: Objective + ?Sized>(
+    counted: &Counted<&O>,
+    x: &[f64],
+) -> Result<CurvatureCheck> {
+    let before = counted.counts().hvp;
+    let op = HessianOperator::new(counted, x.to_vec())?;
+    let run = Lanczos::new(1, Which::Both)?
+        .with_tol(CURVATURE_CHECK_TOL)?
+        .with_seed(0)?
+        .with_max_applications(CURVATURE_CHECK_PRODUCTS)?
+        .with_multiplicity_check(false)?
+        .run(&op);
+    match run {
+        Ok(r) => {
+            let lambda_min = r.smallest.first().map_or(f64::NAN, |p| p.value);
+            Ok(CurvatureCheck {
+                lambda_min,
+                hessian_norm: r.norm_estimate,
+                hvp: counted.counts().hvp - before,
+                converged: r.converged,
+                algo: "lanczos",
+            })
+        }
+        Err(Error::Unsupported(_)) => {
+            let s = crate::curvature::spectrum(&counted.hessian(x)?)?;
+            let lo = s.eigenvalues.first().copied().unwrap_or(0.0);
+            let hi = s.eigenvalues.last().copied().unwrap_or(0.0);
+            Ok(CurvatureCheck {
+                lambda_min: lo,
+                hessian_norm: lo.abs().max(hi.abs()),
+                hvp: 0,
+                converged: true,
+                algo: "dense",
+            })
+        }
+        Err(e) => Err(e),
+    }
 }

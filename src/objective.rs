@@ -6,7 +6,7 @@
 //! ([`GaussNewton`], Schraudolph 2002; Martens 2010), and data-fitting objectives that are an
 //! average over examples give minibatch quantities ([`FiniteSum`]).
 
-use crate::error::{Error, Result, check_finite, check_len};
+use crate::error::{Error, Result, check_finite, check_finite_scalar, check_len};
 use faer::Mat;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -35,8 +35,33 @@ pub trait Objective: Send + Sync {
     /// Writes `∇f(x)` into `g` and returns `f(x)`.
     fn gradient(&self, x: &[f64], g: &mut [f64]) -> Result<f64>;
 
-    /// Writes the Hessian-vector product `∇²f(x) v` into `out`.
-    fn hvp(&self, x: &[f64], v: &[f64], out: &mut [f64]) -> Result<()>;
+    /// Writes the Hessian-vector product `∇²f(x) v` into `out`. The default returns
+    /// [`Error::Unsupported`], so an objective for gradient methods implements `dim`, `value` and
+    /// `gradient` only; second-order methods then fail at `init` or their first product with
+    /// that error (a usage error, exit status 2 on the command line).
+    ///
+    /// ```
+    /// use curvlab::{Objective, Result};
+    /// struct Sphere;
+    /// impl Objective for Sphere {
+    ///     fn dim(&self) -> usize { 2 }
+    ///     fn value(&self, x: &[f64]) -> Result<f64> { Ok(x[0] * x[0] + x[1] * x[1]) }
+    ///     fn gradient(&self, x: &[f64], g: &mut [f64]) -> Result<f64> {
+    ///         g[0] = 2.0 * x[0];
+    ///         g[1] = 2.0 * x[1];
+    ///         self.value(x)
+    ///     }
+    /// }
+    /// let mut out = [0.0; 2];
+    /// let e = Sphere.hvp(&[1.0, 1.0], &[1.0, 0.0], &mut out).unwrap_err();
+    /// assert!(matches!(e, curvlab::Error::Unsupported(_)));
+    /// assert!(Sphere.hessian(&[1.0, 1.0]).is_err());
+    /// ```
+    fn hvp(&self, _x: &[f64], _v: &[f64], _out: &mut [f64]) -> Result<()> {
+        Err(Error::Unsupported(
+            "this objective has no Hessian-vector products (Objective::hvp not implemented)".into(),
+        ))
+    }
 
     /// The dense Hessian `∇²f(x)`. The default assembles it column by column from `dim()` HVPs
     /// with unit vectors and symmetrizes it, `(H + Hᵀ)/2`.
@@ -142,17 +167,35 @@ pub trait FiniteSum: Send + Sync {
     }
 }
 
-/// Evaluation counts by kind.
+/// Evaluation counts: calls by kind, and the work they did.
+///
+/// **Calls** (`value`, `gradient`, `hvp`, `hessian`, `ggn`) count invocations. **Work** is what
+/// equal-cost comparisons need ([`Counts::gradient_equivalents`]):
+///
+/// - for a finite sum over `N` examples ([`FiniteSum`], `num_examples = N`), per-example work:
+///   a full gradient does `N` example-gradients, a minibatch gradient of `b` examples `b`, and
+///   [`FiniteSum::per_example_gradients`] of a batch its batch size; values, HVPs and GGN products
+///   likewise (`*_examples` fields);
+/// - a dense Hessian counts `n` HVPs (`dim = n`), whether the objective assembles it from HVPs or
+///   has a closed form: forming its `n²` entries costs about `n` gradients for curvlab's problems
+///   (`JᵀJ` of a sum of squares is `m n²` flops against a gradient's `m n`), and it keeps the rule
+///   independent of how an implementor wrote it.
 ///
 /// ```
-/// let c = curvlab::Counts { value: 1, gradient: 2, hvp: 3, hessian: 0, ggn: 0 };
+/// let c = curvlab::Counts { value: 1, gradient: 2, hvp: 3, ..Default::default() };
 /// assert_eq!(c.gradient_equivalents(), 1.0 + 2.0 + 3.0 * 2.0);
+/// // A finite sum over N = 100: one full gradient and 5 batch gradients of 10 examples.
+/// let s = curvlab::Counts { gradient: 6, gradient_examples: 150, num_examples: 100, ..Default::default() };
+/// assert_eq!(s.gradient_equivalents(), 1.5);
+/// // A dense Hessian with n = 4: four HVPs, eight gradient-equivalents.
+/// let h = curvlab::Counts { hessian: 1, dim: 4, ..Default::default() };
+/// assert_eq!(h.gradient_equivalents(), 8.0);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
-    /// Calls of `value` (and `batch` values are not counted here).
+    /// Calls of `value`.
     pub value: u64,
-    /// Calls of `gradient` and `batch_gradient`.
+    /// Calls of `gradient`, `batch_gradient` and `per_example_gradients`.
     pub gradient: u64,
     /// Calls of `hvp` and `batch_hvp`.
     pub hvp: u64,
@@ -160,20 +203,58 @@ pub struct Counts {
     pub hessian: u64,
     /// Calls of `ggn_vp` and `batch_ggn_vp`.
     pub ggn: u64,
+    /// Example-values done by `value` calls (`N` each; finite sums only, else 0).
+    #[serde(default)]
+    pub value_examples: u64,
+    /// Example-gradients: `N` per full gradient, the batch size per batch or per-example
+    /// gradient call (finite sums only, else 0).
+    #[serde(default)]
+    pub gradient_examples: u64,
+    /// Example-HVPs: `N` per full HVP, the batch size per batch HVP (finite sums only).
+    #[serde(default)]
+    pub hvp_examples: u64,
+    /// Example-GGN products: `N` per full product, the batch size per batch product.
+    #[serde(default)]
+    pub ggn_examples: u64,
+    /// `N` for a finite-sum objective, 0 otherwise.
+    #[serde(default)]
+    pub num_examples: u64,
+    /// The dimension `n` (prices a dense Hessian at `n` HVPs).
+    #[serde(default)]
+    pub dim: u64,
 }
 
 impl Counts {
-    /// A rough cost in gradient evaluations: a value counts 1 (a forward pass is about half a
+    /// The cost in full-gradient evaluations: a value counts 1 (a forward pass is about half a
     /// gradient, rounded up for simplicity), a gradient 1, an HVP or GGN product 2 (Pearlmutter's
-    /// R-operator costs about two gradients), a dense Hessian `n` HVPs is not included (it depends
-    /// on `n`; use the counts directly).
+    /// R-operator costs about two gradients), a dense Hessian `n` HVPs (`2n`). For a finite sum
+    /// the same weights apply to example work divided by `N`, so a minibatch gradient of `b`
+    /// examples costs `b/N`.
     pub fn gradient_equivalents(&self) -> f64 {
-        self.value as f64 + self.gradient as f64 + 2.0 * (self.hvp + self.ggn) as f64
+        let hessians = 2.0 * (self.hessian as f64) * (self.dim as f64);
+        let (v, g, h, gn) = if self.num_examples > 0 {
+            let big_n = self.num_examples as f64;
+            (
+                self.value_examples as f64 / big_n,
+                self.gradient_examples as f64 / big_n,
+                self.hvp_examples as f64 / big_n,
+                self.ggn_examples as f64 / big_n,
+            )
+        } else {
+            (
+                self.value as f64,
+                self.gradient as f64,
+                self.hvp as f64,
+                self.ggn as f64,
+            )
+        };
+        v + g + 2.0 * (h + gn) + hessians
     }
 }
 
-/// Wraps an objective, counts every evaluation by kind, checks argument lengths and rejects
-/// non-finite results with [`Error::NonFinite`].
+/// Wraps an objective, counts every evaluation by kind and its work ([`Counts`]), checks
+/// argument lengths and rejects non-finite results with [`Error::NonFinite`] (naming the first
+/// bad entry).
 ///
 /// ```
 /// use curvlab::{Counted, Objective};
@@ -188,34 +269,46 @@ impl Counts {
 /// ```
 pub struct Counted<O> {
     inner: O,
-    value: AtomicU64,
-    gradient: AtomicU64,
-    hvp: AtomicU64,
-    hessian: AtomicU64,
-    ggn: AtomicU64,
+    num_examples: u64,
+    calls: [AtomicU64; 5],
+    examples: [AtomicU64; 4],
 }
+
+/// Indices into `Counted::calls` (and, for the first four, `Counted::examples`).
+const VALUE: usize = 0;
+const GRADIENT: usize = 1;
+const HVP: usize = 2;
+const GGN: usize = 3;
+const HESSIAN: usize = 4;
 
 impl<O: Objective> Counted<O> {
     /// Wraps `inner` with all counts at zero.
     pub fn new(inner: O) -> Self {
+        let num_examples = inner.as_finite_sum().map_or(0, |s| s.num_examples() as u64);
         Counted {
             inner,
-            value: AtomicU64::new(0),
-            gradient: AtomicU64::new(0),
-            hvp: AtomicU64::new(0),
-            hessian: AtomicU64::new(0),
-            ggn: AtomicU64::new(0),
+            num_examples,
+            calls: Default::default(),
+            examples: Default::default(),
         }
     }
 
     /// The counts so far.
     pub fn counts(&self) -> Counts {
+        let c = |i: usize| self.calls[i].load(Ordering::Relaxed);
+        let e = |i: usize| self.examples[i].load(Ordering::Relaxed);
         Counts {
-            value: self.value.load(Ordering::Relaxed),
-            gradient: self.gradient.load(Ordering::Relaxed),
-            hvp: self.hvp.load(Ordering::Relaxed),
-            hessian: self.hessian.load(Ordering::Relaxed),
-            ggn: self.ggn.load(Ordering::Relaxed),
+            value: c(VALUE),
+            gradient: c(GRADIENT),
+            hvp: c(HVP),
+            hessian: c(HESSIAN),
+            ggn: c(GGN),
+            value_examples: e(VALUE),
+            gradient_examples: e(GRADIENT),
+            hvp_examples: e(HVP),
+            ggn_examples: e(GGN),
+            num_examples: self.num_examples,
+            dim: self.inner.dim() as u64,
         }
     }
 
@@ -224,19 +317,19 @@ impl<O: Objective> Counted<O> {
         &self.inner
     }
 
-    fn bump(c: &AtomicU64) {
-        c.fetch_add(1, Ordering::Relaxed);
+    /// One call of kind `k` over `examples` examples (the whole sum when `None`).
+    fn bump(&self, k: usize, examples: Option<usize>) {
+        self.calls[k].fetch_add(1, Ordering::Relaxed);
+        if k < HESSIAN && self.num_examples > 0 {
+            let w = examples.map_or(self.num_examples, |b| b as u64);
+            self.examples[k].fetch_add(w, Ordering::Relaxed);
+        }
     }
-}
 
-fn finite_value(what: &str, v: f64) -> Result<f64> {
-    if v.is_finite() {
-        Ok(v)
-    } else {
-        Err(Error::NonFinite {
-            what: what.to_string(),
-            iteration: 0,
-        })
+    fn finite_sum(&self) -> Result<&dyn FiniteSum> {
+        self.inner
+            .as_finite_sum()
+            .ok_or_else(|| Error::Unsupported("objective is not a finite sum over examples".into()))
     }
 }
 
@@ -246,14 +339,14 @@ impl<O: Objective> Objective for Counted<O> {
     }
     fn value(&self, x: &[f64]) -> Result<f64> {
         check_len("x", self.dim(), x.len())?;
-        Self::bump(&self.value);
-        finite_value("value", self.inner.value(x)?)
+        self.bump(VALUE, None);
+        check_finite_scalar("value", self.inner.value(x)?, 0)
     }
     fn gradient(&self, x: &[f64], g: &mut [f64]) -> Result<f64> {
         check_len("x", self.dim(), x.len())?;
         check_len("gradient buffer", self.dim(), g.len())?;
-        Self::bump(&self.gradient);
-        let f = finite_value("value", self.inner.gradient(x, g)?)?;
+        self.bump(GRADIENT, None);
+        let f = check_finite_scalar("value", self.inner.gradient(x, g)?, 0)?;
         check_finite("gradient", g, 0)?;
         Ok(f)
     }
@@ -261,19 +354,19 @@ impl<O: Objective> Objective for Counted<O> {
         check_len("x", self.dim(), x.len())?;
         check_len("v", self.dim(), v.len())?;
         check_len("hvp buffer", self.dim(), out.len())?;
-        Self::bump(&self.hvp);
+        self.bump(HVP, None);
         self.inner.hvp(x, v, out)?;
         check_finite("hvp", out, 0)
     }
     fn hessian(&self, x: &[f64]) -> Result<Mat<f64>> {
         check_len("x", self.dim(), x.len())?;
-        Self::bump(&self.hessian);
+        self.bump(HESSIAN, None);
         let h = self.inner.hessian(x)?;
         for j in 0..h.ncols() {
             for i in 0..h.nrows() {
                 if !h[(i, j)].is_finite() {
                     return Err(Error::NonFinite {
-                        what: "hessian".into(),
+                        what: format!("hessian[({i}, {j})] = {}", h[(i, j)]),
                         iteration: 0,
                     });
                 }
@@ -299,7 +392,8 @@ impl<O: Objective> GaussNewton for Counted<O> {
             .ok_or_else(|| Error::Unsupported("objective has no Gauss-Newton products".into()))?;
         check_len("x", self.dim(), x.len())?;
         check_len("v", self.dim(), v.len())?;
-        Self::bump(&self.ggn);
+        check_len("ggn_vp buffer", self.dim(), out.len())?;
+        self.bump(GGN, None);
         gn.ggn_vp(x, v, out)?;
         check_finite("ggn_vp", out, 0)
     }
@@ -307,39 +401,32 @@ impl<O: Objective> GaussNewton for Counted<O> {
 
 impl<O: Objective> FiniteSum for Counted<O> {
     fn num_examples(&self) -> usize {
-        self.inner.as_finite_sum().map_or(0, |s| s.num_examples())
+        self.num_examples as usize
     }
     fn batch_gradient(&self, x: &[f64], batch: &[usize], g: &mut [f64]) -> Result<f64> {
         let s = self.finite_sum()?;
-        Self::bump(&self.gradient);
-        let f = finite_value("batch value", s.batch_gradient(x, batch, g)?)?;
+        self.bump(GRADIENT, Some(batch.len()));
+        let f = check_finite_scalar("batch value", s.batch_gradient(x, batch, g)?, 0)?;
         check_finite("batch gradient", g, 0)?;
         Ok(f)
     }
     fn batch_hvp(&self, x: &[f64], batch: &[usize], v: &[f64], out: &mut [f64]) -> Result<()> {
         let s = self.finite_sum()?;
-        Self::bump(&self.hvp);
+        self.bump(HVP, Some(batch.len()));
         s.batch_hvp(x, batch, v, out)?;
         check_finite("batch hvp", out, 0)
     }
     fn batch_ggn_vp(&self, x: &[f64], batch: &[usize], v: &[f64], out: &mut [f64]) -> Result<()> {
         let s = self.finite_sum()?;
-        Self::bump(&self.ggn);
+        self.bump(GGN, Some(batch.len()));
         s.batch_ggn_vp(x, batch, v, out)?;
         check_finite("batch ggn_vp", out, 0)
     }
     fn per_example_gradients(&self, x: &[f64], batch: &[usize], out: &mut [f64]) -> Result<()> {
         let s = self.finite_sum()?;
-        Self::bump(&self.gradient);
-        s.per_example_gradients(x, batch, out)
-    }
-}
-
-impl<O: Objective> Counted<O> {
-    fn finite_sum(&self) -> Result<&dyn FiniteSum> {
-        self.inner
-            .as_finite_sum()
-            .ok_or_else(|| Error::Unsupported("objective is not a finite sum over examples".into()))
+        self.bump(GRADIENT, Some(batch.len()));
+        s.per_example_gradients(x, batch, out)?;
+        check_finite("per-example gradients", out, 0)
     }
 }
 

@@ -119,7 +119,7 @@ fn valid_runs_exit_0_and_bad_input_exits_2() {
     );
 }
 
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 12] = [
     "problem",
     "method",
     "n",
@@ -128,8 +128,10 @@ const KEYS: [&str; 10] = [
     "f",
     "grad_norm",
     "evaluations",
+    "cost",
     "seconds",
     "termination",
+    "curvature_check",
 ];
 
 fn check_keys(v: &serde_json::Value) {
@@ -142,7 +144,21 @@ fn check_keys(v: &serde_json::Value) {
     let ev = obj["evaluations"].as_object().unwrap();
     let mut ek: Vec<&str> = ev.keys().map(|k| k.as_str()).collect();
     ek.sort_unstable();
-    assert_eq!(ek, vec!["gradient", "hessian", "hvp", "value"]);
+    assert_eq!(ek, vec!["ggn", "gradient", "hessian", "hvp", "value"]);
+    let ck = obj["cost"].as_object().unwrap();
+    let mut ck: Vec<&str> = ck.keys().map(|k| k.as_str()).collect();
+    ck.sort_unstable();
+    assert_eq!(
+        ck,
+        vec![
+            "ggn_examples",
+            "gradient_equivalents",
+            "gradient_examples",
+            "hvp_examples",
+            "num_examples",
+            "value_examples"
+        ]
+    );
 }
 
 #[test]
@@ -222,4 +238,90 @@ fn binary_prints_one_json_object_and_one_line_errors() {
     assert_eq!(err.trim().lines().count(), 1);
     assert!(err.contains("nope"));
     assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn hessian_free_json_reports_its_gauss_newton_products_and_example_work() {
+    // Logistic regression (synthetic, N = 1000, d = 20, seed 0): HF uses GGN products (on main
+    // the JSON said `hvp: 0` and had no `ggn`). The only HVPs are the driver's λ_min check.
+    let a = args(&[
+        "--problem",
+        "logistic",
+        "--method",
+        "hessian-free",
+        "--json",
+    ]);
+    let (problem, report) = curvlab::cli::run::execute(&a).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(curvlab::cli::run::render(&problem, &report, true).trim()).unwrap();
+    check_keys(&v);
+    let c = &report.counts;
+    assert!(c.ggn > 0);
+    assert_eq!(v["evaluations"]["ggn"], c.ggn);
+    let check = &v["curvature_check"];
+    assert_eq!(v["evaluations"]["hvp"], check["hvp"]);
+    assert_eq!(check["algo"], "lanczos");
+    // Logistic regression is convex with λ = 1e-3: λ_min ≥ 1e-3 · (something) > 0.
+    assert!(check["lambda_min"].as_f64().unwrap() > 0.0);
+    // Work: every full GGN product is N = 1000 example products; cost = examples / N.
+    assert_eq!(v["cost"]["num_examples"], 1000);
+    assert_eq!(c.ggn_examples, 1000 * c.ggn);
+    let ge = (c.value_examples + c.gradient_examples) as f64 / 1000.0
+        + 2.0 * (c.hvp_examples + c.ggn_examples) as f64 / 1000.0;
+    assert_eq!(v["cost"]["gradient_equivalents"].as_f64().unwrap(), ge);
+    let text = curvlab::cli::run::render(&problem, &report, false);
+    assert!(text.contains(&format!("ggn {}", c.ggn)), "{text}");
+    assert!(text.contains("λ_min"), "{text}");
+}
+
+#[test]
+fn stopping_flags_reach_the_driver() {
+    // --f-rel-tol: trust-ncg on Rosenbrock goes to the gradient tolerance (rejected steps do not
+    // end it); --max-evals stops gd at its budget.
+    let a = args(&[
+        "--problem",
+        "rosenbrock",
+        "--method",
+        "trust-ncg",
+        "--f-rel-tol",
+        "1e-14",
+    ]);
+    let (_, r) = curvlab::cli::run::execute(&a).unwrap();
+    assert_eq!(r.termination, curvlab::Termination::GradientTolerance);
+    let a = args(&[
+        "--problem",
+        "rosenbrock",
+        "--method",
+        "gd",
+        "--method-opt",
+        "lr=1e-4",
+        "--max-evals",
+        "10",
+    ]);
+    let (_, r) = curvlab::cli::run::execute(&a).unwrap();
+    assert_eq!(r.termination, curvlab::Termination::MaxEvaluations);
+    assert_eq!(r.counts.gradient_equivalents(), 10.0);
+    assert_eq!(
+        args(&[
+            "--problem",
+            "ravine",
+            "--method",
+            "gd",
+            "--max-seconds",
+            "0"
+        ])
+        .max_seconds,
+        Some(0.0)
+    );
+    assert!(
+        curvlab::cli::run::execute(&args(&[
+            "--problem",
+            "ravine",
+            "--method",
+            "gd",
+            "--max-seconds",
+            "0"
+        ]))
+        .is_err()
+    );
 }

@@ -45,15 +45,26 @@ fn spectrum_json_has_contract_keys_and_exact_condition_number() {
         [
             "algo",
             "condition_number",
+            "converged",
+            "evaluations",
             "largest",
             "matvecs",
+            "max_residual",
             "n",
             "negative_count",
             "seconds",
             "smallest",
-            "trace"
+            "termination",
+            "trace",
+            "trace_std_error"
         ]
     );
+    // Dense: exact, no residual, no trace error; the Hessian formed directly (one call).
+    assert_eq!(v["converged"], true);
+    assert_eq!(v["termination"], "exact");
+    assert_eq!(v["max_residual"], 0.0);
+    assert_eq!(v["trace_std_error"], 0.0);
+    assert_eq!(v["evaluations"]["hessian"], 1);
     assert_eq!(v["n"], 50);
     assert_eq!(v["algo"], "dense");
     let kappa = v["condition_number"].as_f64().unwrap();
@@ -92,7 +103,16 @@ fn spectrum_by_lanczos_at_the_minimizer_agrees() {
     assert_eq!(code, 0, "{stderr}");
     let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(v["algo"], "lanczos");
+    assert_eq!(v["converged"], true);
+    assert_eq!(v["termination"], "converged");
     assert!(v["matvecs"].as_u64().unwrap() > 0);
+    assert_eq!(v["matvecs"], v["evaluations"]["hvp"]);
+    // Converged at tol = 1e-10: every true residual ≤ max(1e-10·|θ|, 100 ε ‖A‖) ≤ 1e-8.
+    assert!(v["max_residual"].as_f64().unwrap() <= 1e-8);
+    // The Hutch++ trace carries its standard error; the exact trace is within 4 of them.
+    let se = v["trace_std_error"].as_f64().unwrap();
+    let tr: f64 = known_eigenvalues(80, 0).iter().sum();
+    assert!(se > 0.0 && (v["trace"].as_f64().unwrap() - tr).abs() <= 4.0 * se);
     let kappa = v["condition_number"].as_f64().unwrap();
     assert!((kappa - 100.0).abs() <= 1e-8 * 100.0, "{kappa}");
     assert_eq!(v["negative_count"], 0);
@@ -135,4 +155,39 @@ fn bad_input_exits_with_status_two_and_one_line() {
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
         assert!(stderr.starts_with("error: "), "{stderr}");
     }
+}
+
+#[test]
+fn lanczos_out_of_budget_says_so() {
+    // κ = 10⁴ SPD, n = 300, default tol 1e-10: the small end needs more than the default budget
+    // max(1000, 10 n) = 3000 applications. On main it spent 200 000 (38–57 s) and printed no
+    // status. Measured: 3000 + 30 (Hutch++) + 1 products, largest residual 0.93, 0.35 s.
+    let args = [
+        "spectrum",
+        "--problem",
+        "quadratic",
+        "--dim",
+        "300",
+        "--problem-opt",
+        "condition=1e4",
+        "--algo",
+        "lanczos",
+    ];
+    let mut json = args.to_vec();
+    json.push("--json");
+    let (code, stdout, stderr) = run(&json);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["converged"], false);
+    assert_eq!(v["termination"], "budget_exhausted");
+    let matvecs = v["matvecs"].as_u64().unwrap();
+    assert!(matvecs <= 3000 + 30 + 20, "{matvecs}"); // budget + Hutch++ + true residuals
+    // The residual shows it: far above tol·|θ| = 1e-10 for θ ≈ 1.
+    assert!(v["max_residual"].as_f64().unwrap() > 1e-3);
+    let (code, stdout, _) = run(&args);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.lines().next().unwrap().contains("NOT CONVERGED"),
+        "{stdout}"
+    );
 }

@@ -125,7 +125,13 @@ fn lanczos_matches_dense_spectrum_on_random_symmetric_matrices() {
             let r = lanczos(&a, 5, which, 1e-10, seed).unwrap();
             assert!(r.converged, "{which:?} seed {seed}");
             check_against(&r, &exact, 5, which);
-            assert!(r.applications < 150 * 10);
+            // Measured 168–183 (one end) and 253–265 (both ends); bound 200 / 290.
+            let bound = if which == Which::Both { 290 } else { 200 };
+            assert!(
+                r.applications <= bound,
+                "{which:?} {seed}: {}",
+                r.applications
+            );
         }
     }
 }
@@ -252,7 +258,8 @@ fn hutch_plus_plus_beats_hutchinson_on_decaying_spectrum() {
         e_h += (h.estimate - tr).abs();
         e_pp += (p.estimate - tr).abs();
     }
-    assert!(e_pp < 0.2 * e_h, "Hutch++ {e_pp} vs Hutchinson {e_h}");
+    // Measured ratio 0.0175; bound 0.025.
+    assert!(e_pp < 0.025 * e_h, "Hutch++ {e_pp} vs Hutchinson {e_h}");
 }
 
 #[test]

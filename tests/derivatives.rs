@@ -109,3 +109,28 @@ fn finite_difference_fallback_is_close_but_labelled_inexact() {
     let nrm: f64 = a.iter().map(|p| p * p).sum::<f64>().sqrt();
     assert!(err / nrm < 1e-6, "fd hvp relative error {}", err / nrm);
 }
+
+#[test]
+fn norm_is_scaled_against_overflow_and_underflow() {
+    use curvlab::linalg::vector::norm;
+    // Scaling by a power of two is exact, so ‖2^k a‖ must equal 2^k ‖a‖ to rounding of the
+    // scaled sum (a few ulps; measured ≤ 1 ulp, bound 4 ulps = 8.9e-16 relative).
+    for (seed, n) in [(0u64, 7usize), (1, 1000), (2, 1)] {
+        let a = random_point(n, seed, 1.0);
+        let reference = norm(&a);
+        for k in [664i32, -664, 1000, -1000] {
+            let s = 2f64.powi(k);
+            let b: Vec<f64> = a.iter().map(|x| x * s).collect();
+            let got = norm(&b) / s;
+            assert!(
+                (got - reference).abs() <= 4.0 * f64::EPSILON * reference,
+                "n = {n}, 2^{k}: {got:e} vs {reference:e}"
+            );
+        }
+    }
+    // |x| ~ 1e200: Σ xᵢ² overflows, the norm does not.
+    assert_eq!(norm(&[1e200, 1e200]), 1e200 * 2f64.sqrt());
+    assert_eq!(norm(&[0.0; 5]), 0.0);
+    assert_eq!(norm(&[1.0, f64::INFINITY]), f64::INFINITY);
+    assert!(norm(&[f64::INFINITY, f64::NAN]).is_nan());
+}

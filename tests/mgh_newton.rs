@@ -280,6 +280,8 @@ fn check(outcomes: &[Outcome], skip: &[usize], slow: &[usize]) {
             Termination::GradientTolerance => true,
             Termination::Failed(m) => m.contains("collapsed"),
             Termination::MaxIterations => slow.contains(&o.id),
+            // MGH 18's f = 5.65565e-3 point is a saddle (λ_min = −0.0098): the driver says so.
+            Termination::Saddle { .. } => o.id == 18,
             _ => false,
         };
         if !(o.met() && ended_well) {
@@ -349,7 +351,9 @@ fn trust_exact_reaches_published_minima_from_x0() {
     // Dense Hessians only: no HVPs, one Hessian per accepted step at most (rejected steps
     // reuse the cached one).
     for o in &out {
-        assert_eq!(o.report.counts.hvp, 0);
+        // (HVPs only in the driver's end-of-run Lanczos check of λ_min.)
+        let check = o.report.curvature_check.as_ref().map_or(0, |c| c.hvp);
+        assert_eq!(o.report.counts.hvp, check);
         assert!(o.report.counts.hessian as usize <= o.report.iterations);
     }
     // The badly scaled ones named in the issue, and Wood, where plain LM stalls at f ≈ 7.72.

@@ -4,7 +4,11 @@
 //! [`MethodContext`] from the problem (its spectrum, the seed, its number of examples), and
 //! [`crate::minimize`](fn@crate::minimize) runs it; the result is printed as a human summary or, with `--json`, one
 //! JSON object with the keys `problem, method, n, converged, iterations, f, grad_norm,
-//! evaluations {value, gradient, hvp, hessian}, seconds, termination`.
+//! evaluations {value, gradient, hvp, hessian, ggn}` (calls), `cost {gradient_equivalents,
+//! num_examples, value_examples, gradient_examples, hvp_examples, ggn_examples}` (work, see
+//! [`crate::Counts`]), `seconds, termination` and `curvature_check` (the driver's end-of-run
+//! `λ_min` check of second-order methods: `{lambda_min, hessian_norm, hvp, converged, algo}` or
+//! null).
 
 use crate::error::{Error, Result};
 use crate::methods::{MethodContext, build_method};
@@ -36,6 +40,15 @@ pub struct RunArgs {
     /// Gradient-norm tolerance.
     #[arg(long, default_value_t = 1e-6)]
     pub grad_tol: f64,
+    /// Relative change of f over an accepted step below which the run stops (0: off).
+    #[arg(long, default_value_t = 0.0)]
+    pub f_rel_tol: f64,
+    /// Budget in gradient-equivalents of work (`Counts::gradient_equivalents`).
+    #[arg(long)]
+    pub max_evals: Option<f64>,
+    /// Wall-time budget in seconds.
+    #[arg(long)]
+    pub max_seconds: Option<f64>,
     /// Seed for every random choice.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -96,7 +109,12 @@ pub fn execute(args: &RunArgs) -> Result<(String, Report)> {
         set("path", "--matrix", Value::Str(f.display().to_string()))?;
     }
     let mp = Params::from_pairs(&args.method_opt)?;
-    let stop = Stop::new(args.grad_tol, args.max_iters);
+    let stop = Stop {
+        f_rel_tol: args.f_rel_tol,
+        max_evals: args.max_evals,
+        max_seconds: args.max_seconds,
+        ..Stop::new(args.grad_tol, args.max_iters)
+    };
     stop.validate()?;
     let inst = build_problem(&args.problem, &pp, args.seed)?;
     let ctx = MethodContext {
@@ -134,9 +152,19 @@ pub fn to_json(problem: &str, r: &Report) -> serde_json::Value {
             "gradient": r.counts.gradient,
             "hvp": r.counts.hvp,
             "hessian": r.counts.hessian,
+            "ggn": r.counts.ggn,
+        },
+        "cost": {
+            "gradient_equivalents": r.counts.gradient_equivalents(),
+            "num_examples": r.counts.num_examples,
+            "value_examples": r.counts.value_examples,
+            "gradient_examples": r.counts.gradient_examples,
+            "hvp_examples": r.counts.hvp_examples,
+            "ggn_examples": r.counts.ggn_examples,
         },
         "seconds": r.seconds,
         "termination": r.termination.to_string(),
+        "curvature_check": r.curvature_check,
     })
 }
 
@@ -160,7 +188,9 @@ pub fn render(problem: &str, r: &Report, json: bool) -> String {
          result      {status} ({term}) after {it} iterations\n\
          f           {f:.12e}\n\
          ‖∇f‖        {g:.3e}\n\
-         evaluations value {v}, gradient {gr}, hvp {h}, hessian {hs}\n\
+         evaluations value {v}, gradient {gr}, hvp {h}, hessian {hs}, ggn {gn}\n\
+         cost        {ge:.6} gradient-equivalents{ex}\n\
+         {check}\
          time        {s:.3} s\n",
         n = r.x.len(),
         method = r.method,
@@ -177,6 +207,37 @@ pub fn render(problem: &str, r: &Report, json: bool) -> String {
         gr = r.counts.gradient,
         h = r.counts.hvp,
         hs = r.counts.hessian,
+        gn = r.counts.ggn,
+        ge = r.counts.gradient_equivalents(),
+        ex = examples_text(r),
+        check = check_text(r),
         s = r.seconds,
     )
+}
+
+/// `" (example-gradients …)"` for a finite sum, empty otherwise.
+fn examples_text(r: &Report) -> String {
+    let c = &r.counts;
+    if c.num_examples == 0 {
+        return String::new();
+    }
+    format!(
+        " (N = {}: example-values {}, example-gradients {}, example-HVPs {}, example-GGN {})",
+        c.num_examples, c.value_examples, c.gradient_examples, c.hvp_examples, c.ggn_examples
+    )
+}
+
+/// The curvature-check line, or nothing.
+fn check_text(r: &Report) -> String {
+    match &r.curvature_check {
+        None => String::new(),
+        Some(c) => format!(
+            "λ_min       {:.6e} (‖H‖ ≈ {:.3e}, {} with {} HVPs{})\n",
+            c.lambda_min,
+            c.hessian_norm,
+            c.algo,
+            c.hvp,
+            if c.converged { "" } else { ", not converged" }
+        ),
+    }
 }

@@ -2,10 +2,18 @@
 //! the known minimizer) or of a Matrix Market matrix, dense or by Lanczos
 //! ([`crate::curvature::extremes`], choice rule in [`crate::curvature::auto`]).
 //!
-//! `--json` prints one object with the keys `n`, `algo`, `largest` (descending), `smallest`
-//! (ascending), `condition_number`, `negative_count` (null where unknown), `trace` (exact when
-//! dense; a Hutch++ estimate from 30 products, Meyer et al. 2021, by Lanczos), `matvecs` (Hessian-
-//! vector products used; a Hessian formed directly counts none) and `seconds`.
+//! `--json` prints one object with the keys `n`, `algo`, `converged`, `termination` (`exact` for
+//! dense, `converged`, `budget_exhausted` or `not_converged` for Lanczos), `max_residual` (the
+//! largest true residual `‖Av − θv‖` of the returned Lanczos pairs, 0 for dense), `largest`
+//! (descending), `smallest` (ascending), `condition_number`, `negative_count` (null where
+//! unknown), `trace` (exact when dense; a Hutch++ estimate from 30 products, Meyer et al. 2021,
+//! by Lanczos) with `trace_std_error` (0 when exact), `matvecs` (Hessian-vector products used,
+//! those of the trace estimate included; a Hessian formed directly counts none), `evaluations`
+//! (every product counted: `value, gradient, hvp, hessian, ggn`) and `seconds`.
+//!
+//! A Lanczos run that does not converge within its budget of applications
+//! ([`crate::curvature::lanczos::default_max_applications`], `max(1000, 10 n)`) reports
+//! `converged: false` and the text output says so on its first line.
 
 use crate::curvature::{Algo, Which, auto::choose, extremes, hutch_plus_plus};
 use crate::error::{Error, Result};
@@ -60,6 +68,12 @@ pub struct SpectrumOutput {
     pub n: usize,
     /// `dense` or `lanczos`.
     pub algo: &'static str,
+    /// Whether the eigenvalues are converged (always for dense).
+    pub converged: bool,
+    /// `exact` (dense), `converged`, `budget_exhausted` or `not_converged` (Lanczos).
+    pub termination: &'static str,
+    /// The largest true residual `‖Av − θv‖` of the returned Lanczos pairs (0 for dense).
+    pub max_residual: f64,
     /// Largest eigenvalues, descending.
     pub largest: Vec<f64>,
     /// Smallest eigenvalues, ascending.
@@ -70,14 +84,18 @@ pub struct SpectrumOutput {
     pub negative_count: Option<usize>,
     /// `tr A` (exact when dense, a Hutch++ estimate by Lanczos).
     pub trace: Option<f64>,
+    /// The standard error of `trace` (0 when exact).
+    pub trace_std_error: f64,
     /// Hessian-vector products used.
     pub matvecs: u64,
+    /// Every evaluation of the objective, by kind (calls).
+    pub evaluations: crate::objective::Counts,
     /// Wall time.
     pub seconds: f64,
 }
 
 /// Computes the output of `curvlab spectrum` without printing it, plus the reason of the
-/// algorithm choice and the trace's standard error (0 when exact).
+/// algorithm choice and the trace's standard error (0 when exact, also in the output).
 ///
 /// ```
 /// use clap::Parser;
@@ -96,6 +114,58 @@ pub fn compute(args: &SpectrumArgs) -> Result<(SpectrumOutput, String, f64)> {
     if !(args.tol > 0.0 && args.tol < 1.0) {
         return Err(Error::invalid("tol", args.tol, "must be in (0, 1)"));
     }
+    let (objective, x) = problem_and_point(args)?;
+    let obj = Counted::new(objective);
+    let n = obj.dim();
+    let k = args.k.min(n);
+    let t0 = Instant::now();
+    let (used, reason) = choose(algo, n, Which::Both, false);
+    let (ext, trace_se) = if used == Algo::Dense {
+        let h = obj.hessian(&x)?;
+        (
+            extremes(&h, k, Which::Both, Algo::Dense, args.tol, args.seed)?,
+            0.0,
+        )
+    } else {
+        let op = HessianOperator::new(&obj, x)?;
+        let e = extremes(&op, k, Which::Both, Algo::Lanczos, args.tol, args.seed)?;
+        let t = hutch_plus_plus(&op, 30, args.seed)?;
+        let mut e = e;
+        e.trace = Some(t.estimate);
+        (e, t.std_error)
+    };
+    let seconds = t0.elapsed().as_secs_f64();
+    let termination = match (used, ext.converged, ext.budget_exhausted) {
+        (Algo::Dense, _, _) => "exact",
+        (_, true, _) => "converged",
+        (_, false, true) => "budget_exhausted",
+        (_, false, false) => "not_converged",
+    };
+    Ok((
+        SpectrumOutput {
+            n,
+            algo: ext.algo.name(),
+            converged: ext.converged,
+            termination,
+            max_residual: ext.max_residual,
+            largest: ext.largest,
+            smallest: ext.smallest,
+            condition_number: ext.condition_number,
+            negative_count: ext.negative_count,
+            trace: ext.trace,
+            trace_std_error: trace_se,
+            matvecs: obj.counts().hvp,
+            evaluations: obj.counts(),
+            seconds,
+        },
+        reason,
+        trace_se,
+    ))
+}
+
+/// The objective (a problem, or the `matrix` problem of a Matrix Market file) and the point of
+/// `--at`.
+fn problem_and_point(args: &SpectrumArgs) -> Result<(Box<dyn crate::Objective>, Vec<f64>)> {
     let mut params = Params::from_pairs(&args.problem_opt)?;
     let inst = match (&args.problem, &args.matrix) {
         (Some(_), Some(_)) => {
@@ -143,41 +213,7 @@ pub fn compute(args: &SpectrumArgs) -> Result<(SpectrumOutput, String, f64)> {
         })?,
         other => return Err(Error::invalid("at", other, "expected x0 or opt")),
     };
-    let obj = Counted::new(inst.objective);
-    let n = obj.dim();
-    let k = args.k.min(n);
-    let t0 = Instant::now();
-    let (used, reason) = choose(algo, n, Which::Both, false);
-    let (ext, trace_se) = if used == Algo::Dense {
-        let h = obj.hessian(&x)?;
-        (
-            extremes(&h, k, Which::Both, Algo::Dense, args.tol, args.seed)?,
-            0.0,
-        )
-    } else {
-        let op = HessianOperator::new(&obj, x)?;
-        let e = extremes(&op, k, Which::Both, Algo::Lanczos, args.tol, args.seed)?;
-        let t = hutch_plus_plus(&op, 30, args.seed)?;
-        let mut e = e;
-        e.trace = Some(t.estimate);
-        (e, t.std_error)
-    };
-    let seconds = t0.elapsed().as_secs_f64();
-    Ok((
-        SpectrumOutput {
-            n,
-            algo: ext.algo.name(),
-            largest: ext.largest,
-            smallest: ext.smallest,
-            condition_number: ext.condition_number,
-            negative_count: ext.negative_count,
-            trace: ext.trace,
-            matvecs: obj.counts().hvp,
-            seconds,
-        },
-        reason,
-        trace_se,
-    ))
+    Ok((inst.objective, x))
 }
 
 /// Runs the command.
@@ -188,6 +224,15 @@ pub fn run(args: &SpectrumArgs) -> Result<()> {
             .map_err(|e| Error::Numerical(format!("JSON serialization failed: {e}")))?;
         println!("{s}");
         return Ok(());
+    }
+    if out.converged {
+        println!("status: {}", out.termination);
+    } else {
+        println!(
+            "status: NOT CONVERGED ({}): largest residual ‖Av − θv‖ = {:.3e} after {} products; \
+             the values below are unconverged Ritz values",
+            out.termination, out.max_residual, out.matvecs
+        );
     }
     println!("n = {}, algorithm: {} ({reason})", out.n, out.algo);
     println!("largest:  {:?}", out.largest);
@@ -207,9 +252,13 @@ pub fn run(args: &SpectrumArgs) -> Result<()> {
             println!("trace: {t:.6e}");
         }
     }
+    if out.algo == "lanczos" {
+        println!("largest residual ‖Av − θv‖: {:.3e}", out.max_residual);
+    }
+    let c = &out.evaluations;
     println!(
-        "Hessian-vector products: {}, {:.3} s",
-        out.matvecs, out.seconds
+        "evaluations: hvp {}, hessian {}, ggn {}, gradient {}, value {}; {:.3} s",
+        c.hvp, c.hessian, c.ggn, c.gradient, c.value, out.seconds
     );
     Ok(())
 }

@@ -127,6 +127,9 @@ pub struct Extremes {
     pub matvecs: usize,
     /// Whether Lanczos converged (always true for dense).
     pub converged: bool,
+    /// Whether Lanczos stopped on its budget of applications
+    /// ([`crate::curvature::lanczos::default_max_applications`]) before converging.
+    pub budget_exhausted: bool,
     /// Wall time in seconds.
     pub seconds: f64,
 }
@@ -162,65 +165,91 @@ pub fn extremes<A: LinearOperator + ?Sized>(
     }
     let (used, reason) = choose(algo, n, which, op.as_dense().is_some());
     let t0 = Instant::now();
-    let want_large = which != Which::Smallest;
-    let want_small = which != Which::Largest;
-    match used {
-        Algo::Dense => {
-            let s = spectrum(op)?;
-            let matvecs = if op.as_dense().is_some() { 0 } else { n };
-            Ok(Extremes {
-                n,
-                algo: used,
-                reason,
-                largest: if want_large { s.largest(k) } else { vec![] },
-                smallest: if want_small { s.smallest(k) } else { vec![] },
-                max_residual: 0.0,
-                condition_number: Some(s.condition_number()),
-                negative_count: Some(inertia_of(&s.eigenvalues, NEGATIVE_TOL).negative),
-                trace: Some(s.trace()),
-                matvecs,
-                converged: true,
-                seconds: t0.elapsed().as_secs_f64(),
-            })
+    let mut e = match used {
+        Algo::Dense => dense_extremes(op, k, which)?,
+        _ => lanczos_extremes(op, k, which, tol, seed)?,
+    };
+    e.reason = reason;
+    e.seconds = t0.elapsed().as_secs_f64();
+    Ok(e)
+}
+
+/// The dense route of [`extremes`] (reason and time filled in by the caller).
+fn dense_extremes<A: LinearOperator + ?Sized>(op: &A, k: usize, which: Which) -> Result<Extremes> {
+    let n = op.dim();
+    let s = spectrum(op)?;
+    let matvecs = if op.as_dense().is_some() { 0 } else { n };
+    Ok(Extremes {
+        n,
+        algo: Algo::Dense,
+        reason: String::new(),
+        largest: if which != Which::Smallest {
+            s.largest(k)
+        } else {
+            vec![]
+        },
+        smallest: if which != Which::Largest {
+            s.smallest(k)
+        } else {
+            vec![]
+        },
+        max_residual: 0.0,
+        condition_number: Some(s.condition_number()),
+        negative_count: Some(inertia_of(&s.eigenvalues, NEGATIVE_TOL).negative),
+        trace: Some(s.trace()),
+        matvecs,
+        converged: true,
+        budget_exhausted: false,
+        seconds: 0.0,
+    })
+}
+
+/// The Lanczos route of [`extremes`]: what the extreme values tell about the inertia and the
+/// condition number (reason and time filled in by the caller).
+fn lanczos_extremes<A: LinearOperator + ?Sized>(
+    op: &A,
+    k: usize,
+    which: Which,
+    tol: f64,
+    seed: u64,
+) -> Result<Extremes> {
+    let n = op.dim();
+    let r = Lanczos::new(k, which)?
+        .with_tol(tol)?
+        .with_seed(seed)?
+        .run(op)?;
+    let largest: Vec<f64> = r.largest.iter().map(|p| p.value).collect();
+    let smallest: Vec<f64> = r.smallest.iter().map(|p| p.value).collect();
+    let max_residual = r
+        .largest
+        .iter()
+        .chain(&r.smallest)
+        .fold(0.0f64, |m, p| m.max(p.residual));
+    let zero = NEGATIVE_TOL * r.norm_estimate;
+    let negative_count = match smallest.last() {
+        Some(l) if *l >= -zero => Some(smallest.iter().filter(|x| **x < -zero).count()),
+        _ if smallest.len() == n => Some(smallest.iter().filter(|x| **x < -zero).count()),
+        _ => None,
+    };
+    let condition_number = match (largest.first(), smallest.first()) {
+        (Some(hi), Some(lo)) if *lo > 0.0 || *hi < 0.0 => {
+            Some(hi.abs().max(lo.abs()) / hi.abs().min(lo.abs()))
         }
-        _ => {
-            let r = Lanczos::new(k, which)?
-                .with_tol(tol)?
-                .with_seed(seed)?
-                .run(op)?;
-            let largest: Vec<f64> = r.largest.iter().map(|p| p.value).collect();
-            let smallest: Vec<f64> = r.smallest.iter().map(|p| p.value).collect();
-            let max_residual = r
-                .largest
-                .iter()
-                .chain(&r.smallest)
-                .fold(0.0f64, |m, p| m.max(p.residual));
-            let zero = NEGATIVE_TOL * r.norm_estimate;
-            let negative_count = match smallest.last() {
-                Some(l) if *l >= -zero => Some(smallest.iter().filter(|x| **x < -zero).count()),
-                _ if smallest.len() == n => Some(smallest.iter().filter(|x| **x < -zero).count()),
-                _ => None,
-            };
-            let condition_number = match (largest.first(), smallest.first()) {
-                (Some(hi), Some(lo)) if *lo > 0.0 || *hi < 0.0 => {
-                    Some(hi.abs().max(lo.abs()) / hi.abs().min(lo.abs()))
-                }
-                _ => None,
-            };
-            Ok(Extremes {
-                n,
-                algo: used,
-                reason,
-                largest,
-                smallest,
-                max_residual,
-                condition_number,
-                negative_count,
-                trace: None,
-                matvecs: r.applications,
-                converged: r.converged,
-                seconds: t0.elapsed().as_secs_f64(),
-            })
-        }
-    }
+        _ => None,
+    };
+    Ok(Extremes {
+        n,
+        algo: Algo::Lanczos,
+        reason: String::new(),
+        largest,
+        smallest,
+        max_residual,
+        condition_number,
+        negative_count,
+        trace: None,
+        matvecs: r.applications,
+        converged: r.converged,
+        budget_exhausted: r.budget_exhausted,
+        seconds: 0.0,
+    })
 }

@@ -68,6 +68,8 @@ pub struct LanczosResult {
     pub restarts: usize,
     /// Whether every returned pair converged.
     pub converged: bool,
+    /// Whether the run stopped on its budget of applications with some pair unconverged.
+    pub budget_exhausted: bool,
     /// The estimate of `‖A‖₂` (largest `|θ|`).
     pub norm_estimate: f64,
 }
@@ -90,15 +92,15 @@ pub struct Lanczos {
     tol: f64,
     seed: u64,
     basis_size: Option<usize>,
-    max_applications: usize,
+    max_applications: Option<usize>,
     multiplicity_check: bool,
     symmetry_tol: f64,
 }
 
 impl Lanczos {
     /// `k ≥ 1` eigenvalues at the `which` end(s); defaults: `tol = 1e-10`, seed 0, basis size
-    /// `max(2k' + 1, 20)` with `k'` the number wanted (ARPACK's default `ncv`), at most 200 000
-    /// operator applications, multiplicity check on.
+    /// `max(2k' + 1, 20)` with `k'` the number wanted (ARPACK's default `ncv`), at most
+    /// [`default_max_applications`]`(n)` operator applications, multiplicity check on.
     pub fn new(k: usize, which: Which) -> Result<Self> {
         if k == 0 {
             return Err(Error::invalid("k", k, "must be >= 1"));
@@ -109,7 +111,7 @@ impl Lanczos {
             tol: 1e-10,
             seed: 0,
             basis_size: None,
-            max_applications: 200_000,
+            max_applications: None,
             multiplicity_check: true,
             symmetry_tol: crate::linalg::lanczos::DEFAULT_SYMMETRY_TOL,
         })
@@ -140,7 +142,7 @@ impl Lanczos {
         if max == 0 {
             return Err(Error::invalid("max_applications", max, "must be >= 1"));
         }
-        self.max_applications = max;
+        self.max_applications = Some(max);
         Ok(self)
     }
     /// Whether to look for further copies of multiple eigenvalues after convergence.
@@ -177,12 +179,53 @@ impl Lanczos {
         }
     }
 
-    /// Runs on `op`, which must be symmetric with `k ≤ n`.
+    /// The budget of operator applications for an operator of size `n`: the one set by
+    /// [`Lanczos::with_max_applications`], else [`default_max_applications`].
+    pub fn max_applications(&self, n: usize) -> usize {
+        self.max_applications
+            .unwrap_or_else(|| default_max_applications(n))
+    }
+
+    /// Runs on `op`, which must be symmetric with `k ≤ n`. When the budget runs out first, the
+    /// result says so (`converged = false`, `budget_exhausted = true`) and carries the pairs
+    /// reached with their true residuals.
     pub fn run<A: LinearOperator + ?Sized>(&self, op: &A) -> Result<LanczosResult> {
         let n = op.dim();
         if self.k > n {
             return Err(Error::invalid("k", self.k, &format!("must be <= n = {n}")));
         }
+        let mut st = self.start(n)?;
+        let (theta, y) = loop {
+            while st.basis.len() < st.m && st.basis.has_next() {
+                st.basis.extend(op)?;
+            }
+            let (theta, y) = ritz(st.basis.projected())?;
+            let all_conv = self.wanted_converged(&st, &theta, &y);
+            st.exhausted = st.basis.applications() + st.k_want >= self.max_applications(n);
+            if all_conv || st.exhausted {
+                if st.exhausted || self.multiplicity_done(&st, &theta) {
+                    break (theta, y);
+                }
+                if !self.lock_and_restart(&mut st, &theta, &y)? {
+                    break ritz(st.basis.projected())?;
+                }
+                continue;
+            }
+            if !st.basis.has_next() {
+                if !self.restart_beside_invariant(&mut st, &y)? {
+                    break (theta, y);
+                }
+                continue;
+            }
+            self.thick_restart(&mut st, &y)?;
+        };
+        let mut r = self.finish(op, &st.basis, &theta, &y, st.restarts)?;
+        r.budget_exhausted = st.exhausted && !r.converged;
+        Ok(r)
+    }
+
+    /// Phase 1: the basis size, the seeded start vector and the empty state.
+    fn start(&self, n: usize) -> Result<RunState> {
         let k_want = match self.which {
             Which::Both => (2 * self.k).min(n),
             _ => self.k,
@@ -197,88 +240,106 @@ impl Lanczos {
         // from `seed_from_u64(seed)`) does not hand Lanczos its own eigenvectors as starts.
         rng.set_stream(LANCZOS_STREAM);
         let start: Vec<f64> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
-        let mut basis = LanczosBasis::new(n, m, &start)?.with_symmetry_tol(self.symmetry_tol)?;
-        let eps = f64::EPSILON;
-        let mut restarts = 0;
-        // In a multiplicity-check pass, one more Ritz value per wanted end must converge (the
-        // extreme one of the fresh sequence).
-        let mut guard = 0usize;
-        let mut locked: Vec<f64> = Vec::new();
-        let mut passes = 0usize;
-        let (theta, y) = loop {
-            while basis.len() < m && basis.has_next() {
-                basis.extend(op)?;
-            }
-            let len = basis.len();
-            let (theta, y) = ritz(basis.projected())?;
-            let norm_est = theta
-                .iter()
-                .fold(basis.norm_estimate(), |a, t| a.max(t.abs()));
-            let b = basis.coupling();
-            let est = |i: usize| -> f64 {
-                if !basis.has_next() {
-                    return 0.0;
-                }
+        let basis = LanczosBasis::new(n, m, &start)?.with_symmetry_tol(self.symmetry_tol)?;
+        Ok(RunState {
+            basis,
+            rng,
+            m,
+            n,
+            k_want,
+            restarts: 0,
+            guard: 0,
+            locked: Vec::new(),
+            passes: 0,
+            exhausted: false,
+        })
+    }
+
+    /// The convergence test on the wanted Ritz pairs: `|bᵀy| ≤ max(tol·|θ|, 100 ε ‖A‖)`.
+    fn wanted_converged(&self, st: &RunState, theta: &[f64], y: &Mat<f64>) -> bool {
+        let len = st.basis.len();
+        let want = st.k_want + st.guard;
+        if len < want.min(st.n) {
+            return false;
+        }
+        let norm_est = theta
+            .iter()
+            .fold(st.basis.norm_estimate(), |a, t| a.max(t.abs()));
+        let b = st.basis.coupling();
+        let has_next = st.basis.has_next();
+        self.wanted(len, want).iter().all(|&i| {
+            let est = if has_next {
                 (0..len).map(|r| b[r] * y[(r, i)]).sum::<f64>().abs()
+            } else {
+                0.0
             };
-            let crit = |t: f64| (self.tol * t.abs()).max(100.0 * eps * norm_est);
-            let wanted = self.wanted(len, k_want + guard);
-            let enough = len >= (k_want + guard).min(n);
-            let all_conv = enough && wanted.iter().all(|&i| est(i) <= crit(theta[i]));
-            let out_of_budget = basis.applications() + k_want >= self.max_applications;
-            if all_conv || out_of_budget {
-                let done = out_of_budget
-                    || !self.multiplicity_check
-                    || len >= n
-                    || passes > k_want
-                    || (guard > 0 && {
-                        let now: Vec<f64> =
-                            self.wanted(len, k_want).iter().map(|&i| theta[i]).collect();
-                        now.len() == locked.len()
-                            && now
-                                .iter()
-                                .zip(&locked)
-                                .all(|(a, b)| (a - b).abs() <= 10.0 * crit(*b))
-                    });
-                if done {
-                    break (theta, y);
-                }
-                // Lock the converged wanted vectors and start a fresh sequence beside them.
-                let keep = self.wanted(len, k_want);
-                locked = keep.iter().map(|&i| theta[i]).collect();
-                basis.restart(select(&y, &keep).as_ref())?;
-                if !basis.restart_random(&mut rng)? {
-                    let (theta, y) = ritz(basis.projected())?;
-                    break (theta, y);
-                }
-                guard = match self.which {
-                    Which::Both => 2,
-                    _ => 1,
-                };
-                passes += 1;
-                continue;
-            }
-            if !basis.has_next() {
-                // Invariant subspace found before enough wanted values: continue from a random
-                // vector orthogonal to it (another part of the spectrum).
-                if len >= m {
-                    let keep_n = (m - 1).min(len);
-                    let keep = self.wanted(len, keep_n);
-                    basis.restart(select(&y, &keep).as_ref())?;
-                }
-                if !basis.restart_random(&mut rng)? {
-                    break (theta, y);
-                }
-                continue;
-            }
-            // Thick restart: keep the wanted Ritz vectors and half of the rest nearest them.
-            let w = k_want + guard;
-            let keep_n = (w + (m - w) / 2).min(len - 1).max(1);
-            let keep = self.wanted(len, keep_n);
-            basis.restart(select(&y, &keep).as_ref())?;
-            restarts += 1;
+            est <= (self.tol * theta[i].abs()).max(100.0 * f64::EPSILON * norm_est)
+        })
+    }
+
+    /// Whether the multiplicity check is over: off, the whole space spanned, enough passes, or
+    /// the fresh sequence found no new wanted value (the wanted values equal the locked ones).
+    fn multiplicity_done(&self, st: &RunState, theta: &[f64]) -> bool {
+        let len = st.basis.len();
+        if !self.multiplicity_check || len >= st.n || st.passes > st.k_want {
+            return true;
+        }
+        if st.guard == 0 {
+            return false;
+        }
+        let now: Vec<f64> = self
+            .wanted(len, st.k_want)
+            .iter()
+            .map(|&i| theta[i])
+            .collect();
+        let norm_est = theta
+            .iter()
+            .fold(st.basis.norm_estimate(), |a, t| a.max(t.abs()));
+        let crit = |t: f64| (self.tol * t.abs()).max(100.0 * f64::EPSILON * norm_est);
+        now.len() == st.locked.len()
+            && now
+                .iter()
+                .zip(&st.locked)
+                .all(|(a, b)| (a - b).abs() <= 10.0 * crit(*b))
+    }
+
+    /// Multiplicity pass: lock the converged wanted vectors and start a fresh random sequence
+    /// beside them; `false` when no fresh direction is left.
+    fn lock_and_restart(&self, st: &mut RunState, theta: &[f64], y: &Mat<f64>) -> Result<bool> {
+        let keep = self.wanted(st.basis.len(), st.k_want);
+        st.locked = keep.iter().map(|&i| theta[i]).collect();
+        st.basis.restart(select(y, &keep).as_ref())?;
+        if !st.basis.restart_random(&mut st.rng)? {
+            return Ok(false);
+        }
+        st.guard = match self.which {
+            Which::Both => 2,
+            _ => 1,
         };
-        self.finish(op, &basis, &theta, &y, restarts)
+        st.passes += 1;
+        Ok(true)
+    }
+
+    /// An invariant subspace found before enough wanted values: continue from a random vector
+    /// orthogonal to it (another part of the spectrum); `false` when none is left.
+    fn restart_beside_invariant(&self, st: &mut RunState, y: &Mat<f64>) -> Result<bool> {
+        let len = st.basis.len();
+        if len >= st.m {
+            let keep = self.wanted(len, (st.m - 1).min(len));
+            st.basis.restart(select(y, &keep).as_ref())?;
+        }
+        st.basis.restart_random(&mut st.rng)
+    }
+
+    /// Thick restart: keep the wanted Ritz vectors and half of the rest nearest them.
+    fn thick_restart(&self, st: &mut RunState, y: &Mat<f64>) -> Result<()> {
+        let len = st.basis.len();
+        let w = st.k_want + st.guard;
+        let keep_n = (w + (st.m - w) / 2).min(len - 1).max(1);
+        let keep = self.wanted(len, keep_n);
+        st.basis.restart(select(y, &keep).as_ref())?;
+        st.restarts += 1;
+        Ok(())
     }
 
     fn finish<A: LinearOperator + ?Sized>(
@@ -345,9 +406,44 @@ impl Lanczos {
             applications,
             restarts,
             converged,
+            budget_exhausted: false,
             norm_estimate: norm_est,
         })
     }
+}
+
+/// The state of one [`Lanczos::run`] between its phases.
+struct RunState {
+    basis: LanczosBasis,
+    rng: ChaCha8Rng,
+    m: usize,
+    n: usize,
+    k_want: usize,
+    restarts: usize,
+    /// Extra wanted values during a multiplicity pass (one per wanted end).
+    guard: usize,
+    locked: Vec<f64>,
+    passes: usize,
+    exhausted: bool,
+}
+
+/// The default budget of operator applications of [`Lanczos`]: `max(1000, 10 n)`.
+///
+/// Ten applications per dimension are ten full Krylov sweeps' worth: extreme eigenvalues
+/// separated by a relative gap `δ` converge in `O(log(1/tol)/√δ)` applications (Saad 2011,
+/// §6.6), a few hundred for the gaps of curvlab's problems, so a run that needs more sits at the
+/// small end of an ill-conditioned spectrum, where a dense eigendecomposition (for `n` in the
+/// thousands) or a looser `tol` is the better tool; the result then says `converged = false`.
+/// On main the budget was a flat 200 000: a `κ = 10⁴` SPD matrix with `n = 300` at `tol = 1e-10`
+/// spent all of it (38–57 s) and printed no status.
+///
+/// ```
+/// use curvlab::curvature::lanczos::default_max_applications;
+/// assert_eq!(default_max_applications(50), 1000);
+/// assert_eq!(default_max_applications(300), 3000);
+/// ```
+pub fn default_max_applications(n: usize) -> usize {
+    (10 * n).max(1000)
 }
 
 /// Ritz values (ascending) and vectors of a small symmetric matrix.

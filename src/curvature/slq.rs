@@ -12,7 +12,7 @@
 
 use crate::error::{Error, Result};
 use crate::linalg::LinearOperator;
-use crate::linalg::lanczos::{gauss_quadrature, tridiagonalize};
+use crate::linalg::lanczos::{LanczosBasis, gauss_quadrature};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -121,6 +121,45 @@ impl Slq {
         Ok(self)
     }
 
+    /// The Gauss rules of all probes: `(nodes, weights, applications)`. One Lanczos basis is
+    /// allocated for the run and reset per probe (no `n × m` copy per probe).
+    fn quadrature<A: LinearOperator + ?Sized>(
+        &self,
+        op: &A,
+    ) -> Result<(Vec<f64>, Vec<f64>, usize)> {
+        let n = op.dim();
+        let steps = self.steps.min(n);
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        let mut nodes = Vec::with_capacity(self.probes * steps);
+        let mut weights = Vec::with_capacity(self.probes * steps);
+        let mut matvecs = 0;
+        let w = 1.0 / self.probes as f64;
+        let mut z = vec![1.0; n];
+        let mut basis = LanczosBasis::new(n, steps, &z)?;
+        let mut alpha = Vec::with_capacity(steps);
+        let mut beta = Vec::with_capacity(steps);
+        for _ in 0..self.probes {
+            for x in z.iter_mut() {
+                *x = if rng.random::<bool>() { 1.0 } else { -1.0 };
+            }
+            basis.reset(&z)?;
+            while basis.len() < steps && basis.has_next() {
+                basis.extend(op)?;
+            }
+            matvecs += basis.applications();
+            let t = basis.projected();
+            let m = basis.len();
+            alpha.clear();
+            beta.clear();
+            alpha.extend((0..m).map(|i| t[(i, i)]));
+            beta.extend((1..m).map(|i| t[(i, i - 1)]));
+            let (x, tau) = gauss_quadrature(&alpha, &beta)?;
+            nodes.extend(x);
+            weights.extend(tau.iter().map(|t| t * w));
+        }
+        Ok((nodes, weights, matvecs))
+    }
+
     /// Computes the density of the symmetric operator `op`. The grid spans the nodes ± 6σ, so
     /// the Gaussian tails outside it hold less than `1e−8` of the mass.
     pub fn run<A: LinearOperator + ?Sized>(&self, op: &A) -> Result<Density> {
@@ -132,22 +171,7 @@ impl Slq {
                 "dimension must be >= 1",
             ));
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        let mut nodes = Vec::new();
-        let mut weights = Vec::new();
-        let mut matvecs = 0;
-        let w = 1.0 / self.probes as f64;
-        let mut z = vec![0.0; n];
-        for _ in 0..self.probes {
-            for x in z.iter_mut() {
-                *x = if rng.random::<bool>() { 1.0 } else { -1.0 };
-            }
-            let t = tridiagonalize(op, &z, self.steps.min(n))?;
-            matvecs += t.applications;
-            let (x, tau) = gauss_quadrature(&t.alpha, &t.beta)?;
-            nodes.extend(x);
-            weights.extend(tau.iter().map(|t| t * w));
-        }
+        let (nodes, weights, matvecs) = self.quadrature(op)?;
         let lo = nodes.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = nodes.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let sigma = self

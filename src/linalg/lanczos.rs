@@ -109,6 +109,46 @@ impl LanczosBasis {
         })
     }
 
+    /// Empties the basis and starts again from `start / ‖start‖`, keeping every allocation (the
+    /// `n × cap` basis among them): stochastic Lanczos quadrature runs one process per probe on
+    /// one basis.
+    ///
+    /// ```
+    /// use curvlab::linalg::lanczos::LanczosBasis;
+    /// let a = faer::mat![[2.0, 0.0], [0.0, 5.0]];
+    /// let mut b = LanczosBasis::new(2, 2, &[1.0, 0.0]).unwrap();
+    /// b.extend(&a).unwrap();
+    /// b.reset(&[0.0, 3.0]).unwrap();
+    /// assert_eq!((b.len(), b.applications()), (0, 0));
+    /// b.extend(&a).unwrap();
+    /// assert_eq!(b.projected()[(0, 0)], 5.0);
+    /// assert!(b.reset(&[0.0, 0.0]).is_err());
+    /// ```
+    pub fn reset(&mut self, start: &[f64]) -> Result<()> {
+        check_len("Lanczos start vector", self.n, start.len())?;
+        if let Some(i) = start.iter().position(|x| !x.is_finite()) {
+            return Err(Error::NonFinite {
+                what: format!("Lanczos start vector[{i}] = {}", start[i]),
+                iteration: 0,
+            });
+        }
+        let s = norm(start);
+        if !(s > 0.0) {
+            return Err(Error::invalid("start vector", "0", "must be nonzero"));
+        }
+        self.next.copy_from_slice(start);
+        scale(1.0 / s, &mut self.next);
+        self.len = 0;
+        self.has_next = true;
+        self.coupling.clear();
+        self.applications = 0;
+        self.norm_estimate = 0.0;
+        self.asymmetry = 0.0;
+        self.unchecked = 0;
+        self.t.fill(0.0);
+        Ok(())
+    }
+
     /// Sets the relative asymmetry tolerance (default [`DEFAULT_SYMMETRY_TOL`]); must be > 0.
     ///
     /// ```
@@ -185,12 +225,12 @@ impl LanczosBasis {
     pub fn extend<A: LinearOperator + ?Sized>(&mut self, op: &A) -> Result<bool> {
         check_len("operator", self.n, op.dim())?;
         if self.len >= self.cap {
-            return Err(Error::Numerical(
+            return Err(Error::Usage(
                 "Lanczos basis is full: restart before extending".into(),
             ));
         }
         if !self.has_next {
-            return Err(Error::Numerical(
+            return Err(Error::Usage(
                 "Lanczos basis spans an invariant subspace: no next vector".into(),
             ));
         }

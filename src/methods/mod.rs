@@ -72,30 +72,65 @@ pub enum Needs {
 }
 
 /// What one iteration did, for the trace.
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// `accepted` says whether the iteration moved to a new point: a trust-region, Levenberg–Marquardt
+/// or Hessian-free iteration that rejects its trial step (and only shrinks its radius or raises
+/// its damping) returns [`StepInfo::rejected`], and the driver then skips the rules that read a
+/// step (the `f_rel_tol` test, the runaway test). The driver also treats an iteration that left
+/// `x` unchanged as rejected, whatever the flag says.
+#[derive(Debug, Clone, PartialEq)]
 pub struct StepInfo {
     /// `‖x_{k+1} − x_k‖₂`.
     pub step_length: f64,
+    /// Whether the iterate moved to the trial point (default `true`).
+    pub accepted: bool,
     /// Method-specific values: `("lambda", λ)`, `("cg_iters", i)`, `("radius", Δ)`,
     /// `("rho", ρ)`, `("shift", τ)`, `("lr", η)`, ...
     pub extras: Vec<(&'static str, f64)>,
 }
 
+impl Default for StepInfo {
+    fn default() -> Self {
+        StepInfo::new(0.0)
+    }
+}
+
 impl StepInfo {
-    /// A step of the given length with no extras.
+    /// An accepted step of the given length with no extras.
     ///
     /// ```
     /// let s = curvlab::methods::StepInfo::new(0.5).with("lr", 0.1);
     /// assert_eq!(s.extras, vec![("lr", 0.1)]);
+    /// assert!(s.accepted);
     /// ```
     pub fn new(step_length: f64) -> Self {
         StepInfo {
             step_length,
+            accepted: true,
+            extras: Vec::new(),
+        }
+    }
+
+    /// A rejected trial step: the iterate stays where it was (step length 0).
+    ///
+    /// ```
+    /// let s = curvlab::methods::StepInfo::rejected().with("radius", 0.25);
+    /// assert!(!s.accepted && s.step_length == 0.0);
+    /// ```
+    pub fn rejected() -> Self {
+        StepInfo {
+            step_length: 0.0,
+            accepted: false,
             extras: Vec::new(),
         }
     }
 
     /// Adds a method-specific value.
+    ///
+    /// ```
+    /// let s = curvlab::methods::StepInfo::new(1.0).with("rho", 0.9);
+    /// assert_eq!(s.extras[0], ("rho", 0.9));
+    /// ```
     pub fn with(mut self, key: &'static str, value: f64) -> Self {
         self.extras.push((key, value));
         self

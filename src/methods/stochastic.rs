@@ -190,7 +190,7 @@ impl Method for Stochastic {
         let sampler = self
             .sampler
             .as_mut()
-            .ok_or_else(|| Error::Numerical("stochastic: call init before step".into()))?;
+            .ok_or_else(|| Error::Usage("stochastic: call init before step".into()))?;
         self.x_prev.copy_from_slice(&it.x);
         let mut batch_f = 0.0;
         for _ in 0..self.eval_every {
