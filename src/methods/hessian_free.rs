@@ -30,14 +30,12 @@
 //! curvature).
 
 use super::line_search::Armijo;
-use super::registry::{MethodContext, MethodEntry, MethodInfo};
 use super::{Iterate, Method, Needs, StepInfo};
 use crate::error::{Error, Result};
 use crate::linalg::cg::{CgOptions, CgStatus, Diagonal, MartensStop, Preconditioner, solve};
 use crate::linalg::vector::{add_scaled, dot, norm};
 use crate::linalg::{Damped, LinearOperator};
 use crate::objective::Objective;
-use crate::params::{ParamInfo, Params};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -309,6 +307,18 @@ impl HessianFree {
     pub fn lambda(&self) -> f64 {
         self.lambda
     }
+    /// Martens's CG stopping rule in use.
+    pub fn martens(&self) -> MartensStop {
+        self.martens
+    }
+    /// The line search's Armijo parameters.
+    ///
+    /// ```
+    /// assert_eq!(curvlab::methods::HessianFree::new().armijo().c1, 1e-2);
+    /// ```
+    pub fn armijo(&self) -> Armijo {
+        self.armijo
+    }
 
     fn batch_size(&self, n_examples: usize) -> usize {
         let b = self.curvature_batch;
@@ -468,7 +478,7 @@ impl Method for HessianFree {
         let mut x_try = vec![0.0; n];
         let mut eval = |p: &[f64]| -> Result<f64> {
             add_scaled(&it.x, 1.0, p, &mut x_try);
-            super::newton::trial_value(obj, &x_try)
+            super::line_search::trial_value(obj, &x_try)
         };
         let mut idx = chain.len() - 1;
         let mut f_new = eval(chain[idx].1)?;
@@ -546,112 +556,3 @@ impl Method for HessianFree {
             .with("cg_status", status))
     }
 }
-
-const PARAMS: &[ParamInfo] = &[
-    ParamInfo {
-        name: "curvature",
-        default: "auto",
-        doc: "auto (ggn where the objective gives Gauss-Newton products, else hessian), ggn or hessian",
-    },
-    ParamInfo {
-        name: "lambda",
-        default: "1",
-        doc: "initial Tikhonov damping lambda (>= 0), adapted by rho < 1/4 -> x3/2, rho > 3/4 -> x2/3",
-    },
-    ParamInfo {
-        name: "decay",
-        default: "0.95",
-        doc: "CG warm start: previous CG solution times decay (in [0, 1])",
-    },
-    ParamInfo {
-        name: "cg_max_iters",
-        default: "250",
-        doc: "CG iterations per step (>= 1)",
-    },
-    ParamInfo {
-        name: "cg_rtol",
-        default: "1e-10",
-        doc: "CG also stops at this relative residual",
-    },
-    ParamInfo {
-        name: "martens_eps",
-        default: "5e-4",
-        doc: "Martens's CG stop: (phi_i - phi_{i-k}) / phi_i < k eps, k = max(10, ceil(0.1 i))",
-    },
-    ParamInfo {
-        name: "preconditioner",
-        default: "martens",
-        doc: "martens ((sum of squared per-example gradients / N + lambda)^xi, identity without per-example gradients) or none",
-    },
-    ParamInfo {
-        name: "precond_exponent",
-        default: "0.75",
-        doc: "exponent xi of Martens's preconditioner",
-    },
-    ParamInfo {
-        name: "backtracking",
-        default: "true",
-        doc: "CG backtracking over the iterates saved at ceil(5 * 1.3^j)",
-    },
-    ParamInfo {
-        name: "ls_c1",
-        default: "1e-2",
-        doc: "Armijo sufficient-decrease constant of the line search",
-    },
-    ParamInfo {
-        name: "ls_shrink",
-        default: "0.8",
-        doc: "Armijo shrink factor",
-    },
-    ParamInfo {
-        name: "curvature_batch",
-        default: "1",
-        doc: "curvature minibatch: fraction in (0, 1] or size >= 2, sampled with the run's seed",
-    },
-];
-
-fn build(p: &Params, ctx: &MethodContext) -> Result<Box<dyn Method>> {
-    let d = HessianFree::default();
-    let precond = match p.str("preconditioner", "martens")?.as_str() {
-        "martens" => true,
-        "none" => false,
-        other => {
-            return Err(Error::invalid(
-                "preconditioner",
-                other,
-                "expected martens or none",
-            ));
-        }
-    };
-    let m = HessianFree::new()
-        .with_curvature(CurvatureKind::parse(&p.str("curvature", "auto")?)?)
-        .with_lambda(p.f64("lambda", d.lambda0)?)?
-        .with_decay(p.f64("decay", d.decay)?)?
-        .with_cg_max_iters(p.usize("cg_max_iters", d.cg_max_iters)?)?
-        .with_cg_rtol(p.f64("cg_rtol", d.cg_rtol)?)?
-        .with_martens(MartensStop {
-            eps: p.f64("martens_eps", d.martens.eps)?,
-            ..d.martens
-        })?
-        .with_preconditioner(precond)
-        .with_precond_exponent(p.f64("precond_exponent", d.precond_exponent)?)?
-        .with_backtracking(p.bool("backtracking", true)?)
-        .with_armijo(Armijo {
-            c1: p.f64("ls_c1", d.armijo.c1)?,
-            shrink: p.f64("ls_shrink", d.armijo.shrink)?,
-            ..d.armijo
-        })?
-        .with_curvature_batch(p.f64("curvature_batch", d.curvature_batch)?)?
-        .with_seed(ctx.seed);
-    Ok(Box::new(m))
-}
-
-/// Registry entries.
-pub const ENTRIES: &[MethodEntry] = &[MethodEntry {
-    info: MethodInfo {
-        name: "hessian-free",
-        summary: "Hessian-free optimization: damped Gauss-Newton (or Hessian) CG steps with warm start, Martens's stop, CG backtracking, diagonal preconditioner and Armijo line search (Martens 2010; Martens & Sutskever 2012)",
-        params: PARAMS,
-    },
-    build,
-}];
