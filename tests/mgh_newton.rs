@@ -42,6 +42,7 @@
 //! HVP), f reached, target and its kind.
 
 use curvlab::methods::newton::{Newton, Safeguard};
+use curvlab::methods::trust_region::TrustRegion;
 use curvlab::methods::{Method, TrustNcg};
 use curvlab::problems::mgh::{self, Mgh, MghProblem};
 use curvlab::{Report, Stop, Termination, minimize};
@@ -175,9 +176,7 @@ fn trust_exact(radius: f64, max_radius: f64) -> Box<dyn Method> {
     Box::new(
         Newton::new()
             .with_safeguard(Safeguard::TrustExact)
-            .with_max_radius(max_radius)
-            .unwrap()
-            .with_radius(radius)
+            .with_trust_region(TrustRegion::new(radius, max_radius, 0.15).unwrap())
             .unwrap(),
     )
 }
@@ -185,9 +184,7 @@ fn trust_exact(radius: f64, max_radius: f64) -> Box<dyn Method> {
 fn trust_ncg(radius: f64) -> Box<dyn Method> {
     Box::new(
         TrustNcg::new()
-            .with_max_radius(1e10)
-            .unwrap()
-            .with_radius(radius)
+            .with_trust_region(TrustRegion::new(radius, 1e10, 0.15).unwrap())
             .unwrap()
             .with_forcing(1e-2)
             .unwrap(),

@@ -11,7 +11,9 @@
 
 use curvlab::diff::{DualGradient, Scalar, check_derivatives};
 use curvlab::methods::hessian_free::CurvatureKind;
-use curvlab::methods::newton::{LineSearchKind, Safeguard};
+use curvlab::methods::line_search::LineSearchKind;
+use curvlab::methods::newton::Safeguard;
+use curvlab::methods::trust_region::TrustRegion;
 use curvlab::methods::{
     HessianFree, Iterate, Method, MethodContext, Newton, NewtonCg, TrustNcg, build_method,
     method_infos,
@@ -618,11 +620,25 @@ fn singular_hessian_without_damping_errors() {
 /// trust radius ≤ 0, CG max iterations 0, negative damping, bad enumerations, unknown keys.
 #[test]
 fn invalid_hyperparameters_are_errors() {
-    assert!(Newton::new().with_radius(0.0).is_err());
-    assert!(Newton::new().with_radius(-1.0).is_err());
+    let tr = TrustRegion::default();
+    for bad in [
+        TrustRegion { radius: 0.0, ..tr },
+        TrustRegion { radius: -1.0, ..tr },
+        TrustRegion { eta: 0.3, ..tr },
+        TrustRegion {
+            max_radius: 0.5,
+            ..tr
+        },
+        TrustRegion {
+            max_radius: f64::INFINITY,
+            ..tr
+        },
+    ] {
+        assert!(Newton::new().with_trust_region(bad).is_err(), "{bad:?}");
+        assert!(TrustNcg::new().with_trust_region(bad).is_err(), "{bad:?}");
+    }
+    assert!(tr.with_radius(f64::NAN).is_err() && tr.with_eta(-0.1).is_err());
     assert!(Newton::new().with_lambda(-1e-3).is_err());
-    assert!(Newton::new().with_eta(0.3).is_err());
-    assert!(TrustNcg::new().with_radius(0.0).is_err());
     assert!(TrustNcg::new().with_cg_max_iters(0).is_err());
     assert!(NewtonCg::new().with_cg_max_iters(0).is_err());
     assert!(NewtonCg::new().with_forcing(1.5).is_err());

@@ -305,31 +305,18 @@ impl MoreSorensenWorkspace {
                 forced: false,
             };
         }
+        // Bounds: ‖p‖ < Δ puts λ* below λ, and z gives λ − ‖Lᵀz‖² ≤ −λ₁; ‖p‖ > Δ puts it above.
+        let mut accept_hard = false;
+        let mut tau = 0.0;
         if pn < radius {
             let s_min = self.chol.near_null_vector(&mut self.z, &mut self.w);
-            let tau = boundary_step(&self.p, &self.z, radius);
+            tau = boundary_step(&self.p, &self.z, radius);
             let rp2 = self.chol.energy(&self.p);
-            let accept =
+            accept_hard =
                 tau * tau * s_min * s_min <= opts.hard_rtol * (rp2 + lambda * radius * radius);
-            if accept || last {
-                axpy(tau, &self.z, &mut self.p);
-                return Outcome::Done {
-                    on_boundary: true,
-                    hard_case: true,
-                    forced: !accept,
-                };
-            }
             b.hi = b.hi.min(lambda);
             b.s = b.s.max(lambda - s_min * s_min);
         } else {
-            if last {
-                scale(radius / pn, &mut self.p);
-                return Outcome::Done {
-                    on_boundary: true,
-                    hard_case: false,
-                    forced: true,
-                };
-            }
             b.lo = b.lo.max(lambda);
         }
         b.lo = b.lo.max(b.s);
@@ -337,8 +324,24 @@ impl MoreSorensenWorkspace {
         self.q.copy_from_slice(&self.p);
         self.chol.solve_lower_in_place(&mut self.q);
         let qq = dot(&self.q, &self.q);
-        let newton = lambda + (pn * pn / qq) * (pn - radius) / radius;
-        Outcome::Next(b.safeguard(newton))
+        let next = b.safeguard(lambda + (pn * pn / qq) * (pn - radius) / radius);
+        // λ can no longer move (next within rounding of λ): ‖p(λ)‖ is as close to Δ as
+        // floating point allows, next to −λ₁ where it is steepest.
+        let stalled = (next - lambda).abs() <= 4.0 * f64::EPSILON * lambda.abs();
+        if !(accept_hard || stalled || last) {
+            return Outcome::Next(next);
+        }
+        let forced = !(accept_hard || stalled);
+        if pn < radius {
+            axpy(tau, &self.z, &mut self.p);
+        } else {
+            scale(radius / pn, &mut self.p);
+        }
+        Outcome::Done {
+            on_boundary: true,
+            hard_case: pn < radius,
+            forced,
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
