@@ -95,70 +95,127 @@ impl StrongWolfe {
                 "line search: not a descent direction (gᵀd = {s0:e})"
             )));
         }
-        let evals = std::cell::Cell::new(0usize);
-        let eval = |alpha: f64, x_out: &mut [f64], g_out: &mut [f64]| -> Result<Trial> {
-            evals.set(evals.get() + 1);
-            add_scaled(x, alpha, d, x_out);
-            let f = finite_or_inf(obj.gradient(x_out, g_out))?;
-            let slope = if f.is_finite() {
-                dot(g_out, d)
-            } else {
-                f64::NAN
-            };
-            Ok(Trial { alpha, f, slope })
+        let mut line = Line {
+            obj,
+            x,
+            d,
+            f0,
+            s0,
+            params: self,
+            evals: 0,
+            x_out,
+            g_out,
         };
-        let armijo = |t: &Trial| t.f <= f0 + self.c1 * t.alpha * s0;
-        let curvature = |t: &Trial| t.slope.abs() <= -self.c2 * s0;
+        let (lo, hi) = match line.bracket(alpha0)? {
+            Bracket::Found(t) => return Ok(line.result(&t)),
+            Bracket::Interval(lo, hi) => (lo, hi),
+        };
+        if let Some(t) = line.zoom(lo, hi)? {
+            return Ok(line.result(&t));
+        }
+        Err(Error::Numerical(format!(
+            "strong-Wolfe search found no acceptable step in {} evaluations",
+            self.max_evals
+        )))
+    }
+}
 
+/// What the bracketing phase found.
+enum Bracket {
+    /// A point satisfying both conditions.
+    Found(Trial),
+    /// An interval `(lo, hi)` containing one: `lo` satisfies sufficient decrease with the lowest
+    /// value so far.
+    Interval(Trial, Trial),
+}
+
+/// The line `φ(α) = f(x + αd)` being searched, with the evaluation count.
+struct Line<'a, O: ?Sized> {
+    obj: &'a O,
+    x: &'a [f64],
+    d: &'a [f64],
+    f0: f64,
+    s0: f64,
+    params: &'a StrongWolfe,
+    evals: usize,
+    x_out: &'a mut [f64],
+    g_out: &'a mut [f64],
+}
+
+impl<O: Objective + ?Sized> Line<'_, O> {
+    /// `φ(α)` and `φ'(α)` (the point and gradient left in the output buffers).
+    fn eval(&mut self, alpha: f64) -> Result<Trial> {
+        self.evals += 1;
+        add_scaled(self.x, alpha, self.d, self.x_out);
+        let f = finite_or_inf(self.obj.gradient(self.x_out, self.g_out))?;
+        let slope = if f.is_finite() {
+            dot(self.g_out, self.d)
+        } else {
+            f64::NAN
+        };
+        Ok(Trial { alpha, f, slope })
+    }
+
+    fn armijo(&self, t: &Trial) -> bool {
+        t.f <= self.f0 + self.params.c1 * t.alpha * self.s0
+    }
+
+    fn curvature(&self, t: &Trial) -> bool {
+        t.slope.abs() <= -self.params.c2 * self.s0
+    }
+
+    fn result(&self, t: &Trial) -> LineSearchResult {
+        LineSearchResult {
+            alpha: t.alpha,
+            f: t.f,
+            evaluations: self.evals,
+        }
+    }
+
+    /// N&W Algorithm 3.5: double `α` from `alpha0` until a point satisfies both conditions or
+    /// an interval containing one is found.
+    fn bracket(&mut self, alpha0: f64) -> Result<Bracket> {
         let mut prev = Trial {
             alpha: 0.0,
-            f: f0,
-            slope: s0,
+            f: self.f0,
+            slope: self.s0,
         };
-        let mut alpha = alpha0.min(self.alpha_max);
+        let mut alpha = alpha0.min(self.params.alpha_max);
         let mut first = true;
-        let (mut lo, mut hi);
         loop {
-            let t = eval(alpha, x_out, g_out)?;
-            if !armijo(&t) || (!first && t.f >= prev.f) {
-                lo = prev;
-                hi = t;
-                break;
+            let t = self.eval(alpha)?;
+            if !self.armijo(&t) || (!first && t.f >= prev.f) {
+                return Ok(Bracket::Interval(prev, t));
             }
-            if curvature(&t) {
-                return Ok(LineSearchResult {
-                    alpha: t.alpha,
-                    f: t.f,
-                    evaluations: evals.get(),
-                });
+            if self.curvature(&t) {
+                return Ok(Bracket::Found(t));
             }
             if t.slope >= 0.0 {
-                lo = t;
-                hi = prev;
-                break;
+                return Ok(Bracket::Interval(t, prev));
             }
-            if evals.get() >= self.max_evals || alpha >= self.alpha_max {
+            if self.evals >= self.params.max_evals || alpha >= self.params.alpha_max {
                 return Err(Error::Numerical(
                     "strong-Wolfe search: bracketing failed".into(),
                 ));
             }
             first = false;
             prev = t;
-            alpha = (2.0 * alpha).min(self.alpha_max);
+            alpha = (2.0 * alpha).min(self.params.alpha_max);
         }
-        // Zoom (Algorithm 3.6) between lo (satisfies Armijo, lowest f) and hi.
-        while evals.get() < self.max_evals {
+    }
+
+    /// N&W Algorithm 3.6 between `lo` (sufficient decrease, lowest value) and `hi`; when the
+    /// budget runs out, the best sufficient-decrease point if it lowers `f` (its gradient
+    /// re-evaluated into the buffers), else `None`.
+    fn zoom(&mut self, mut lo: Trial, mut hi: Trial) -> Result<Option<Trial>> {
+        while self.evals < self.params.max_evals {
             let a = interpolate(&lo, &hi);
-            let t = eval(a, x_out, g_out)?;
-            if !armijo(&t) || t.f >= lo.f {
+            let t = self.eval(a)?;
+            if !self.armijo(&t) || t.f >= lo.f {
                 hi = t;
             } else {
-                if curvature(&t) {
-                    return Ok(LineSearchResult {
-                        alpha: t.alpha,
-                        f: t.f,
-                        evaluations: evals.get(),
-                    });
+                if self.curvature(&t) {
+                    return Ok(Some(t));
                 }
                 if t.slope * (hi.alpha - lo.alpha) >= 0.0 {
                     hi = lo;
@@ -169,20 +226,11 @@ impl StrongWolfe {
                 break;
             }
         }
-        // Budget exhausted: fall back to the best Armijo point if it decreases f.
-        if lo.alpha > 0.0 && lo.f < f0 {
-            add_scaled(x, lo.alpha, d, x_out);
-            let f = obj.gradient(x_out, g_out)?;
-            return Ok(LineSearchResult {
-                alpha: lo.alpha,
-                f,
-                evaluations: evals.get() + 1,
-            });
+        if lo.alpha > 0.0 && lo.f < self.f0 {
+            let t = self.eval(lo.alpha)?;
+            return Ok(Some(t));
         }
-        Err(Error::Numerical(format!(
-            "strong-Wolfe search found no acceptable step in {} evaluations",
-            self.max_evals
-        )))
+        Ok(None)
     }
 }
 
