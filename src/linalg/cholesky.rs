@@ -248,14 +248,14 @@ impl CholeskyWorkspace {
             let lkk = self.l[(k, k)];
             let (wp, wm) = ((1.0 - z[k]) / lkk, (-1.0 - z[k]) / lkk);
             let (mut sp, mut sm) = (wp.abs(), wm.abs());
-            for i in k + 1..n {
-                sp += (z[i] + self.l[(i, k)] * wp).abs();
-                sm += (z[i] + self.l[(i, k)] * wm).abs();
+            for (i, zi) in z.iter().enumerate().skip(k + 1) {
+                sp += (zi + self.l[(i, k)] * wp).abs();
+                sm += (zi + self.l[(i, k)] * wm).abs();
             }
             let wk = if sp >= sm { wp } else { wm };
             w[k] = wk;
-            for i in k + 1..n {
-                z[i] += self.l[(i, k)] * wk;
+            for (i, zi) in z.iter_mut().enumerate().skip(k + 1) {
+                *zi += self.l[(i, k)] * wk;
             }
         }
         z.copy_from_slice(w);

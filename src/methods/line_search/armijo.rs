@@ -142,6 +142,11 @@ impl Armijo {
 /// `M = 1` this is [`Armijo`]. The values are recorded by [`NonmonotoneArmijo::search`] itself
 /// (call it once per iteration, at the current iterate); [`NonmonotoneArmijo::reset`] forgets
 /// them (at the start of a run).
+///
+/// The window, precisely: `memory = M` is the number of values compared, the current one
+/// included, `f_ref = max_{0≤j<min(k+1, M)} f(x_{k−j})`. GLL (1986) write the window as
+/// `max_{0≤j≤m(k)}` with `m(k) ≤ M`, which spans up to `M + 1` values: their `M = 10` is
+/// curvlab's `memory = 11`, and curvlab's `memory = 1` (GLL's `M = 0`) is monotone Armijo.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NonmonotoneArmijo {
     /// The backtracking parameters (`c₁`, `ρ`, budget).
