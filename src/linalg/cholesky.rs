@@ -235,7 +235,8 @@ impl CholeskyWorkspace {
     /// ws.factor(h.as_ref(), 0.0).unwrap();
     /// let (mut z, mut w) = ([0.0; 3], [0.0; 3]);
     /// let s = ws.near_null_vector(&mut z, &mut w);
-    /// assert!((z[1].abs() - 1.0).abs() < 1e-12 && (s * s - 1e-6).abs() < 1e-15);
+    /// // z ≈ ±e₁ and ‖Lᵀz‖² ≈ λ_min = 1e-6 (to 1e-6 relative here).
+    /// assert!((z[1].abs() - 1.0).abs() < 1e-12 && (s * s - 1e-6).abs() < 1e-12);
     /// ```
     pub fn near_null_vector(&self, z: &mut [f64], w: &mut [f64]) -> f64 {
         let n = self.l.nrows();
@@ -307,6 +308,13 @@ impl CholeskyWorkspace {
     }
 
     /// `‖Lᵀv‖² = vᵀ(H + σI)v` from the factor (NaN when nothing is factored).
+    ///
+    /// ```
+    /// let h = faer::mat![[2.0, 0.0], [0.0, 3.0]];
+    /// let mut ws = curvlab::linalg::cholesky::CholeskyWorkspace::new();
+    /// ws.factor(h.as_ref(), 1.0).unwrap();
+    /// assert!((ws.energy(&[1.0, 1.0]) - 7.0).abs() < 1e-14);
+    /// ```
     pub fn energy(&self, v: &[f64]) -> f64 {
         let n = self.l.nrows();
         if !self.factored || v.len() != n {

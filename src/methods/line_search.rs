@@ -127,11 +127,11 @@ pub struct GlobalStep {
 /// let mut it = Iterate::new(&f, vec![1.0, 1.0]).unwrap();
 /// let mut glob = Globalization::new(LineSearchKind::Armijo);
 /// // Steepest descent: the unit step overshoots and Armijo halves it until it decreases f.
-/// let (s, ()) = glob.step(&f, &mut it, |it, d| {
+/// let (s, extra) = glob.step(&f, &mut it, |it, d| {
 ///     d.iter_mut().zip(&it.g).for_each(|(d, g)| *d = -g);
 ///     Ok(())
 /// }).unwrap();
-/// assert!(s.alpha < 1.0 && it.f < 50.5);
+/// assert!(s.alpha < 1.0 && it.f < 50.5 && extra == Some(()));
 /// ```
 #[derive(Debug, Clone)]
 #[cfg_attr(feature = "serde1", derive(serde::Serialize, serde::Deserialize))]

@@ -152,6 +152,18 @@ impl TrustRegion {
     /// Tries the step `p` with predicted decrease `pred = m(0) − m(p)`: evaluates `f(x + p)`
     /// (an overflow counts as `+∞`, a rejection), updates the radius from ρ, and when `ρ > η`
     /// moves `it` there (gradient evaluated). `x_trial` and `g_trial` are reused buffers.
+    ///
+    /// ```
+    /// use curvlab::methods::{Iterate, trust_region::TrustRegion};
+    /// let f = curvlab::problems::Ravine::seed(); // ½(100 x₀² + x₁²): the model is exact
+    /// let mut it = Iterate::new(&f, vec![0.0, 1.0]).unwrap();
+    /// let mut tr = TrustRegion::default();
+    /// let (mut xb, mut gb) = (Vec::new(), Vec::new());
+    /// // p = (0, −1) with m(0) − m(p) = 0.5: ρ = 1, on the boundary, so Δ doubles.
+    /// let t = tr.try_step(&f, &mut it, &[0.0, -1.0], 0.5, true, &mut xb, &mut gb).unwrap();
+    /// assert_eq!((t.rho, t.step_length, tr.radius), (1.0, 1.0, 2.0));
+    /// assert_eq!(it.x, vec![0.0, 0.0]);
+    /// ```
     #[allow(clippy::too_many_arguments)]
     pub fn try_step(
         &mut self,

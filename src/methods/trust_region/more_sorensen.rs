@@ -234,8 +234,9 @@ impl MoreSorensenWorkspace {
         for v in [&mut self.p, &mut self.q, &mut self.z, &mut self.w] {
             v.resize(n, 0.0);
         }
-        let mut b = Bounds::initial(h, norm(g), radius);
-        if b.hi <= 0.0 {
+        let gnorm = norm(g);
+        let mut b = Bounds::initial(h, gnorm, radius);
+        if gnorm == 0.0 && b.hi <= 0.0 {
             // g = 0 and H diagonally dominant with nonnegative diagonal: p = 0 is optimal.
             self.p.fill(0.0);
             return Ok(self.info(h, g, 0.0, 0, false, false, true));
