@@ -13,7 +13,7 @@
 //! Run: `cargo bench --bench newton`.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use curvlab::methods::newton::{CholeskyWorkspace, factor_solve};
+use curvlab::linalg::cholesky::{CholeskyWorkspace, factor_solve};
 use faer::linalg::solvers::Solve;
 use faer::{Mat, Par, Side};
 use rand::SeedableRng;

@@ -42,6 +42,7 @@
 //! HVP), f reached, target and its kind.
 
 use curvlab::methods::newton::{Newton, Safeguard};
+use curvlab::methods::trust_region::TrustRegion;
 use curvlab::methods::{Method, TrustNcg};
 use curvlab::problems::mgh::{self, Mgh, MghProblem};
 use curvlab::{Report, Stop, Termination, minimize};
@@ -126,7 +127,10 @@ const EXACT_LOCAL: &[Local] = &[
     },
 ];
 
-/// The local minima trust-ncg reaches: the same two, and Biggs EXP6's.
+/// The published values trust-ncg reaches: the same two local minima, and Biggs EXP6's
+/// f = 5.65565e-3 (MGH's value for m = 13), which is *not* a local minimum: the point is a
+/// saddle, the Hessian there has the eigenvalue λ_min ≈ −0.0098 (issue 11, defect 9). The
+/// test checks only that the value is reached.
 const NCG_LOCAL: &[Local] = &[
     Local {
         id: 2,
@@ -138,7 +142,7 @@ const NCG_LOCAL: &[Local] = &[
         id: 18,
         f: 5.65565e-3,
         precision: Precision::SixDigits,
-        source: "Moré, Garbow & Hillstrom 1981, problem 18 (Biggs EXP6, m = 13)",
+        source: "Moré, Garbow & Hillstrom 1981, problem 18 (Biggs EXP6, m = 13; a saddle point)",
     },
     Local {
         id: 26,
@@ -175,9 +179,7 @@ fn trust_exact(radius: f64, max_radius: f64) -> Box<dyn Method> {
     Box::new(
         Newton::new()
             .with_safeguard(Safeguard::TrustExact)
-            .with_max_radius(max_radius)
-            .unwrap()
-            .with_radius(radius)
+            .with_trust_region(TrustRegion::new(radius, max_radius, 0.15).unwrap())
             .unwrap(),
     )
 }
@@ -185,9 +187,7 @@ fn trust_exact(radius: f64, max_radius: f64) -> Box<dyn Method> {
 fn trust_ncg(radius: f64) -> Box<dyn Method> {
     Box::new(
         TrustNcg::new()
-            .with_max_radius(1e10)
-            .unwrap()
-            .with_radius(radius)
+            .with_trust_region(TrustRegion::new(radius, 1e10, 0.15).unwrap())
             .unwrap()
             .with_forcing(1e-2)
             .unwrap(),
@@ -253,7 +253,10 @@ fn run_set(
             target
         );
         if let Some(l) = locals.iter().find(|l| l.id == spec.id) {
-            sources.push(format!("{}: local minimum {:e} ({})", l.id, l.f, l.source));
+            sources.push(format!(
+                "{}: published stationary value {:e} ({})",
+                l.id, l.f, l.source
+            ));
         }
         out.push(Outcome {
             id: spec.id,

@@ -4,14 +4,16 @@
 //! published iteration counts of scipy 1.17.1 on 2-D Rosenbrock from (−1.2, 1) (measured with
 //! `scipy.optimize.minimize(rosen, x0, jac=rosen_der, hessp=rosen_hess_prod / hess=rosen_hess)`:
 //! trust-exact 25 iterations at gtol 1e-8; trust-ncg 29 at its default gtol 1e-5 and 30 at
-//! gtol 1e-8; Newton-CG 83 per the issue, 86 measured with xtol 1e-12), eigenvalues from faer
+//! gtol 1e-8; Newton-CG 83 per the issue, 86 measured with xtol 1e-12; curvlab takes 64), eigenvalues from faer
 //! for the indefinite starts, the strong-convexity bound `‖x − x*‖ ≤ ‖∇f(x)‖/μ` for the
 //! logistic regression, and the Levenberg–Marquardt rule of Martens (2010) recomputed from the
 //! trace.
 
 use curvlab::diff::{DualGradient, Scalar, check_derivatives};
 use curvlab::methods::hessian_free::CurvatureKind;
-use curvlab::methods::newton::{LineSearchKind, Safeguard};
+use curvlab::methods::line_search::LineSearchKind;
+use curvlab::methods::newton::Safeguard;
+use curvlab::methods::trust_region::TrustRegion;
 use curvlab::methods::{
     HessianFree, Iterate, Method, MethodContext, Newton, NewtonCg, TrustNcg, build_method,
     method_infos,
@@ -229,8 +231,9 @@ fn newton_from_indefinite_hessian_decreases_f() {
 fn truncated_newton_rosenbrock() {
     let f = Rosenbrock::new(2).unwrap();
     let r = run(&mut NewtonCg::default(), &f, &X0, 1e-8, 500);
+    // Measured 64 (Armijo) and 72 (strong Wolfe); bounds 70 and 79 (10 % margin).
     assert!(
-        r.converged() && r.iterations <= 83,
+        r.converged() && r.iterations <= 70,
         "newton-cg {}",
         r.iterations
     );
@@ -243,7 +246,11 @@ fn truncated_newton_rosenbrock() {
         1e-8,
         500,
     );
-    assert!(wolfe.converged() && wolfe.iterations <= 83);
+    assert!(
+        wolfe.converged() && wolfe.iterations <= 79,
+        "newton-cg wolfe {}",
+        wolfe.iterations
+    );
     let t = run(&mut TrustNcg::default(), &f, &X0, 1e-8, 500);
     assert!(
         t.converged() && t.iterations <= 30,
@@ -620,11 +627,25 @@ fn singular_hessian_without_damping_errors() {
 /// trust radius ≤ 0, CG max iterations 0, negative damping, bad enumerations, unknown keys.
 #[test]
 fn invalid_hyperparameters_are_errors() {
-    assert!(Newton::new().with_radius(0.0).is_err());
-    assert!(Newton::new().with_radius(-1.0).is_err());
+    let tr = TrustRegion::default();
+    for bad in [
+        TrustRegion { radius: 0.0, ..tr },
+        TrustRegion { radius: -1.0, ..tr },
+        TrustRegion { eta: 0.3, ..tr },
+        TrustRegion {
+            max_radius: 0.5,
+            ..tr
+        },
+        TrustRegion {
+            max_radius: f64::INFINITY,
+            ..tr
+        },
+    ] {
+        assert!(Newton::new().with_trust_region(bad).is_err(), "{bad:?}");
+        assert!(TrustNcg::new().with_trust_region(bad).is_err(), "{bad:?}");
+    }
+    assert!(tr.with_radius(f64::NAN).is_err() && tr.with_eta(-0.1).is_err());
     assert!(Newton::new().with_lambda(-1e-3).is_err());
-    assert!(Newton::new().with_eta(0.3).is_err());
-    assert!(TrustNcg::new().with_radius(0.0).is_err());
     assert!(TrustNcg::new().with_cg_max_iters(0).is_err());
     assert!(NewtonCg::new().with_cg_max_iters(0).is_err());
     assert!(NewtonCg::new().with_forcing(1.5).is_err());
@@ -700,4 +721,43 @@ fn registry_entries_build_and_run() {
         let r = run(&mut m, &f, &X0, 1e-6, 500);
         assert!(r.converged(), "{kind} {kv:?}: {}", r.termination);
     }
+}
+
+/// The nonmonotone window holds exactly `memory = M` values, the current one included (issue 11,
+/// defect 5: documented against GLL's `M + 1`-value window). Values 9, 1, 2, 3 with M = 3: the
+/// reference at the iterate with value 3 is max(1, 2, 3) = 3, not 9 (a window of M + 1 would
+/// still hold the 9); observed through the accepted step on Ravine ½(100x₀² + x₁²) from (1, 1)
+/// along d = (−2.1, −1), whose unit step has f = 60.5 against f(x) = 50.5.
+#[test]
+fn nonmonotone_window_spans_memory_values() {
+    use curvlab::methods::line_search::{Armijo, NonmonotoneArmijo};
+    let f = curvlab::problems::Ravine::seed();
+    let (x, g, d) = ([1.0, 1.0], [100.0, 1.0], [-2.1, -1.0]);
+    let mut out = [0.0; 2];
+    for (memory, history, unit_step) in [
+        (3usize, [90.0, 1.0, 2.0], false), // window {1, 2, 50.5}: monotone, α < 1
+        (4, [90.0, 1.0, 2.0], true),       // window {90, 1, 2, 50.5}: the unit step passes
+    ] {
+        let mut ls = NonmonotoneArmijo::new(memory).unwrap();
+        for v in history {
+            ls.record(v);
+        }
+        let r = ls.search(&f, &x, 50.5, &g, &d, 1.0, &mut out).unwrap();
+        assert_eq!(
+            r.alpha == 1.0,
+            unit_step,
+            "memory {memory}: α = {}",
+            r.alpha
+        );
+        let want = if unit_step { 90.0 } else { 50.5 };
+        assert_eq!(ls.reference(f64::NEG_INFINITY), want, "memory {memory}");
+    }
+    // memory = 1 is monotone Armijo: the same α as Armijo itself.
+    let mut m1 = NonmonotoneArmijo::new(1).unwrap();
+    m1.record(1e3);
+    let r1 = m1.search(&f, &x, 50.5, &g, &d, 1.0, &mut out).unwrap();
+    let ra = Armijo::default()
+        .search(&f, &x, 50.5, &g, &d, 1.0, &mut out)
+        .unwrap();
+    assert_eq!(r1.alpha, ra.alpha);
 }

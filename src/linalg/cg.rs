@@ -428,207 +428,208 @@ pub fn solve<A: LinearOperator + ?Sized>(
     x0: Option<&[f64]>,
     opts: &CgOptions,
 ) -> Result<CgResult> {
-    opts.validate()?;
-    let n = a.dim();
-    check_len("b", n, b.len())?;
-    check_finite("b", b, 0)?;
-    if let Some(m) = m {
-        check_len("preconditioner", n, m.dim())?;
+    let mut st = CgState::start(a, m, b, x0, opts)?;
+    if st.rnorm <= st.target || st.rnorm == 0.0 {
+        return Ok(st.finish(CgStatus::Converged, None, false));
     }
-    let mut x = match x0 {
-        Some(x0) => {
-            check_len("x0", n, x0.len())?;
-            check_finite("x0", x0, 0)?;
-            x0.to_vec()
-        }
-        None => vec![0.0; n],
-    };
-    if let Some(radius) = opts.radius
-        && norm(&x) > radius
-    {
-        return Err(Error::invalid(
-            "x0",
-            format!("norm {:e}", norm(&x)),
-            "the warm start must lie inside the trust region",
-        ));
-    }
-    let mut applications = 0usize;
-    let mut ap = vec![0.0; n];
-    // r = b − A x
-    let mut r = b.to_vec();
-    if x.iter().any(|v| *v != 0.0) {
-        a.apply(&x, &mut ap)?;
-        applications += 1;
-        check_finite("operator product", &ap, 0)?;
-        axpy(-1.0, &ap, &mut r);
-    }
-    let phi_of = |x: &[f64], r: &[f64]| -0.5 * (dot(x, r) + dot(x, b));
-    let mut phi = vec![phi_of(&x, &r)];
-    let mut saved = Vec::new();
-    if opts.save_at.contains(&0) {
-        saved.push((0, x.clone()));
-    }
-    let target = opts.rtol * norm(b);
-    let mut rnorm = norm(&r);
-    let mut z = vec![0.0; n];
-    let precondition = |r: &[f64], z: &mut [f64]| -> Result<()> {
-        match m {
-            Some(m) => m.apply_inverse(r, z),
-            None => {
-                z.copy_from_slice(r);
-                Ok(())
-            }
-        }
-    };
-    let finish = |x, status, iterations, rnorm, applications, phi, neg, saved, on_boundary| {
-        Ok(CgResult {
-            x,
-            status,
-            iterations,
-            residual_norm: rnorm,
-            applications,
-            phi,
-            negative_curvature: neg,
-            saved,
-            on_boundary,
-        })
-    };
-    if rnorm <= target || rnorm == 0.0 {
-        return finish(
-            x,
-            CgStatus::Converged,
-            0,
-            rnorm,
-            applications,
-            phi,
-            None,
-            saved,
-            false,
-        );
-    }
-    precondition(&r, &mut z)?;
-    let mut p = z.clone();
-    let mut rz = dot(&r, &z);
-    let mut iterations = 0usize;
-    while iterations < opts.max_iters {
-        a.apply(&p, &mut ap)?;
-        applications += 1;
-        check_finite("operator product", &ap, iterations)?;
-        let kappa = dot(&p, &ap);
+    st.precondition()?;
+    let mut p = st.z.clone();
+    let mut rz = dot(&st.r, &st.z);
+    while st.iterations < opts.max_iters {
+        a.apply(&p, &mut st.ap)?;
+        st.applications += 1;
+        check_finite("operator product", &st.ap, st.iterations)?;
+        let kappa = dot(&p, &st.ap);
         if !(kappa > 0.0) {
-            let pp = dot(&p, &p);
-            let neg = NegativeCurvature {
-                direction: p.clone(),
-                curvature: kappa / pp,
-            };
-            let mut on_boundary = false;
-            if let Some(radius) = opts.radius {
-                // Move to the boundary root with the lower model value:
-                // φ(x + τp) − φ(x) = −τ pᵀr + ½ τ² pᵀAp.
-                let (lo, hi) = boundary_roots(&x, &p, radius);
-                let pr = dot(&p, &r);
-                let dphi = |t: f64| -t * pr + 0.5 * t * t * kappa;
-                let tau = if dphi(lo) < dphi(hi) { lo } else { hi };
-                axpy(tau, &p, &mut x);
-                axpy(-tau, &ap, &mut r);
-                rnorm = norm(&r);
-                iterations += 1;
-                phi.push(phi_of(&x, &r));
-                on_boundary = true;
-            }
-            return finish(
-                x,
-                CgStatus::NegativeCurvature,
-                iterations,
-                rnorm,
-                applications,
-                phi,
-                Some(neg),
-                saved,
-                on_boundary,
-            );
+            return Ok(st.negative_curvature_exit(p, kappa));
         }
         let alpha = rz / kappa;
-        if let Some(radius) = opts.radius {
-            // ‖x + αp‖ ≥ Δ: stop on the boundary (Algorithm 7.2).
-            let xx = dot(&x, &x);
-            let xp = dot(&x, &p);
-            let pp = dot(&p, &p);
-            if xx + 2.0 * alpha * xp + alpha * alpha * pp >= radius * radius {
-                let (_, tau) = boundary_roots(&x, &p, radius);
-                axpy(tau, &p, &mut x);
-                axpy(-tau, &ap, &mut r);
-                rnorm = norm(&r);
-                iterations += 1;
-                phi.push(phi_of(&x, &r));
-                return finish(
-                    x,
-                    CgStatus::Boundary,
-                    iterations,
-                    rnorm,
-                    applications,
-                    phi,
-                    None,
-                    saved,
-                    true,
-                );
-            }
-        }
-        axpy(alpha, &p, &mut x);
-        axpy(-alpha, &ap, &mut r);
-        iterations += 1;
-        rnorm = norm(&r);
-        phi.push(phi_of(&x, &r));
-        if opts.save_at.contains(&iterations) {
-            saved.push((iterations, x.clone()));
-        }
-        if rnorm <= target {
-            return finish(
-                x,
-                CgStatus::Converged,
-                iterations,
-                rnorm,
-                applications,
-                phi,
-                None,
-                saved,
-                false,
-            );
-        }
-        if let Some(ms) = &opts.martens
-            && ms.should_stop(&phi)
+        if let Some(radius) = opts.radius
+            && st.leaves_region(&p, alpha, radius)
         {
-            return finish(
-                x,
-                CgStatus::MartensStop,
-                iterations,
-                rnorm,
-                applications,
-                phi,
-                None,
-                saved,
-                false,
-            );
+            let (_, tau) = boundary_roots(&st.x, &p, radius);
+            st.move_along(&p, tau);
+            return Ok(st.finish(CgStatus::Boundary, None, true));
         }
-        precondition(&r, &mut z)?;
-        let rz_new = dot(&r, &z);
+        st.move_along(&p, alpha);
+        if let Some(status) = st.stop_test() {
+            return Ok(st.finish(status, None, false));
+        }
+        st.precondition()?;
+        let rz_new = dot(&st.r, &st.z);
         let beta = rz_new / rz;
         rz = rz_new;
-        for (pi, zi) in p.iter_mut().zip(&z) {
+        for (pi, zi) in p.iter_mut().zip(&st.z) {
             *pi = zi + beta * *pi;
         }
     }
-    finish(
-        x,
-        CgStatus::MaxIterations,
-        iterations,
-        rnorm,
-        applications,
-        phi,
-        None,
-        saved,
-        false,
-    )
+    Ok(st.finish(CgStatus::MaxIterations, None, false))
+}
+
+/// The state of one CG run: iterate, residual `r = b − Ax`, preconditioned residual, the last
+/// product, the history of `φ` and the saved iterates.
+struct CgState<'a> {
+    m: Option<&'a dyn Preconditioner>,
+    b: &'a [f64],
+    opts: &'a CgOptions,
+    x: Vec<f64>,
+    r: Vec<f64>,
+    z: Vec<f64>,
+    ap: Vec<f64>,
+    phi: Vec<f64>,
+    saved: Vec<(usize, Vec<f64>)>,
+    rnorm: f64,
+    target: f64,
+    iterations: usize,
+    applications: usize,
+}
+
+impl<'a> CgState<'a> {
+    /// Checks the input and forms the initial residual (one product for a nonzero warm start).
+    fn start<A: LinearOperator + ?Sized>(
+        a: &A,
+        m: Option<&'a dyn Preconditioner>,
+        b: &'a [f64],
+        x0: Option<&[f64]>,
+        opts: &'a CgOptions,
+    ) -> Result<Self> {
+        opts.validate()?;
+        let n = a.dim();
+        check_len("b", n, b.len())?;
+        check_finite("b", b, 0)?;
+        if let Some(m) = m {
+            check_len("preconditioner", n, m.dim())?;
+        }
+        let x = match x0 {
+            Some(x0) => {
+                check_len("x0", n, x0.len())?;
+                check_finite("x0", x0, 0)?;
+                x0.to_vec()
+            }
+            None => vec![0.0; n],
+        };
+        if let Some(radius) = opts.radius
+            && norm(&x) > radius
+        {
+            return Err(Error::invalid(
+                "x0",
+                format!("norm {:e}", norm(&x)),
+                "the warm start must lie inside the trust region",
+            ));
+        }
+        let mut st = CgState {
+            m,
+            b,
+            opts,
+            r: b.to_vec(),
+            z: vec![0.0; n],
+            ap: vec![0.0; n],
+            phi: Vec::new(),
+            saved: Vec::new(),
+            rnorm: 0.0,
+            target: opts.rtol * norm(b),
+            iterations: 0,
+            applications: 0,
+            x,
+        };
+        if st.x.iter().any(|v| *v != 0.0) {
+            a.apply(&st.x, &mut st.ap)?;
+            st.applications += 1;
+            check_finite("operator product", &st.ap, 0)?;
+            axpy(-1.0, &st.ap, &mut st.r);
+        }
+        st.phi.push(st.phi_now());
+        if opts.save_at.contains(&0) {
+            st.saved.push((0, st.x.clone()));
+        }
+        st.rnorm = norm(&st.r);
+        Ok(st)
+    }
+
+    /// `φ(x) = ½xᵀAx − bᵀx = −½ xᵀ(r + b)`.
+    fn phi_now(&self) -> f64 {
+        -0.5 * (dot(&self.x, &self.r) + dot(&self.x, self.b))
+    }
+
+    /// `z = M⁻¹r` (a copy without a preconditioner).
+    fn precondition(&mut self) -> Result<()> {
+        match self.m {
+            Some(m) => m.apply_inverse(&self.r, &mut self.z),
+            None => {
+                self.z.copy_from_slice(&self.r);
+                Ok(())
+            }
+        }
+    }
+
+    /// `x ← x + τp`, `r ← r − τAp` (with `Ap` the last product); records `φ`.
+    fn move_along(&mut self, p: &[f64], tau: f64) {
+        axpy(tau, p, &mut self.x);
+        axpy(-tau, &self.ap, &mut self.r);
+        self.rnorm = norm(&self.r);
+        self.iterations += 1;
+        self.phi.push(self.phi_now());
+    }
+
+    /// `‖x + αp‖ ≥ Δ`: the CG step would leave the region (Algorithm 7.2).
+    fn leaves_region(&self, p: &[f64], alpha: f64, radius: f64) -> bool {
+        let (xx, xp, pp) = (dot(&self.x, &self.x), dot(&self.x, p), dot(p, p));
+        xx + 2.0 * alpha * xp + alpha * alpha * pp >= radius * radius
+    }
+
+    /// After an interior CG step: saves the iterate if asked, then the residual and Martens
+    /// tests.
+    fn stop_test(&mut self) -> Option<CgStatus> {
+        if self.opts.save_at.contains(&self.iterations) {
+            self.saved.push((self.iterations, self.x.clone()));
+        }
+        if self.rnorm <= self.target {
+            return Some(CgStatus::Converged);
+        }
+        match &self.opts.martens {
+            Some(ms) if ms.should_stop(&self.phi) => Some(CgStatus::MartensStop),
+            _ => None,
+        }
+    }
+
+    /// `pᵀAp = κ ≤ 0`: report the direction; inside a region, first move to the boundary root
+    /// with the lower model value, `φ(x + τp) − φ(x) = −τ pᵀr + ½ τ² κ`.
+    fn negative_curvature_exit(mut self, p: Vec<f64>, kappa: f64) -> CgResult {
+        let curvature = kappa / dot(&p, &p);
+        let mut on_boundary = false;
+        if let Some(radius) = self.opts.radius {
+            let (lo, hi) = boundary_roots(&self.x, &p, radius);
+            let pr = dot(&p, &self.r);
+            let dphi = |t: f64| -t * pr + 0.5 * t * t * kappa;
+            let tau = if dphi(lo) < dphi(hi) { lo } else { hi };
+            self.move_along(&p, tau);
+            on_boundary = true;
+        }
+        let neg = NegativeCurvature {
+            direction: p,
+            curvature,
+        };
+        self.finish(CgStatus::NegativeCurvature, Some(neg), on_boundary)
+    }
+
+    fn finish(
+        self,
+        status: CgStatus,
+        negative_curvature: Option<NegativeCurvature>,
+        on_boundary: bool,
+    ) -> CgResult {
+        CgResult {
+            x: self.x,
+            status,
+            iterations: self.iterations,
+            residual_norm: self.rnorm,
+            applications: self.applications,
+            phi: self.phi,
+            negative_curvature,
+            saved: self.saved,
+            on_boundary,
+        }
+    }
 }
 
 #[cfg(test)]

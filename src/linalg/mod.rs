@@ -4,6 +4,7 @@
 //! Steihaug-Toint) and Lanczos process built on them.
 
 pub mod cg;
+pub mod cholesky;
 pub mod lanczos;
 pub mod operator;
 pub mod sparse;

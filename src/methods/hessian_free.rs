@@ -12,9 +12,20 @@
 //! | CG warm start | `decay` | previous final CG iterate × 0.95 (Martens & Sutskever 2012 §8.7; Martens 2010 §4.5) |
 //! | CG stop | `martens_eps`, `cg_max_iters` | `i > k`, `φᵢ < 0`, `(φᵢ − φᵢ₋ₖ)/φᵢ < kε`, `k = max(10, ⌈0.1 i⌉)`, ε = 5·10⁻⁴; at most 250 iterations (Martens 2010 §4.4) |
 //! | CG backtracking | `backtracking` | iterates saved at `⌈5·1.3ʲ⌉` and the last; walk back while `f` decreases (Martens 2010 §4.6) |
-//! | preconditioner | `preconditioner`, `precond_exponent` | `M = (Σᵢ ∇ℓᵢ⊙∇ℓᵢ / N + λ)^0.75` from per-example gradients, identity otherwise (Martens 2010 §4.7) |
+//! | preconditioner | `preconditioner`, `precond_exponent` | `M = (Σᵢ ∇ℓᵢ⊙∇ℓᵢ / N + λ)^0.75` from per-example gradients (the mean's empirical Fisher diagonal, see below), identity otherwise (Martens 2010 §4.7) |
 //! | line search | `ls_c1`, `ls_shrink` | Armijo backtracking with c = 10⁻², shrink 0.8 (Martens & Sutskever 2012 §8.8) |
 //! | minibatch curvature | `curvature_batch` | full batch; a fraction in (0, 1) or a size ≥ 2 samples a seeded batch per iteration for the curvature products (Martens 2010 §4.3); gradient and line search always use the full batch |
+//!
+//! The preconditioner's scaling is a choice, stated here: Martens (2010, §4.7) writes
+//! `M = [diag(Σᵢ ∇fᵢ ⊙ ∇fᵢ) + λI]^ξ` for an objective that is a *sum* over the training cases.
+//! curvlab's finite-sum objectives are *means*, `f = (1/N) Σᵢ ℓᵢ`, and their curvature `B` (and
+//! so the damping λ added to it) is that of the mean. curvlab therefore uses the diagonal of
+//! the empirical Fisher of the mean, `(1/N) Σᵢ ∇ℓᵢ ⊙ ∇ℓᵢ`, which scales with `N` as `B` and λ
+//! do (not at all): with Martens's sum the diagonal would grow like `N` relative to λ, and
+//! taking the formula literally on the summands `ℓᵢ/N` of the mean would shrink it like `1/N`.
+//! Applied to the summed objective `N·f`, whose curvature is `N·B` and whose equivalent
+//! damping is `N·λ`, Martens's `M` is `N^ξ` times curvlab's, a constant factor that
+//! preconditioned CG does not see: the two conventions give the same CG iterates.
 //!
 //! Two small additions, documented because they are not in the papers: CG also stops at the
 //! relative residual `cg_rtol` (default 10⁻¹⁰, so that a small problem solved exactly does not
@@ -30,14 +41,12 @@
 //! curvature).
 
 use super::line_search::Armijo;
-use super::registry::{MethodContext, MethodEntry, MethodInfo};
 use super::{Iterate, Method, Needs, StepInfo};
 use crate::error::{Error, Result};
 use crate::linalg::cg::{CgOptions, CgStatus, Diagonal, MartensStop, Preconditioner, solve};
 use crate::linalg::vector::{add_scaled, dot, norm};
 use crate::linalg::{Damped, LinearOperator};
 use crate::objective::Objective;
-use crate::params::{ParamInfo, Params};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -309,6 +318,18 @@ impl HessianFree {
     pub fn lambda(&self) -> f64 {
         self.lambda
     }
+    /// Martens's CG stopping rule in use.
+    pub fn martens(&self) -> MartensStop {
+        self.martens
+    }
+    /// The line search's Armijo parameters.
+    ///
+    /// ```
+    /// assert_eq!(curvlab::methods::HessianFree::new().armijo().c1, 1e-2);
+    /// ```
+    pub fn armijo(&self) -> Armijo {
+        self.armijo
+    }
 
     fn batch_size(&self, n_examples: usize) -> usize {
         let b = self.curvature_batch;
@@ -410,81 +431,22 @@ impl Method for HessianFree {
             self.prev = vec![0.0; n];
         }
         let lambda = self.lambda;
-        // Curvature minibatch (seeded).
-        let batch: Option<Vec<usize>> = match obj.as_finite_sum() {
-            Some(fs) if self.curvature_batch != 1.0 => {
-                let big_n = fs.num_examples();
-                let m = self.batch_size(big_n);
-                if m >= big_n {
-                    None
-                } else {
-                    let mut b = rand::seq::index::sample(&mut self.rng, big_n, m).into_vec();
-                    b.sort_unstable();
-                    Some(b)
-                }
-            }
-            _ => None,
-        };
-        let precond = self.preconditioner(obj, &it.x)?;
-        let op = Damped::new(
-            CurvatureOp {
-                obj,
-                x: &it.x,
-                batch: batch.as_deref(),
-                ggn: self.use_ggn,
-            },
-            lambda,
-        )?;
-        let b: Vec<f64> = it.g.iter().map(|v| -v).collect();
-        let x0: Vec<f64> = self.prev.iter().map(|v| self.decay * v).collect();
-        let mut opts = CgOptions::default()
-            .with_rtol(self.cg_rtol)?
-            .with_max_iters(self.cg_max_iters)?
-            .with_martens(self.martens)?;
-        if self.backtracking {
-            opts = opts.with_save_at(backtrack_schedule(self.cg_max_iters));
-        }
-        let r = solve(
-            &op,
-            precond.as_ref().map(|d| d as &dyn Preconditioner),
-            &b,
-            Some(&x0),
-            &opts,
-        )?;
-        let cg_iters = r.iterations as f64;
+        let r = self.cg_run(obj, it)?;
         if let Some(neg) = &r.negative_curvature {
             self.lambda = (1.5 * self.lambda)
                 .max(2.0 * (self.lambda - neg.curvature))
                 .max(1e-8);
         }
-        // The chain of candidate steps: saved iterates, then the final one.
-        let mut chain: Vec<(usize, &[f64])> = r
-            .saved
-            .iter()
-            .filter(|(j, _)| *j < r.iterations)
-            .map(|(j, v)| (*j, v.as_slice()))
-            .collect();
-        chain.push((r.iterations, r.x.as_slice()));
         let mut x_try = vec![0.0; n];
-        let mut eval = |p: &[f64]| -> Result<f64> {
-            add_scaled(&it.x, 1.0, p, &mut x_try);
-            super::newton::trial_value(obj, &x_try)
+        let (j, f_new) = self.backtrack(obj, it, &r, &mut x_try)?;
+        let p = if j == r.iterations {
+            r.x.clone()
+        } else {
+            r.saved
+                .iter()
+                .find(|(k, _)| *k == j)
+                .map_or_else(|| r.x.clone(), |(_, v)| v.clone())
         };
-        let mut idx = chain.len() - 1;
-        let mut f_new = eval(chain[idx].1)?;
-        if self.backtracking {
-            while idx > 0 {
-                let f_prev = eval(chain[idx - 1].1)?;
-                if f_prev < f_new {
-                    idx -= 1;
-                    f_new = f_prev;
-                } else {
-                    break;
-                }
-            }
-        }
-        let (j, p) = chain[idx];
-        let p = p.to_vec();
         let pp = dot(&p, &p);
         // Undamped model q(p) = φ_damped(p) − ½λ‖p‖².
         let q = r.phi.get(j).copied().unwrap_or(f64::NAN) - 0.5 * lambda * pp;
@@ -500,26 +462,8 @@ impl Method for HessianFree {
                 self.lambda *= 2.0 / 3.0;
             }
         }
-        self.prev = r.x.clone();
-        // Armijo line search on the full batch from the unit step (its value already known).
-        let slope = dot(&it.g, &p);
-        let mut alpha = 0.0;
-        if pp > 0.0 && slope < 0.0 {
-            if f_new <= it.f + self.armijo.c1 * slope {
-                alpha = 1.0;
-                add_scaled(&it.x, 1.0, &p, &mut x_try);
-            } else {
-                let ls = Armijo {
-                    max_evals: self.armijo.max_evals.saturating_sub(1).max(1),
-                    ..self.armijo
-                };
-                match ls.search(obj, &it.x, it.f, &it.g, &p, self.armijo.shrink, &mut x_try) {
-                    Ok(res) => alpha = res.alpha,
-                    Err(Error::Numerical(_)) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-        }
+        self.prev.clone_from(&r.x);
+        let alpha = self.line_search(obj, it, &p, f_new, &mut x_try)?;
         if alpha > 0.0 {
             let mut g_new = vec![0.0; n];
             it.f = obj.gradient(&x_try, &mut g_new)?;
@@ -530,128 +474,138 @@ impl Method for HessianFree {
             self.lambda = self.lambda.max(1.5 * lambda);
             self.prev.iter_mut().for_each(|v| *v = 0.0);
         }
-        let status = match r.status {
-            CgStatus::Converged => 0.0,
-            CgStatus::MartensStop => 1.0,
-            CgStatus::MaxIterations => 2.0,
-            CgStatus::NegativeCurvature => 3.0,
-            CgStatus::Boundary => 4.0,
-        };
         Ok(StepInfo::new(alpha * norm(&p))
             .with("lambda", lambda)
-            .with("cg_iters", cg_iters)
+            .with("cg_iters", r.iterations as f64)
             .with("rho", rho)
             .with("alpha", alpha)
             .with("cg_backtrack", j as f64)
-            .with("cg_status", status))
+            .with("cg_status", status_code(r.status)))
     }
 }
 
-const PARAMS: &[ParamInfo] = &[
-    ParamInfo {
-        name: "curvature",
-        default: "auto",
-        doc: "auto (ggn where the objective gives Gauss-Newton products, else hessian), ggn or hessian",
-    },
-    ParamInfo {
-        name: "lambda",
-        default: "1",
-        doc: "initial Tikhonov damping lambda (>= 0), adapted by rho < 1/4 -> x3/2, rho > 3/4 -> x2/3",
-    },
-    ParamInfo {
-        name: "decay",
-        default: "0.95",
-        doc: "CG warm start: previous CG solution times decay (in [0, 1])",
-    },
-    ParamInfo {
-        name: "cg_max_iters",
-        default: "250",
-        doc: "CG iterations per step (>= 1)",
-    },
-    ParamInfo {
-        name: "cg_rtol",
-        default: "1e-10",
-        doc: "CG also stops at this relative residual",
-    },
-    ParamInfo {
-        name: "martens_eps",
-        default: "5e-4",
-        doc: "Martens's CG stop: (phi_i - phi_{i-k}) / phi_i < k eps, k = max(10, ceil(0.1 i))",
-    },
-    ParamInfo {
-        name: "preconditioner",
-        default: "martens",
-        doc: "martens ((sum of squared per-example gradients / N + lambda)^xi, identity without per-example gradients) or none",
-    },
-    ParamInfo {
-        name: "precond_exponent",
-        default: "0.75",
-        doc: "exponent xi of Martens's preconditioner",
-    },
-    ParamInfo {
-        name: "backtracking",
-        default: "true",
-        doc: "CG backtracking over the iterates saved at ceil(5 * 1.3^j)",
-    },
-    ParamInfo {
-        name: "ls_c1",
-        default: "1e-2",
-        doc: "Armijo sufficient-decrease constant of the line search",
-    },
-    ParamInfo {
-        name: "ls_shrink",
-        default: "0.8",
-        doc: "Armijo shrink factor",
-    },
-    ParamInfo {
-        name: "curvature_batch",
-        default: "1",
-        doc: "curvature minibatch: fraction in (0, 1] or size >= 2, sampled with the run's seed",
-    },
-];
-
-fn build(p: &Params, ctx: &MethodContext) -> Result<Box<dyn Method>> {
-    let d = HessianFree::default();
-    let precond = match p.str("preconditioner", "martens")?.as_str() {
-        "martens" => true,
-        "none" => false,
-        other => {
-            return Err(Error::invalid(
-                "preconditioner",
-                other,
-                "expected martens or none",
-            ));
-        }
-    };
-    let m = HessianFree::new()
-        .with_curvature(CurvatureKind::parse(&p.str("curvature", "auto")?)?)
-        .with_lambda(p.f64("lambda", d.lambda0)?)?
-        .with_decay(p.f64("decay", d.decay)?)?
-        .with_cg_max_iters(p.usize("cg_max_iters", d.cg_max_iters)?)?
-        .with_cg_rtol(p.f64("cg_rtol", d.cg_rtol)?)?
-        .with_martens(MartensStop {
-            eps: p.f64("martens_eps", d.martens.eps)?,
-            ..d.martens
-        })?
-        .with_preconditioner(precond)
-        .with_precond_exponent(p.f64("precond_exponent", d.precond_exponent)?)?
-        .with_backtracking(p.bool("backtracking", true)?)
-        .with_armijo(Armijo {
-            c1: p.f64("ls_c1", d.armijo.c1)?,
-            shrink: p.f64("ls_shrink", d.armijo.shrink)?,
-            ..d.armijo
-        })?
-        .with_curvature_batch(p.f64("curvature_batch", d.curvature_batch)?)?
-        .with_seed(ctx.seed);
-    Ok(Box::new(m))
+/// The trace code of a CG status (module docs).
+fn status_code(s: CgStatus) -> f64 {
+    match s {
+        CgStatus::Converged => 0.0,
+        CgStatus::MartensStop => 1.0,
+        CgStatus::MaxIterations => 2.0,
+        CgStatus::NegativeCurvature => 3.0,
+        CgStatus::Boundary => 4.0,
+    }
 }
 
-/// Registry entries.
-pub const ENTRIES: &[MethodEntry] = &[MethodEntry {
-    info: MethodInfo {
-        name: "hessian-free",
-        summary: "Hessian-free optimization: damped Gauss-Newton (or Hessian) CG steps with warm start, Martens's stop, CG backtracking, diagonal preconditioner and Armijo line search (Martens 2010; Martens & Sutskever 2012)",
-        params: PARAMS,
-    },
-    build,
-}];
+impl HessianFree {
+    /// The seeded curvature minibatch of this iteration (`None`: the full batch).
+    fn sample_batch(&mut self, obj: &dyn Objective) -> Option<Vec<usize>> {
+        let fs = obj.as_finite_sum()?;
+        if self.curvature_batch == 1.0 {
+            return None;
+        }
+        let big_n = fs.num_examples();
+        let m = self.batch_size(big_n);
+        if m >= big_n {
+            return None;
+        }
+        let mut b = rand::seq::index::sample(&mut self.rng, big_n, m).into_vec();
+        b.sort_unstable();
+        Some(b)
+    }
+
+    /// Preconditioned CG on `(B + λI)p = −g` from the decayed previous solution, with
+    /// Martens's stop and the backtracking iterates saved.
+    fn cg_run(&mut self, obj: &dyn Objective, it: &Iterate) -> Result<crate::linalg::cg::CgResult> {
+        let batch = self.sample_batch(obj);
+        let precond = self.preconditioner(obj, &it.x)?;
+        let op = Damped::new(
+            CurvatureOp {
+                obj,
+                x: &it.x,
+                batch: batch.as_deref(),
+                ggn: self.use_ggn,
+            },
+            self.lambda,
+        )?;
+        let b: Vec<f64> = it.g.iter().map(|v| -v).collect();
+        let x0: Vec<f64> = self.prev.iter().map(|v| self.decay * v).collect();
+        let mut opts = CgOptions::default()
+            .with_rtol(self.cg_rtol)?
+            .with_max_iters(self.cg_max_iters)?
+            .with_martens(self.martens)?;
+        if self.backtracking {
+            opts = opts.with_save_at(backtrack_schedule(self.cg_max_iters));
+        }
+        solve(
+            &op,
+            precond.as_ref().map(|d| d as &dyn Preconditioner),
+            &b,
+            Some(&x0),
+            &opts,
+        )
+    }
+
+    /// Martens's CG backtracking (§4.6): from the final CG iterate, walk back through the saved
+    /// ones while `f` decreases. Returns the chosen iteration and `f` there.
+    fn backtrack(
+        &self,
+        obj: &dyn Objective,
+        it: &Iterate,
+        r: &crate::linalg::cg::CgResult,
+        x_try: &mut [f64],
+    ) -> Result<(usize, f64)> {
+        let mut chain: Vec<(usize, &[f64])> = r
+            .saved
+            .iter()
+            .filter(|(j, _)| *j < r.iterations)
+            .map(|(j, v)| (*j, v.as_slice()))
+            .collect();
+        chain.push((r.iterations, r.x.as_slice()));
+        let mut eval = |p: &[f64]| -> Result<f64> {
+            add_scaled(&it.x, 1.0, p, x_try);
+            super::line_search::trial_value(obj, x_try)
+        };
+        let mut idx = chain.len() - 1;
+        let mut f_new = eval(chain[idx].1)?;
+        if self.backtracking {
+            while idx > 0 {
+                let f_prev = eval(chain[idx - 1].1)?;
+                if f_prev < f_new {
+                    idx -= 1;
+                    f_new = f_prev;
+                } else {
+                    break;
+                }
+            }
+        }
+        Ok((chain[idx].0, f_new))
+    }
+
+    /// Armijo backtracking on the full batch from the unit step, whose value `f_unit` is known;
+    /// leaves the accepted point in `x_try` and returns α (0: no acceptable step).
+    fn line_search(
+        &self,
+        obj: &dyn Objective,
+        it: &Iterate,
+        p: &[f64],
+        f_unit: f64,
+        x_try: &mut [f64],
+    ) -> Result<f64> {
+        let slope = dot(&it.g, p);
+        if !(dot(p, p) > 0.0 && slope < 0.0) {
+            return Ok(0.0);
+        }
+        if f_unit <= it.f + self.armijo.c1 * slope {
+            add_scaled(&it.x, 1.0, p, x_try);
+            return Ok(1.0);
+        }
+        let ls = Armijo {
+            max_evals: self.armijo.max_evals.saturating_sub(1).max(1),
+            ..self.armijo
+        };
+        match ls.search(obj, &it.x, it.f, &it.g, p, self.armijo.shrink, x_try) {
+            Ok(res) => Ok(res.alpha),
+            Err(Error::Numerical(_)) => Ok(0.0),
+            Err(e) => Err(e),
+        }
+    }
+}

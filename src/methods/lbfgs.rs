@@ -13,12 +13,10 @@
 //! iteration.
 
 use super::line_search::StrongWolfe;
-use super::registry::{MethodContext, MethodEntry, MethodInfo};
 use super::{Iterate, Method, StepInfo};
 use crate::error::{Error, Result, check_len};
 use crate::linalg::vector::{axpy, dot, norm};
 use crate::objective::Objective;
-use crate::params::{ParamInfo, Params};
 
 /// L-BFGS with a strong-Wolfe line search.
 ///
@@ -106,6 +104,15 @@ impl Lbfgs {
         ls.validate()?;
         self.line_search = ls;
         Ok(self)
+    }
+
+    /// The strong-Wolfe parameters.
+    ///
+    /// ```
+    /// assert_eq!(curvlab::methods::lbfgs::Lbfgs::new().wolfe().c2, 0.9);
+    /// ```
+    pub fn wolfe(&self) -> StrongWolfe {
+        self.line_search
     }
 
     /// Pairs skipped so far in this run (`sᵀy ≤ ε‖s‖‖y‖`).
@@ -310,38 +317,3 @@ impl Method for Lbfgs {
             .with("pair_stored", if stored { 1.0 } else { 0.0 }))
     }
 }
-
-const PARAMS: &[ParamInfo] = &[
-    ParamInfo {
-        name: "history",
-        default: "10",
-        doc: "number of stored pairs m >= 1",
-    },
-    ParamInfo {
-        name: "c1",
-        default: "1e-4",
-        doc: "sufficient-decrease constant of the strong-Wolfe search",
-    },
-    ParamInfo {
-        name: "c2",
-        default: "0.9",
-        doc: "curvature constant of the strong-Wolfe search (c1 < c2 < 1)",
-    },
-];
-
-fn build(p: &Params, _ctx: &MethodContext) -> Result<Box<dyn Method>> {
-    let m = Lbfgs::new()
-        .with_history(p.usize("history", 10)?)?
-        .with_wolfe(p.f64("c1", 1e-4)?, p.f64("c2", 0.9)?)?;
-    Ok(Box::new(m))
-}
-
-/// Registry entries.
-pub const ENTRIES: &[MethodEntry] = &[MethodEntry {
-    info: MethodInfo {
-        name: "lbfgs",
-        summary: "L-BFGS, two-loop recursion, strong-Wolfe line search (Liu & Nocedal 1989)",
-        params: PARAMS,
-    },
-    build,
-}];

@@ -13,20 +13,15 @@
 //!
 //! Both run the single CG loop of [`crate::linalg::cg`].
 
-use super::line_search::{Armijo, NonmonotoneArmijo, StrongWolfe, Watchdog};
-use super::newton::{
-    LineSearchKind, check_radius_alive, check_trust_region, line_search_step, nonmonotone_step,
-    trial_value, update_radius,
-};
-use super::registry::{MethodContext, MethodEntry, MethodInfo};
+use super::line_search::{Globalization, LineSearchKind};
+use super::trust_region::TrustRegion;
 use super::{Iterate, Method, Needs, StepInfo};
 use crate::error::{Error, Result};
-use crate::linalg::cg::{CgOptions, CgStatus, cg};
+use crate::linalg::cg::{CgOptions, CgResult, CgStatus, cg};
 use crate::linalg::steihaug::steihaug;
-use crate::linalg::vector::{add_scaled, norm};
+use crate::linalg::vector::norm;
 use crate::linalg::{HessianOperator, LinearOperator};
 use crate::objective::Objective;
-use crate::params::{ParamInfo, Params, Value};
 
 /// The forcing term `η = min(cap, √‖g‖)` (N&W eq. 7.3 with cap ½).
 ///
@@ -74,25 +69,17 @@ fn check_forcing(cap: f64) -> Result<()> {
 #[derive(Debug, Clone)]
 #[cfg_attr(feature = "serde1", derive(serde::Serialize, serde::Deserialize))]
 pub struct NewtonCg {
-    line_search: LineSearchKind,
-    armijo: Armijo,
-    wolfe: StrongWolfe,
+    globalization: Globalization,
     cg_max_iters: Option<usize>,
     forcing: f64,
-    nonmonotone: NonmonotoneArmijo,
-    watchdog: Watchdog,
 }
 
 impl Default for NewtonCg {
     fn default() -> Self {
         NewtonCg {
-            line_search: LineSearchKind::Armijo,
-            armijo: Armijo::default(),
-            wolfe: StrongWolfe::default(),
+            globalization: Globalization::new(LineSearchKind::Armijo),
             cg_max_iters: None,
             forcing: 0.5,
-            nonmonotone: NonmonotoneArmijo::default(),
-            watchdog: Watchdog::new(),
         }
     }
 }
@@ -102,22 +89,31 @@ impl NewtonCg {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets the line search.
-    pub fn with_line_search(mut self, l: LineSearchKind) -> Self {
-        self.line_search = l;
+    /// Sets the line search kind, keeping its parameters.
+    pub fn with_line_search(mut self, kind: LineSearchKind) -> Self {
+        self.globalization = self.globalization.with_kind(kind);
         self
     }
-    /// Sets the Armijo parameters (validated).
-    pub fn with_armijo(mut self, a: Armijo) -> Result<Self> {
-        a.validate()?;
-        self.armijo = a;
-        Ok(self)
+    /// Sets the whole line-search globalization (kind and parameters).
+    ///
+    /// ```
+    /// use curvlab::methods::NewtonCg;
+    /// use curvlab::methods::line_search::{Globalization, LineSearchKind};
+    /// use curvlab::problems::Rosenbrock;
+    /// use curvlab::{minimize, Stop};
+    /// let f = Rosenbrock::new(2).unwrap();
+    /// let g = Globalization::new(LineSearchKind::Nonmonotone).with_nonmonotone_memory(10).unwrap();
+    /// let mut m = NewtonCg::new().with_globalization(g);
+    /// let r = minimize(&f, &mut m, &[-1.2, 1.0], &Stop::new(1e-8, 500)).unwrap();
+    /// assert!(r.converged() && (r.x[1] - 1.0).abs() < 1e-7);
+    /// ```
+    pub fn with_globalization(mut self, g: Globalization) -> Self {
+        self.globalization = g;
+        self
     }
-    /// Sets the strong-Wolfe parameters (validated).
-    pub fn with_wolfe(mut self, w: StrongWolfe) -> Result<Self> {
-        w.validate()?;
-        self.wolfe = w;
-        Ok(self)
+    /// The line-search globalization.
+    pub fn globalization(&self) -> &Globalization {
+        &self.globalization
     }
     /// Sets the CG iteration budget per Newton step (`≥ 1`).
     pub fn with_cg_max_iters(mut self, k: usize) -> Result<Self> {
@@ -129,27 +125,6 @@ impl NewtonCg {
     pub fn with_forcing(mut self, cap: f64) -> Result<Self> {
         check_forcing(cap)?;
         self.forcing = cap;
-        Ok(self)
-    }
-    /// Sets the memory `M ≥ 1` of `line_search = nonmonotone` (Grippo, Lampariello & Lucidi
-    /// 1986; default 10). Its backtracking parameters are those of [`NewtonCg::with_armijo`].
-    ///
-    /// ```
-    /// use curvlab::methods::NewtonCg;
-    /// use curvlab::methods::newton::LineSearchKind;
-    /// use curvlab::problems::Rosenbrock;
-    /// use curvlab::{minimize, Stop};
-    /// let f = Rosenbrock::new(2).unwrap();
-    /// let mut m = NewtonCg::new()
-    ///     .with_line_search(LineSearchKind::Nonmonotone)
-    ///     .with_nonmonotone_memory(10)
-    ///     .unwrap();
-    /// let r = minimize(&f, &mut m, &[-1.2, 1.0], &Stop::new(1e-8, 500)).unwrap();
-    /// assert!(r.converged() && (r.x[1] - 1.0).abs() < 1e-7);
-    /// assert!(NewtonCg::new().with_nonmonotone_memory(0).is_err());
-    /// ```
-    pub fn with_nonmonotone_memory(mut self, memory: usize) -> Result<Self> {
-        self.nonmonotone = NonmonotoneArmijo::new(memory)?.with_armijo(self.armijo)?;
         Ok(self)
     }
 }
@@ -164,44 +139,36 @@ impl Method for NewtonCg {
     fn init(&mut self, _obj: &dyn Objective, _it: &Iterate) -> Result<()> {
         check_cg_max_iters(self.cg_max_iters)?;
         check_forcing(self.forcing)?;
-        self.armijo.validate()?;
-        self.nonmonotone.armijo = self.armijo;
-        self.nonmonotone.validate()?;
-        self.nonmonotone.reset();
-        self.watchdog.reset();
-        self.wolfe.validate()
+        self.globalization.reset()
     }
     fn step(&mut self, obj: &dyn Objective, it: &mut Iterate) -> Result<StepInfo> {
-        if self.line_search == LineSearchKind::Watchdog && self.watchdog.pending_return() {
-            let x_before = it.x.clone();
-            let alpha = self.watchdog.return_step(&self.armijo, obj, it)?;
-            let moved: Vec<f64> = it.x.iter().zip(&x_before).map(|(a, b)| a - b).collect();
-            return Ok(StepInfo::new(norm(&moved))
-                .with("alpha", alpha)
-                .with("watchdog_return", 1.0));
-        }
-        let n = it.x.len();
-        let gnorm = norm(&it.g);
-        let eta = forcing_term(self.forcing, gnorm);
-        let opts = CgOptions::default()
-            .with_rtol(eta)?
-            .with_max_iters(self.cg_max_iters.unwrap_or(20 * n.max(1)))?;
-        let op = HessianOperator::new(obj, it.x.clone())?;
-        let b: Vec<f64> = it.g.iter().map(|v| -v).collect();
-        let r = cg(&op, &b, None, &opts)?;
-        let negative = r.status == CgStatus::NegativeCurvature;
-        let d = if r.iterations == 0 { b } else { r.x };
-        let dn = norm(&d);
-        let alpha = match self.line_search {
-            LineSearchKind::Nonmonotone => nonmonotone_step(obj, it, &d, &mut self.nonmonotone)?,
-            LineSearchKind::Watchdog => self.watchdog.step(&self.armijo, obj, it, &d)?,
-            kind => line_search_step(obj, it, &d, kind, &self.armijo, &self.wolfe)?,
-        };
-        Ok(StepInfo::new(alpha * dn)
-            .with("cg_iters", r.iterations as f64)
-            .with("forcing", eta)
-            .with("alpha", alpha)
-            .with("negative_curvature", if negative { 1.0 } else { 0.0 }))
+        let (forcing, cg_max_iters) = (self.forcing, self.cg_max_iters);
+        let (s, extra) = self.globalization.step(obj, it, |it, d| {
+            let n = it.x.len();
+            let eta = forcing_term(forcing, norm(&it.g));
+            let opts = CgOptions::default()
+                .with_rtol(eta)?
+                .with_max_iters(cg_max_iters.unwrap_or(20 * n.max(1)))?;
+            let op = HessianOperator::new(obj, it.x.clone())?;
+            d.copy_from_slice(&it.g);
+            d.iter_mut().for_each(|v| *v = -*v);
+            let r = cg(&op, d, None, &opts)?;
+            // The CG iterate, or −g when CG stopped before its first update.
+            if r.iterations > 0 {
+                d.copy_from_slice(&r.x);
+            }
+            let negative = r.status == CgStatus::NegativeCurvature;
+            Ok((r.iterations, eta, negative))
+        })?;
+        let info = StepInfo::new(s.step_length);
+        Ok(match extra {
+            Some((cg_iters, eta, negative)) => info
+                .with("cg_iters", cg_iters as f64)
+                .with("forcing", eta)
+                .with("alpha", s.alpha)
+                .with("negative_curvature", if negative { 1.0 } else { 0.0 }),
+            None => info.with("alpha", s.alpha).with("watchdog_return", 1.0),
+        })
     }
 }
 
@@ -214,17 +181,16 @@ impl Method for NewtonCg {
 /// let f = Rosenbrock::new(2).unwrap();
 /// let r = minimize(&f, &mut TrustNcg::default(), &[-1.2, 1.0], &Stop::new(1e-8, 200)).unwrap();
 /// assert!(r.converged() && r.counts.hessian == 0);
-/// assert!(TrustNcg::new().with_radius(-1.0).is_err());
+/// let bad = curvlab::methods::trust_region::TrustRegion { radius: -1.0, ..Default::default() };
+/// assert!(TrustNcg::new().with_trust_region(bad).is_err());
 /// ```
 #[derive(Debug, Clone)]
 #[cfg_attr(feature = "serde1", derive(serde::Serialize, serde::Deserialize))]
 pub struct TrustNcg {
-    radius0: f64,
-    max_radius: f64,
-    eta: f64,
+    region0: TrustRegion,
     cg_max_iters: Option<usize>,
     forcing: f64,
-    radius: f64,
+    region: TrustRegion,
     /// A fixed relative CG tolerance instead of the forcing term (`None`: forcing term).
     cg_tol: Option<f64>,
     /// Replay the products of a rejected step.
@@ -234,21 +200,25 @@ pub struct TrustNcg {
     products: ProductLog,
     #[cfg_attr(feature = "serde1", serde(skip))]
     products_at: Vec<f64>,
+    #[cfg_attr(feature = "serde1", serde(skip))]
+    x_trial: Vec<f64>,
+    #[cfg_attr(feature = "serde1", serde(skip))]
+    g_trial: Vec<f64>,
 }
 
 impl Default for TrustNcg {
     fn default() -> Self {
         TrustNcg {
-            radius0: 1.0,
-            max_radius: 1000.0,
-            eta: 0.15,
+            region0: TrustRegion::default(),
             cg_max_iters: None,
             forcing: 0.5,
-            radius: 1.0,
+            region: TrustRegion::default(),
             cg_tol: None,
             reuse_products: false,
             products: Vec::new(),
             products_at: Vec::new(),
+            x_trial: Vec::new(),
+            g_trial: Vec::new(),
         }
     }
 }
@@ -259,23 +229,16 @@ impl TrustNcg {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Sets the initial trust radius (finite, `> 0`; `init` also checks `≤ max_radius`).
-    pub fn with_radius(mut self, radius: f64) -> Result<Self> {
-        check_trust_region(radius, f64::MAX, self.eta)?;
-        self.radius0 = radius;
+    /// Sets the trust region (validated).
+    pub fn with_trust_region(mut self, tr: TrustRegion) -> Result<Self> {
+        tr.validate()?;
+        self.region0 = tr;
+        self.region = tr;
         Ok(self)
     }
-    /// Sets the largest trust radius (finite, `> 0`).
-    pub fn with_max_radius(mut self, max_radius: f64) -> Result<Self> {
-        check_trust_region(max_radius, max_radius, self.eta)?;
-        self.max_radius = max_radius;
-        Ok(self)
-    }
-    /// Sets the acceptance threshold η ∈ [0, ¼).
-    pub fn with_eta(mut self, eta: f64) -> Result<Self> {
-        check_trust_region(1.0, 1.0, eta)?;
-        self.eta = eta;
-        Ok(self)
+    /// The initial trust region.
+    pub fn trust_region(&self) -> TrustRegion {
+        self.region0
     }
     /// Sets the CG iteration budget per step (`≥ 1`).
     pub fn with_cg_max_iters(mut self, k: usize) -> Result<Self> {
@@ -383,6 +346,35 @@ fn check_cg_tol(tol: f64) -> Result<()> {
     Ok(())
 }
 
+impl TrustNcg {
+    /// The Steihaug–Toint step at `it`, replaying recorded products when enabled.
+    fn subproblem<A: LinearOperator + ?Sized>(&mut self, op: &A, it: &Iterate) -> Result<CgResult> {
+        let n = it.x.len();
+        let eta_k = match self.cg_tol {
+            Some(t) => t,
+            None => forcing_term(self.forcing, norm(&it.g)),
+        };
+        let max_cg = self.cg_max_iters.unwrap_or(20 * n.max(1));
+        let radius = self.region.radius;
+        if !self.reuse_products {
+            return steihaug(op, &it.g, radius, eta_k, max_cg);
+        }
+        if self.products_at != it.x {
+            self.products.clear();
+            self.products_at.clone_from(&it.x);
+        }
+        let replay = Replay {
+            op,
+            log: std::sync::Mutex::new((0, std::mem::take(&mut self.products))),
+        };
+        let r = steihaug(&replay, &it.g, radius, eta_k, max_cg);
+        if let Ok((_, log)) = replay.log.into_inner() {
+            self.products = log;
+        }
+        r
+    }
+}
+
 impl Method for TrustNcg {
     fn name(&self) -> &str {
         "trust-ncg"
@@ -391,7 +383,7 @@ impl Method for TrustNcg {
         Needs::Hvp
     }
     fn init(&mut self, _obj: &dyn Objective, _it: &Iterate) -> Result<()> {
-        check_trust_region(self.radius0, self.max_radius, self.eta)?;
+        self.region0.validate()?;
         check_cg_max_iters(self.cg_max_iters)?;
         check_forcing(self.forcing)?;
         if let Some(t) = self.cg_tol {
@@ -399,191 +391,27 @@ impl Method for TrustNcg {
         }
         self.products.clear();
         self.products_at.clear();
-        self.radius = self.radius0;
+        self.region = self.region0;
         Ok(())
     }
     fn step(&mut self, obj: &dyn Objective, it: &mut Iterate) -> Result<StepInfo> {
-        check_radius_alive(self.radius, &it.x)?;
-        let n = it.x.len();
-        let eta_k = match self.cg_tol {
-            Some(t) => t,
-            None => forcing_term(self.forcing, norm(&it.g)),
-        };
+        self.region.alive(&it.x)?;
         let op = HessianOperator::new(obj, it.x.clone())?;
-        let max_cg = self.cg_max_iters.unwrap_or(20 * n.max(1));
-        let r = if self.reuse_products {
-            if self.products_at != it.x {
-                self.products.clear();
-                self.products_at.clone_from(&it.x);
-            }
-            let replay = Replay {
-                op: &op,
-                log: std::sync::Mutex::new((0, std::mem::take(&mut self.products))),
-            };
-            let r = steihaug(&replay, &it.g, self.radius, eta_k, max_cg);
-            if let Ok((_, log)) = replay.log.into_inner() {
-                self.products = log;
-            }
-            r?
-        } else {
-            steihaug(&op, &it.g, self.radius, eta_k, max_cg)?
-        };
-        let pred = -r.model_value();
-        let mut x_new = vec![0.0; n];
-        add_scaled(&it.x, 1.0, &r.x, &mut x_new);
-        let f_new = trial_value(obj, &x_new)?;
-        let rho = if pred > 0.0 {
-            (it.f - f_new) / pred
-        } else {
-            f64::NEG_INFINITY
-        };
-        let radius_used = self.radius;
-        self.radius = update_radius(self.radius, rho, r.on_boundary, self.max_radius);
-        let mut step = 0.0;
-        if rho > self.eta {
-            let mut g_new = vec![0.0; n];
-            it.f = obj.gradient(&x_new, &mut g_new)?;
-            it.x = x_new;
-            it.g = g_new;
-            step = norm(&r.x);
-        }
-        Ok(StepInfo::new(step)
-            .with("radius", radius_used)
-            .with("rho", rho)
+        let r = self.subproblem(&op, it)?;
+        let t = self.region.try_step(
+            obj,
+            it,
+            &r.x,
+            -r.model_value(),
+            r.on_boundary,
+            &mut self.x_trial,
+            &mut self.g_trial,
+        )?;
+        let negative = r.status == CgStatus::NegativeCurvature;
+        Ok(StepInfo::new(t.step_length)
+            .with("radius", t.radius)
+            .with("rho", t.rho)
             .with("cg_iters", r.iterations as f64)
-            .with(
-                "negative_curvature",
-                if r.status == CgStatus::NegativeCurvature {
-                    1.0
-                } else {
-                    0.0
-                },
-            ))
+            .with("negative_curvature", if negative { 1.0 } else { 0.0 }))
     }
 }
-
-const NEWTON_CG_PARAMS: &[ParamInfo] = &[
-    ParamInfo {
-        name: "line_search",
-        default: "armijo",
-        doc: "armijo, wolfe, nonmonotone (Grippo-Lampariello-Lucidi 1986, memory nonmonotone_memory), watchdog (Chamberlain et al. 1982, N&W Alg 15.2) or none (unit step)",
-    },
-    ParamInfo {
-        name: "nonmonotone_memory",
-        default: "10",
-        doc: "memory M >= 1 of line_search = nonmonotone (1 = monotone Armijo)",
-    },
-    ParamInfo {
-        name: "cg_max_iters",
-        default: "20n",
-        doc: "CG iterations per Newton step (>= 1)",
-    },
-    ParamInfo {
-        name: "forcing",
-        default: "0.5",
-        doc: "cap of the forcing term eta_k = min(cap, sqrt(|g|)), the CG relative residual tolerance",
-    },
-];
-
-const TRUST_NCG_PARAMS: &[ParamInfo] = &[
-    ParamInfo {
-        name: "radius",
-        default: "1",
-        doc: "initial trust radius (> 0)",
-    },
-    ParamInfo {
-        name: "max_radius",
-        default: "1000",
-        doc: "largest trust radius",
-    },
-    ParamInfo {
-        name: "eta",
-        default: "0.15",
-        doc: "step acceptance threshold on rho, in [0, 0.25)",
-    },
-    ParamInfo {
-        name: "cg_max_iters",
-        default: "20n",
-        doc: "Steihaug-CG iterations per step (>= 1)",
-    },
-    ParamInfo {
-        name: "forcing",
-        default: "0.5",
-        doc: "cap of the forcing term eta_k = min(cap, sqrt(|g|))",
-    },
-    ParamInfo {
-        name: "cg_tol",
-        default: "forcing",
-        doc: "interior stop of Steihaug-CG: forcing (relative residual eta_k = min(forcing, sqrt(|g|)), as scipy's trust-ncg) or a fixed relative residual in (0, 1), e.g. 1e-10 for a nearly exact subproblem solution (argmin's Steihaug uses 1e-9)",
-    },
-    ParamInfo {
-        name: "reuse_products",
-        default: "false",
-        doc: "after a rejected step, replay the Hessian-vector products of the rejected Steihaug-CG run (the new run repeats its iterates up to the smaller boundary) instead of recomputing them; memory: one vector pair per CG iteration",
-    },
-];
-
-fn opt_usize(p: &Params, key: &str) -> Result<Option<usize>> {
-    if p.get(key).is_none() {
-        return Ok(None);
-    }
-    Ok(Some(p.usize(key, 0)?))
-}
-
-fn build_newton_cg(p: &Params, _ctx: &MethodContext) -> Result<Box<dyn Method>> {
-    let mut m = NewtonCg::new()
-        .with_line_search(LineSearchKind::parse(&p.str("line_search", "armijo")?)?)
-        .with_nonmonotone_memory(p.usize("nonmonotone_memory", 10)?)?
-        .with_forcing(p.f64("forcing", 0.5)?)?;
-    if let Some(k) = opt_usize(p, "cg_max_iters")? {
-        m = m.with_cg_max_iters(k)?;
-    }
-    Ok(Box::new(m))
-}
-
-fn build_trust_ncg(p: &Params, _ctx: &MethodContext) -> Result<Box<dyn Method>> {
-    let d = TrustNcg::default();
-    let mut m = TrustNcg::new()
-        .with_radius(p.f64("radius", d.radius0)?)?
-        .with_max_radius(p.f64("max_radius", d.max_radius)?)?
-        .with_eta(p.f64("eta", d.eta)?)?
-        .with_forcing(p.f64("forcing", d.forcing)?)?;
-    if let Some(k) = opt_usize(p, "cg_max_iters")? {
-        m = m.with_cg_max_iters(k)?;
-    }
-    m = m.with_reuse_products(p.bool("reuse_products", false)?);
-    match p.get("cg_tol") {
-        None => {}
-        Some(Value::Str(s)) if s == "forcing" => {}
-        Some(Value::Num(t)) => m = m.with_cg_tol(*t)?,
-        Some(v) => {
-            return Err(Error::invalid(
-                "cg_tol",
-                v,
-                "expected \"forcing\" or a number in (0, 1)",
-            ));
-        }
-    }
-    check_trust_region(m.radius0, m.max_radius, m.eta)?;
-    Ok(Box::new(m))
-}
-
-/// Registry entries.
-pub const ENTRIES: &[MethodEntry] = &[
-    MethodEntry {
-        info: MethodInfo {
-            name: "newton-cg",
-            summary: "line-search Newton-CG, matrix-free with exact HVPs, forcing term min(0.5, sqrt|g|) (Nocedal & Wright Alg 7.1)",
-            params: NEWTON_CG_PARAMS,
-        },
-        build: build_newton_cg,
-    },
-    MethodEntry {
-        info: MethodInfo {
-            name: "trust-ncg",
-            summary: "trust-region Newton-CG with Steihaug-Toint CG, matrix-free (Nocedal & Wright Alg 4.1 + 7.2)",
-            params: TRUST_NCG_PARAMS,
-        },
-        build: build_trust_ncg,
-    },
-];
