@@ -14,6 +14,7 @@
 
 pub mod expand;
 pub mod format;
+pub mod instance;
 pub mod merge;
 pub mod outputs;
 pub mod plots;

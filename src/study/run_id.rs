@@ -7,7 +7,7 @@
 //! run. FNV-1a is implemented here on purpose: `std`'s `DefaultHasher` is not stable across Rust
 //! releases, and a resumed study must recognise its finished runs forever.
 
-use super::expand::Instance;
+use super::instance::Instance;
 use crate::minimize::Stop;
 
 /// FNV-1a, 64 bits.
