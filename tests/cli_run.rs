@@ -1,4 +1,4 @@
-//! `curvlab run` (contract in DESIGN.md): exit status 0 for a valid run, 2 for bad input, and the
+//! `curvlab run` (contract in docs/DESIGN.md): exit status 0 for a valid run, 2 for bad input, and the
 //! JSON object with exactly the documented keys, checked both through the library
 //! (`cli::run::execute` + `to_json`) and through the built binary.
 

@@ -1,4 +1,4 @@
-//! `curvlab spectrum` end to end: the binary's JSON output (keys of the contract in DESIGN.md)
+//! `curvlab spectrum` end to end: the binary's JSON output (keys of the contract in docs/DESIGN.md)
 //! against the problem's known spectrum, and exit statuses on bad input.
 
 use curvlab::params::Params;

@@ -1,4 +1,4 @@
-//! The `curvlab` command line (contract in DESIGN.md): `list`, `run`, `spectrum`, `study`,
+//! The `curvlab` command line (contract in docs/DESIGN.md): `list`, `run`, `spectrum`, `study`,
 //! `merge`. Errors go to stderr as one line; exit status 2 for bad input, 1 for a failure while
 //! running.
 

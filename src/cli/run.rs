@@ -1,4 +1,4 @@
-//! `curvlab run`: one method on one problem (contract in DESIGN.md). The problem is built by
+//! `curvlab run`: one method on one problem (contract in docs/DESIGN.md). The problem is built by
 //! [`crate::problems::build_problem`] (`--dim` → `dim`, `--data` → `data`, `--matrix` → `path`,
 //! plus `--problem-opt`), the method by [`crate::methods::build_method`] with a
 //! [`MethodContext`] from the problem (its spectrum, the seed, its number of examples), and
@@ -127,7 +127,7 @@ pub fn execute(args: &RunArgs) -> Result<(String, Report)> {
     Ok((args.problem.clone(), report))
 }
 
-/// The JSON object of `curvlab run --json` (contract in DESIGN.md).
+/// The JSON object of `curvlab run --json` (contract in docs/DESIGN.md).
 ///
 /// ```
 /// use curvlab::{minimize, Stop};

@@ -61,7 +61,7 @@ pub struct SpectrumArgs {
     pub json: bool,
 }
 
-/// The `spectrum` JSON object (contract in DESIGN.md).
+/// The `spectrum` JSON object (contract in docs/DESIGN.md).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SpectrumOutput {
     /// Dimension.

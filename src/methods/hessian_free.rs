@@ -474,7 +474,22 @@ impl Method for HessianFree {
             self.lambda = self.lambda.max(1.5 * lambda);
             self.prev.iter_mut().for_each(|v| *v = 0.0);
         }
-        Ok(StepInfo::new(alpha * norm(&p))
+        if !self.lambda.is_finite() || self.lambda > 1e300 {
+            // Every model since λ₀ over-predicted the decrease: no damping makes the quadratic
+            // model trustworthy here (seen on MGH 2, 6, 10, 16 from their standard starts).
+            return Err(Error::Numerical(format!(
+                "hessian-free: damping λ grew without bound (λ = {:.3e}); no step the model \
+                 predicts decreases f",
+                self.lambda
+            )));
+        }
+        let info = StepInfo::new(alpha * norm(&p));
+        let info = if alpha > 0.0 {
+            info
+        } else {
+            StepInfo { accepted: false, ..info }
+        };
+        Ok(info
             .with("lambda", lambda)
             .with("cg_iters", r.iterations as f64)
             .with("rho", rho)

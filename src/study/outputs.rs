@@ -7,7 +7,8 @@
 //! `runs.csv` columns (stable; documented in docs/DESIGN.md's study contract):
 //! `run_id, study, problem, problem.<key>..., method, method.<key>..., seed, converged,
 //! iterations, f, grad_norm, value_evals, gradient_evals, hvp_evals, hessian_evals, ggn_evals,
-//! seconds, termination, n, f_star, sharpness`. There is one `problem.<key>` column per parameter
+//! seconds, termination, n, f_star, sharpness, example_evals, cost` (`cost` in full-gradient
+//! equivalents, finite-sum work counted per example). There is one `problem.<key>` column per parameter
 //! key that any problem table of the study sets (sorted by key), likewise `method.<key>`; a run
 //! whose table does not set that key leaves the cell empty (the registry default applies).
 //! Numbers are written in Rust's shortest round-trip form; a missing value is an empty cell.
@@ -63,6 +64,14 @@ pub struct RunRecord {
     pub hessian_evals: u64,
     /// Gauss-Newton products.
     pub ggn_evals: u64,
+    /// Per-example work of a finite sum (value, gradient, HVP and GGN examples added up; 0 for
+    /// objectives that are not finite sums).
+    #[serde(default)]
+    pub example_evals: u64,
+    /// The cost in full-gradient equivalents ([`crate::Counts::gradient_equivalents`]): what
+    /// `max_evals` budgets and what equal-cost comparisons use.
+    #[serde(default)]
+    pub cost: f64,
     /// Wall time of the run in seconds.
     pub seconds: f64,
     /// Why the run ended ([`Termination`]'s display, or `error: ...` when it could not run).
@@ -107,6 +116,8 @@ impl RunRecord {
             hvp_evals: 0,
             hessian_evals: 0,
             ggn_evals: 0,
+            example_evals: 0,
+            cost: 0.0,
             seconds: 0.0,
             termination: format!("error: {message}"),
             sharpness: None,
@@ -124,6 +135,9 @@ impl RunRecord {
         self.hvp_evals = r.counts.hvp;
         self.hessian_evals = r.counts.hessian;
         self.ggn_evals = r.counts.ggn;
+        let c = &r.counts;
+        self.example_evals = c.value_examples + c.gradient_examples + c.hvp_examples + c.ggn_examples;
+        self.cost = c.gradient_equivalents();
         self.seconds = r.seconds;
         self.termination = termination_text(&r.termination);
     }
@@ -267,6 +281,8 @@ pub fn runs_header(plan: &Plan) -> Vec<String> {
         "n",
         "f_star",
         "sharpness",
+        "example_evals",
+        "cost",
     ] {
         h.push(c.into());
     }
@@ -341,6 +357,8 @@ pub fn write_runs_csv(
             r.n.to_string(),
             fmt_opt(r.f_star),
             fmt_opt(r.sharpness),
+            r.example_evals.to_string(),
+            r.cost.to_string(),
         ]);
         w.write_record(&row).map_err(csv_err)?;
         rows += 1;

@@ -715,10 +715,11 @@ impl Mgh {
         )
     }
 
-    /// A local (non-global) minimum value the paper reports, where it gives one: Freudenstein
+    /// A non-global stationary value the paper reports, where it gives one: Freudenstein
     /// and Roth `48.9842`, Bard `17.4286` (at `x2, x3 → −∞`), Kowalik and Osborne `1.02734e-3`
-    /// (at infinity), Biggs EXP6 `5.65565e-3` (for `m = 13`), Brown almost-linear `1` (at
-    /// `(0, …, 0, n + 1)`).
+    /// (at infinity), Biggs EXP6 `5.65565e-3` (for `m = 13`; the point trust-region Newton-CG
+    /// reaches there is a saddle, λ_min(∇²f) ≈ −0.0098, not a local minimum), Brown
+    /// almost-linear `1` (at `(0, …, 0, n + 1)`).
     ///
     /// ```
     /// use curvlab::problems::mgh::Mgh;
@@ -853,7 +854,8 @@ impl MghProblem for Mgh {
     /// `6.50395e-3` (`n = 10`). Problem 26 (trigonometric): the paper gives `f = 0` without a
     /// minimizer; local minimizers with `f > 0` exist. Problem 18 (Biggs EXP6): `0` at
     /// `(1, 10, 1, 5, 4, 3)` for every `m`; the paper also lists `5.65565e-3` for `m = 13`, a
-    /// local minimum ([`Mgh::local_f`]).
+    /// stationary value (at the point methods reach from the standard start it is a saddle:
+    /// [`Mgh::local_f`]).
     fn f_star(&self) -> Option<f64> {
         let (n, m) = (self.n, self.m);
         let mf = m as f64;
