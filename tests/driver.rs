@@ -234,9 +234,15 @@ fn a_minimum_passes_the_saddle_check_and_a_gradient_method_gets_none() {
 
 #[test]
 fn newton_on_biggs_exp6_runs_away_and_the_run_is_named() {
-    // Default Newton slides down a valley towards infinity (on main: f = 0.2427 after 5000
-    // iterations, max_iters). Measured: runaway at iteration 347 with ‖x‖ = 10.5 from 3.0.
-    let r = run(&["mgh", "id=18"], "newton", &[], &Stop::new(1e-6, 1000));
+    // Newton with modified Cholesky + Armijo (the default before issue 11's defaults study)
+    // slides down a valley towards infinity (before: f = 0.2427 after 5000 iterations,
+    // max_iters). Measured: runaway at iteration 347 with ‖x‖ = 10.5 from 3.0.
+    let r = run(
+        &["mgh", "id=18"],
+        "newton",
+        &["safeguard=modified"],
+        &Stop::new(1e-6, 1000),
+    );
     let Termination::Runaway { x_norm, .. } = &r.termination else {
         panic!("{}", r.termination)
     };

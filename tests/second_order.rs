@@ -63,7 +63,13 @@ fn newton_solves_convex_quadratics_in_one_step() {
                 SpectrumKind::TwoCluster,
             ] {
                 let q = Quadratic::new(n, kappa, kind, Rotation::Random, seed).unwrap();
-                let r = run(&mut Newton::default(), &q, &q.standard_start(), 0.0, 1);
+                let r = run(
+                    &mut Newton::new().with_safeguard(Safeguard::Modified),
+                    &q,
+                    &q.standard_start(),
+                    0.0,
+                    1,
+                );
                 assert_eq!(r.iterations, 1);
                 let xs = q.minimizer();
                 let err: Vec<f64> = r.x.iter().zip(xs).map(|(a, b)| a - b).collect();
@@ -77,14 +83,22 @@ fn newton_solves_convex_quadratics_in_one_step() {
     }
 }
 
-/// Newton with a line search on 2-D Rosenbrock from (−1.2, 1): ‖g‖ ≤ 1e-8 in at most 22
-/// iterations (the target; scipy's trust-exact needs 25), for both Armijo (default) and
+/// Newton (modified Cholesky) with a line search on 2-D Rosenbrock from (−1.2, 1): ‖g‖ ≤ 1e-8 in at most 22
+/// iterations (the target; scipy's trust-exact needs 25), for both Armijo and
 /// strong-Wolfe searches; the minimizer is (1, 1).
 #[test]
 fn newton_line_search_rosenbrock() {
     let f = Rosenbrock::new(2).unwrap();
     for ls in [LineSearchKind::Armijo, LineSearchKind::Wolfe] {
-        let r = run(&mut Newton::new().with_line_search(ls), &f, &X0, 1e-8, 100);
+        let r = run(
+            &mut Newton::new()
+                .with_safeguard(Safeguard::Modified)
+                .with_line_search(ls),
+            &f,
+            &X0,
+            1e-8,
+            100,
+        );
         assert!(r.converged(), "{ls:?}: {}", r.termination);
         assert!(r.iterations <= 22, "{ls:?}: {} iterations", r.iterations);
         assert!((r.x[0] - 1.0).abs() < 1e-8 && (r.x[1] - 1.0).abs() < 1e-8);
@@ -156,7 +170,13 @@ fn newton_assembles_hessian_from_hvps() {
         inner: Rosenbrock::new(2).unwrap(),
         hvps: AtomicUsize::new(0),
     };
-    let r = run(&mut Newton::default(), &f, &X0, 1e-8, 100);
+    let r = run(
+        &mut Newton::new().with_safeguard(Safeguard::Modified),
+        &f,
+        &X0,
+        1e-8,
+        100,
+    );
     assert!(r.converged());
     // (plus the driver's end-of-run λ_min check, counted in `r.counts.hvp`)
     assert_eq!(
@@ -194,7 +214,13 @@ fn newton_from_indefinite_hessian_decreases_f() {
             .self_adjoint_eigenvalues(Side::Lower)
             .unwrap();
         assert!(ev[0] < 0.0 && ev[1] > 0.0);
-        let r = run(&mut Newton::default(), f, &x0, 1e-8, 200);
+        let r = run(
+            &mut Newton::new().with_safeguard(Safeguard::Modified),
+            f,
+            &x0,
+            1e-8,
+            200,
+        );
         assert!(r.converged(), "{}", r.termination);
         assert!(extra(&r.trace[1], "shift") > 0.0);
         for w in r.trace.windows(2) {
@@ -216,7 +242,13 @@ fn newton_from_indefinite_hessian_decreases_f() {
         }
     }
     // The double well converges to a minimizer (±1, 0), not to the saddle.
-    let r = run(&mut Newton::default(), &DoubleWell, &[0.1, 1.0], 1e-10, 200);
+    let r = run(
+        &mut Newton::new().with_safeguard(Safeguard::Modified),
+        &DoubleWell,
+        &[0.1, 1.0],
+        1e-10,
+        200,
+    );
     assert!((r.x[0].abs() - 1.0).abs() < 1e-8 && r.x[1].abs() < 1e-8);
 }
 
@@ -618,7 +650,13 @@ fn singular_hessian_without_damping_errors() {
     assert!(
         matches!(&r.termination, Termination::Failed(s) if s.contains("not positive definite"))
     );
-    let r = run(&mut Newton::default(), &Singular, &x0, 1e-8, 50);
+    let r = run(
+        &mut Newton::new().with_safeguard(Safeguard::Modified),
+        &Singular,
+        &x0,
+        1e-8,
+        50,
+    );
     assert!(r.converged());
     assert!(extra(&r.trace[1], "shift") >= 1e-3);
 }
@@ -657,7 +695,7 @@ fn invalid_hyperparameters_are_errors() {
         ("newton", "radius=0"),
         ("newton", "lambda=-1"),
         ("newton", "safeguard=magic"),
-        ("newton", "radius=2000"), // > max_radius 1000
+        ("newton", "radius=2e9"), // > max_radius 1e8
         ("trust-ncg", "radius=-1"),
         ("trust-ncg", "cg_max_iters=0"),
         ("newton-cg", "cg_max_iters=0"),

@@ -487,7 +487,10 @@ impl Method for HessianFree {
         let info = if alpha > 0.0 {
             info
         } else {
-            StepInfo { accepted: false, ..info }
+            StepInfo {
+                accepted: false,
+                ..info
+            }
         };
         Ok(info
             .with("lambda", lambda)

@@ -77,7 +77,7 @@ pub struct NewtonCg {
 impl Default for NewtonCg {
     fn default() -> Self {
         NewtonCg {
-            globalization: Globalization::new(LineSearchKind::Armijo),
+            globalization: Globalization::new(LineSearchKind::Nonmonotone),
             cg_max_iters: None,
             forcing: 0.5,
         }
@@ -85,7 +85,8 @@ impl Default for NewtonCg {
 }
 
 impl NewtonCg {
-    /// Armijo backtracking (c₁ = 10⁻⁴, ρ = ½), forcing cap ½, at most `20n` CG iterations.
+    /// Nonmonotone Armijo backtracking (Grippo et al. 1986, memory 10, c₁ = 10⁻⁴, ρ = ½), forcing
+    /// cap ½, at most `20n` CG iterations: the setting chosen by the study in `docs/defaults.md`.
     pub fn new() -> Self {
         Self::default()
     }
@@ -211,10 +212,10 @@ impl Default for TrustNcg {
         TrustNcg {
             region0: TrustRegion::default(),
             cg_max_iters: None,
-            forcing: 0.5,
+            forcing: 0.1,
             region: TrustRegion::default(),
             cg_tol: None,
-            reuse_products: false,
+            reuse_products: true,
             products: Vec::new(),
             products_at: Vec::new(),
             x_trial: Vec::new(),
@@ -224,8 +225,9 @@ impl Default for TrustNcg {
 }
 
 impl TrustNcg {
-    /// Initial radius 1, largest radius 1000, acceptance η = 0.15 (scipy's defaults), forcing
-    /// cap ½, at most `20n` CG iterations.
+    /// Initial radius 1, largest radius 10⁸, acceptance η = 0, forcing cap 0.1, products
+    /// reused after a rejected step, at most `20n` CG iterations: the setting chosen by the study
+    /// in `docs/defaults.md` (scipy's defaults are Δ_max = 1000, η = 0.15, cap ½).
     pub fn new() -> Self {
         Self::default()
     }

@@ -45,8 +45,8 @@ impl Default for TrustRegion {
     fn default() -> Self {
         TrustRegion {
             radius: 1.0,
-            max_radius: 1000.0,
-            eta: 0.15,
+            max_radius: 1e8,
+            eta: 0.0,
         }
     }
 }

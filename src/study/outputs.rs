@@ -136,7 +136,8 @@ impl RunRecord {
         self.hessian_evals = r.counts.hessian;
         self.ggn_evals = r.counts.ggn;
         let c = &r.counts;
-        self.example_evals = c.value_examples + c.gradient_examples + c.hvp_examples + c.ggn_examples;
+        self.example_evals =
+            c.value_examples + c.gradient_examples + c.hvp_examples + c.ggn_examples;
         self.cost = c.gradient_equivalents();
         self.seconds = r.seconds;
         self.termination = termination_text(&r.termination);

@@ -84,7 +84,7 @@ const LBFGS_PARAMS: &[ParamInfo] = &[
 const NEWTON_PARAMS: &[ParamInfo] = &[
     ParamInfo {
         name: "safeguard",
-        default: "modified",
+        default: "trust-exact",
         doc: "modified (Cholesky with added multiple of I, N&W Alg 3.3, + line search), lm (Levenberg-Marquardt, Nielsen's rho rule), trust-exact (More-Sorensen trust region), none (error if H is not positive definite)",
     },
     ParamInfo {
@@ -109,17 +109,17 @@ const NEWTON_PARAMS: &[ParamInfo] = &[
     },
     ParamInfo {
         name: "radius",
-        default: "1",
+        default: "10",
         doc: "initial trust radius (safeguard = trust-exact), > 0",
     },
     ParamInfo {
         name: "max_radius",
-        default: "1000",
+        default: "1e8",
         doc: "largest trust radius",
     },
     ParamInfo {
         name: "eta",
-        default: "0.15",
+        default: "0",
         doc: "step acceptance threshold on rho, in [0, 0.25)",
     },
 ];
@@ -127,7 +127,7 @@ const NEWTON_PARAMS: &[ParamInfo] = &[
 const NEWTON_CG_PARAMS: &[ParamInfo] = &[
     ParamInfo {
         name: "line_search",
-        default: "armijo",
+        default: "nonmonotone",
         doc: "armijo, wolfe, nonmonotone (Grippo-Lampariello-Lucidi 1986, memory nonmonotone_memory), watchdog (Chamberlain et al. 1982, N&W Alg 15.2) or none (unit step)",
     },
     ParamInfo {
@@ -155,12 +155,12 @@ const TRUST_NCG_PARAMS: &[ParamInfo] = &[
     },
     ParamInfo {
         name: "max_radius",
-        default: "1000",
+        default: "1e8",
         doc: "largest trust radius",
     },
     ParamInfo {
         name: "eta",
-        default: "0.15",
+        default: "0",
         doc: "step acceptance threshold on rho, in [0, 0.25)",
     },
     ParamInfo {
@@ -170,7 +170,7 @@ const TRUST_NCG_PARAMS: &[ParamInfo] = &[
     },
     ParamInfo {
         name: "forcing",
-        default: "0.5",
+        default: "0.1",
         doc: "cap of the forcing term eta_k = min(cap, sqrt(|g|))",
     },
     ParamInfo {
@@ -180,7 +180,7 @@ const TRUST_NCG_PARAMS: &[ParamInfo] = &[
     },
     ParamInfo {
         name: "reuse_products",
-        default: "false",
+        default: "true",
         doc: "after a rejected step, replay the Hessian-vector products of the rejected Steihaug-CG run (the new run repeats its iterates up to the smaller boundary) instead of recomputing them; memory: one vector pair per CG iteration",
     },
 ];
