@@ -187,10 +187,23 @@ fn small_study_has_one_row_per_run_with_documented_columns() {
         "n",
         "f_star",
         "sharpness",
+        "example_evals",
+        "cost",
     ];
     assert_eq!(h, expected);
     assert_eq!(rows.len(), 24);
     let c = |name: &str| col(&h, name);
+    // These problems are not finite sums: no per-example work, and the cost is the call count
+    // weighted by hand (value 1, gradient 1, HVP or GGN product 2, dense Hessian 2n).
+    for r in &rows {
+        let num = |name: &str| r[c(name)].parse::<f64>().unwrap();
+        assert_eq!(num("example_evals"), 0.0);
+        let want = num("value_evals")
+            + num("gradient_evals")
+            + 2.0 * (num("hvp_evals") + num("ggn_evals"))
+            + 2.0 * num("n") * num("hessian_evals");
+        assert_eq!(num("cost"), want, "{r:?}");
+    }
     let ids: std::collections::BTreeSet<_> = rows.iter().map(|r| r[c("run_id")].clone()).collect();
     assert_eq!(ids.len(), 24);
     for r in &rows {

@@ -138,7 +138,10 @@ impl Default for Newton {
             },
             beta: 1e-3,
             lambda0: 1e-3,
-            region: TrustRegion::default(),
+            region: TrustRegion {
+                radius: 10.0,
+                ..TrustRegion::default()
+            },
             lambda: 1e-3,
             nu: 2.0,
             cached: None,
