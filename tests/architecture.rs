@@ -116,10 +116,7 @@ fn split_group(body: &str) -> Vec<&str> {
 fn collect_paths(prefix: Vec<String>, rest: &str, out: &mut Vec<Vec<String>>) {
     let mut path = prefix;
     let mut s = rest;
-    loop {
-        let Some(after) = s.strip_prefix("::") else {
-            break;
-        };
+    while let Some(after) = s.strip_prefix("::") {
         if let Some(group) = after.strip_prefix('{') {
             let mut depth = 1;
             let end = group

@@ -399,3 +399,22 @@ fn stochastic_step_before_init_is_a_usage_error() {
     let e = m.step(&f, &mut it).unwrap_err();
     assert!(matches!(e, Error::Usage(_)), "{e:?}");
 }
+
+#[test]
+fn hessian_free_with_unbounded_damping_fails_by_name() {
+    // MGH 10 (Meyer) from its standard start: every HF model over-predicts the decrease, λ grows
+    // ×1.5 per rejected step until it overflows. Before: the run ended with the usage error
+    // "invalid parameter `lambda` = inf" from the damped operator; now the method fails by name.
+    // Measured: λ = 1.007e300 after 1890 iterations.
+    let r = run(
+        &["mgh", "id=10"],
+        "hessian-free",
+        &["lambda=10"],
+        &Stop::new(1e-8, 2000),
+    );
+    let Termination::Failed(msg) = &r.termination else {
+        panic!("{}", r.termination)
+    };
+    assert!(msg.contains("damping λ grew without bound"), "{msg}");
+    assert!(r.f.is_finite() && r.iterations < 2000);
+}
