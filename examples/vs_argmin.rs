@@ -201,10 +201,14 @@ pub const PROBLEMS: &[(usize, Option<usize>)] = &[
 /// The non-default curvlab configurations compared: (method, options; `{n}` is replaced by the
 /// problem's dimension).
 pub const TUNED: &[(&str, &[&str])] = &[
-    ("newton", &["line_search=watchdog"]),
+    ("newton", &["safeguard=modified", "line_search=watchdog"]),
     (
         "newton",
-        &["line_search=nonmonotone", "nonmonotone_memory=10"],
+        &[
+            "safeguard=modified",
+            "line_search=nonmonotone",
+            "nonmonotone_memory=10",
+        ],
     ),
     (
         "trust-ncg",

@@ -42,10 +42,14 @@ fn curvlab_converges_wherever_argmin_does_with_no_more_evaluations() {
     let problems = vs::problems();
     assert_eq!(problems.len(), 6);
     assert_eq!(rows.len(), 6 * (8 + vs::TUNED.len()));
-    let watchdog = vs::label("newton", &["line_search=watchdog"]);
+    let watchdog = vs::label("newton", &["safeguard=modified", "line_search=watchdog"]);
     let nonmonotone = vs::label(
         "newton",
-        &["line_search=nonmonotone", "nonmonotone_memory=10"],
+        &[
+            "safeguard=modified",
+            "line_search=nonmonotone",
+            "nonmonotone_memory=10",
+        ],
     );
     for (p, obj, _) in &problems {
         let n = obj.dim() as u64;

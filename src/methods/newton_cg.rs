@@ -280,7 +280,7 @@ impl TrustNcg {
     /// CG iterates (bit for bit) until it reaches the new boundary, a prefix of the rejected
     /// run; with this option those products are replayed instead of recomputed, as a method on
     /// the dense Hessian reuses the matrix after a rejection. Costs memory for one pair of
-    /// vectors per CG iteration of the current step (default off).
+    /// vectors per CG iteration of the current step (default on, chosen by `docs/defaults.md`).
     ///
     /// ```
     /// use curvlab::methods::TrustNcg;
@@ -289,7 +289,7 @@ impl TrustNcg {
     /// let f = Rosenbrock::new(2).unwrap();
     /// let x0 = [-1.2, 1.0];
     /// let stop = Stop::new(1e-8, 200);
-    /// let plain = minimize(&f, &mut TrustNcg::new(), &x0, &stop).unwrap();
+    /// let plain = minimize(&f, &mut TrustNcg::new().with_reuse_products(false), &x0, &stop).unwrap();
     /// let reuse = minimize(&f, &mut TrustNcg::new().with_reuse_products(true), &x0, &stop).unwrap();
     /// // Same iterates, fewer products (Rosenbrock from (−1.2, 1) has rejected steps).
     /// assert_eq!(plain.x, reuse.x);
