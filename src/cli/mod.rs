@@ -52,6 +52,11 @@ where
             return code;
         }
     };
+    // Every command computes on one thread inside faer: the blocking of faer's parallel kernels
+    // depends on the core count, so a spectrum computed by `merge` on one machine would differ
+    // in its last bits (and a CG prediction from it by whole iterations) from the same spectrum
+    // computed by `study` elsewhere. Parallelism comes from running independent runs at once.
+    faer::set_global_parallelism(faer::Par::Seq);
     let result = match cli.command {
         Command::List(a) => list::run(&a),
         Command::Run(a) => run::run(&a),
