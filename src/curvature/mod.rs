@@ -18,6 +18,7 @@
 
 pub mod auto;
 pub mod condition;
+pub mod diagonal_probe;
 pub mod explain;
 pub mod hutchinson;
 pub mod inertia;

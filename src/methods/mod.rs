@@ -6,6 +6,7 @@
 //! objective with the same stopping rules and trace. Methods are built by name from parameters
 //! through [`registry`]: the names and keys that `curvlab list` prints.
 
+pub mod adahessian;
 pub mod first_order;
 pub mod hessian_free;
 pub mod lbfgs;
@@ -13,16 +14,19 @@ pub mod line_search;
 pub mod newton;
 pub mod newton_cg;
 pub mod registry;
+pub mod sophia;
 pub mod stochastic;
 pub mod trust_region;
 
 use crate::error::Result;
 use crate::objective::Objective;
 
+pub use adahessian::AdaHessian;
 pub use hessian_free::HessianFree;
 pub use newton::Newton;
 pub use newton_cg::{NewtonCg, TrustNcg};
 pub use registry::{MethodContext, MethodInfo, build_method, method_infos};
+pub use sophia::Sophia;
 
 /// The current point of a run with its value and gradient (kept consistent by every method:
 /// after `step`, `f` and `g` are the value and gradient at `x`).

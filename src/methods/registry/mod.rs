@@ -1,8 +1,9 @@
 //! Methods by name: what `curvlab list` prints, what `curvlab run --method` and study files
 //! build. The string layer (names, [`ParamInfo`] tables, builders from [`Params`]) lives here,
-//! apart from the algorithms: `first_order` and `second_order` each append their
+//! apart from the algorithms: `first_order`, `second_order` and `curvature_aware` each append their
 //! [`MethodEntry`]s in `register`.
 
+mod curvature_aware;
 mod first_order;
 mod first_order_keys;
 mod first_order_params;
@@ -51,6 +52,7 @@ fn entries() -> Vec<MethodEntry> {
     let mut v = Vec::new();
     first_order::register(&mut v);
     second_order::register(&mut v);
+    curvature_aware::register(&mut v);
     v
 }
 

@@ -1,0 +1,119 @@
+//! Registry entries of the diagonal-curvature methods between the first-order family and Newton:
+//! AdaHessian (Yao et al. 2021) and Sophia-H (Liu et al. 2024). Defaults come from the typed
+//! methods' `Default`s; this file only reads keys.
+
+use super::{MethodContext, MethodEntry, MethodInfo};
+use crate::curvature::diagonal_probe::DiagonalEstimator;
+use crate::error::Result;
+use crate::methods::{AdaHessian, Method, Sophia};
+use crate::params::{ParamInfo, Params};
+
+/// Appends the entries in `curvlab list` order.
+pub(super) fn register(v: &mut Vec<MethodEntry>) {
+    v.push(MethodEntry {
+        info: MethodInfo {
+            name: "adahessian",
+            summary: "AdaHessian: Adam with the squared Hutchinson Hessian diagonal as second moment (Yao et al. 2021)",
+            params: ADAHESSIAN_PARAMS,
+        },
+        build: build_adahessian,
+    });
+    v.push(MethodEntry {
+        info: MethodInfo {
+            name: "sophia",
+            summary: "Sophia-H: momentum over a clipped EMA of the Hutchinson Hessian diagonal (Liu et al. 2024)",
+            params: SOPHIA_PARAMS,
+        },
+        build: build_sophia,
+    });
+}
+
+const fn pi(name: &'static str, default: &'static str, doc: &'static str) -> ParamInfo {
+    ParamInfo { name, default, doc }
+}
+
+const ESTIMATOR_DOC: &str =
+    "diagonal estimate: rademacher | gaussian (one HVP, Hutchinson) | exact (n HVPs)";
+
+const ADAHESSIAN_PARAMS: &[ParamInfo] = &[
+    pi("lr", "0.15", "learning rate η"),
+    pi("beta1", "0.9", "gradient moment decay β₁"),
+    pi("beta2", "0.999", "squared-diagonal moment decay β₂"),
+    pi("eps", "0.0001", "added to the denominator"),
+    pi(
+        "hessian_power",
+        "1",
+        "power k of the denominator, in (0, 1]",
+    ),
+    pi("block", "1", "spatial-averaging block size (1: none)"),
+    pi("weight_decay", "0", "decoupled weight decay λ"),
+    pi("estimator", "rademacher", ESTIMATOR_DOC),
+];
+
+const SOPHIA_PARAMS: &[ParamInfo] = &[
+    pi(
+        "lr",
+        "0.0001",
+        "learning rate η (the largest step per coordinate)",
+    ),
+    pi("beta1", "0.965", "gradient moment decay β₁"),
+    pi("beta2", "0.99", "diagonal-estimate decay β₂ (per refresh)"),
+    pi(
+        "rho",
+        "0.04",
+        "clipping scale: step η·clip(m / max(ρh, ε), 1)",
+    ),
+    pi("eps", "1e-12", "floor of ρh"),
+    pi("k", "10", "refresh the diagonal estimate every k steps"),
+    pi(
+        "weight_decay",
+        "0.1",
+        "decoupled weight decay λ (0 to minimize f itself)",
+    ),
+    pi("estimator", "gaussian", ESTIMATOR_DOC),
+];
+
+fn build_adahessian(p: &Params, ctx: &MethodContext) -> Result<Box<dyn Method>> {
+    let d = AdaHessian::default();
+    let s = settings_of(&d);
+    let m = AdaHessian::new(p.f64("lr", s("lr"))?)?
+        .with_betas(p.f64("beta1", s("beta1"))?, p.f64("beta2", s("beta2"))?)?
+        .with_eps(p.f64("eps", s("eps"))?)?
+        .with_hessian_power(p.f64("hessian_power", s("hessian_power"))?)?
+        .with_block(p.usize("block", s("block") as usize)?)?
+        .with_weight_decay(p.f64("weight_decay", s("weight_decay"))?)?
+        .with_estimator(estimator(p, "rademacher")?)
+        .with_seed(ctx.seed);
+    Ok(Box::new(m))
+}
+
+fn build_sophia(p: &Params, ctx: &MethodContext) -> Result<Box<dyn Method>> {
+    let d = Sophia::default();
+    let s = settings_of(&d);
+    let m = Sophia::new(p.f64("lr", s("lr"))?)?
+        .with_betas(p.f64("beta1", s("beta1"))?, p.f64("beta2", s("beta2"))?)?
+        .with_rho(p.f64("rho", s("rho"))?)?
+        .with_eps(p.f64("eps", s("eps"))?)?
+        .with_every(p.usize("k", s("k") as usize)?)?
+        .with_weight_decay(p.f64("weight_decay", s("weight_decay"))?)?
+        .with_estimator(estimator(p, "gaussian")?)
+        .with_seed(ctx.seed);
+    Ok(Box::new(m))
+}
+
+/// The numeric settings of a default-built method, by key (NaN for a key it does not report).
+fn settings_of(m: &dyn Method) -> impl Fn(&str) -> f64 + use<> {
+    let s = m.settings();
+    move |key: &str| {
+        s.iter()
+            .find_map(|(k, v)| match v {
+                crate::params::Value::Num(x) if *k == key => Some(*x),
+                _ => None,
+            })
+            .unwrap_or(f64::NAN)
+    }
+}
+
+fn estimator(p: &Params, default: &str) -> Result<DiagonalEstimator> {
+    DiagonalEstimator::parse(&p.str("estimator", default)?)
+}
