@@ -25,6 +25,7 @@ pub mod cli;
 pub mod curvature;
 pub mod diff;
 pub mod error;
+pub mod layout;
 pub mod linalg;
 pub mod methods;
 pub mod minimize;

@@ -14,6 +14,7 @@ pub mod line_search;
 pub mod newton;
 pub mod newton_cg;
 pub mod registry;
+pub mod shampoo;
 pub mod sophia;
 pub mod stochastic;
 pub mod trust_region;
@@ -26,6 +27,7 @@ pub use hessian_free::HessianFree;
 pub use newton::Newton;
 pub use newton_cg::{NewtonCg, TrustNcg};
 pub use registry::{MethodContext, MethodInfo, build_method, method_infos};
+pub use shampoo::Shampoo;
 pub use sophia::Sophia;
 
 /// The current point of a run with its value and gradient (kept consistent by every method:

@@ -180,7 +180,7 @@ impl Method for Sophia {
             .ok_or_else(|| Error::Usage("sophia: step before init".into()))?;
         crate::error::check_len("sophia state", s.m.len(), it.x.len())?;
         s.t += 1;
-        let refresh = (s.t - 1) % every == 0;
+        let refresh = (s.t - 1).is_multiple_of(every);
         if refresh {
             s.probe.estimate(obj, &it.x, &mut s.hat)?;
             for (h, hat) in s.h.iter_mut().zip(&s.hat) {

@@ -1,11 +1,11 @@
-//! Registry entries of the diagonal-curvature methods between the first-order family and Newton:
-//! AdaHessian (Yao et al. 2021) and Sophia-H (Liu et al. 2024). Defaults come from the typed
-//! methods' `Default`s; this file only reads keys.
+//! Registry entries of the curvature-aware methods between the first-order family and Newton:
+//! AdaHessian (Yao et al. 2021), Sophia-H (Liu et al. 2024) and Shampoo (Gupta et al. 2018).
+//! Defaults come from the typed methods' `Default`s; this file only reads keys.
 
 use super::{MethodContext, MethodEntry, MethodInfo};
 use crate::curvature::diagonal_probe::DiagonalEstimator;
 use crate::error::Result;
-use crate::methods::{AdaHessian, Method, Sophia};
+use crate::methods::{AdaHessian, Method, Shampoo, Sophia};
 use crate::params::{ParamInfo, Params};
 
 /// Appends the entries in `curvlab list` order.
@@ -25,6 +25,14 @@ pub(super) fn register(v: &mut Vec<MethodEntry>) {
             params: SOPHIA_PARAMS,
         },
         build: build_sophia,
+    });
+    v.push(MethodEntry {
+        info: MethodInfo {
+            name: "shampoo",
+            summary: "Shampoo: L^{-1/4} G R^{-1/4} per matrix block, AdaGrad on vectors, grafted to Adam's step norm (Gupta et al. 2018)",
+            params: SHAMPOO_PARAMS,
+        },
+        build: build_shampoo,
     });
 }
 
@@ -72,6 +80,43 @@ const SOPHIA_PARAMS: &[ParamInfo] = &[
     ),
     pi("estimator", "gaussian", ESTIMATOR_DOC),
 ];
+
+const SHAMPOO_PARAMS: &[ParamInfo] = &[
+    pi(
+        "lr",
+        "0.001",
+        "learning rate η (the step length is Adam's, grafted)",
+    ),
+    pi("beta1", "0.9", "Adam's β₁ for the grafted step length"),
+    pi("beta2", "0.999", "Adam's β₂ for the grafted step length"),
+    pi("adam_eps", "1e-8", "Adam's ε"),
+    pi("eps", "0.0001", "L₀ = εI, R₀ = εI and AdaGrad's floor"),
+    pi(
+        "every",
+        "10",
+        "recompute the inverse fourth roots every T steps",
+    ),
+    pi(
+        "shape",
+        "vector",
+        "parameter blocks: RxC matrices and bare-length vectors, comma-separated (e.g. 2x3,3); vector = one AdaGrad block",
+    ),
+];
+
+fn build_shampoo(p: &Params, _ctx: &MethodContext) -> Result<Box<dyn Method>> {
+    let d = Shampoo::default();
+    let s = settings_of(&d);
+    let mut m = Shampoo::new(p.f64("lr", s("lr"))?)?
+        .with_betas(p.f64("beta1", s("beta1"))?, p.f64("beta2", s("beta2"))?)?
+        .with_adam_eps(p.f64("adam_eps", s("adam_eps"))?)?
+        .with_eps(p.f64("eps", s("eps"))?)?
+        .with_every(p.usize("every", s("every") as usize)?)?;
+    let shape = p.str("shape", "vector")?;
+    if shape != "vector" {
+        m = m.with_shape(&shape);
+    }
+    Ok(Box::new(m))
+}
 
 fn build_adahessian(p: &Params, ctx: &MethodContext) -> Result<Box<dyn Method>> {
     let d = AdaHessian::default();
