@@ -23,7 +23,7 @@ if [ $# -gt 0 ]; then
 else
     mapfile -t targets < <(cargo fuzz list)
 fi
-cargo fuzz build --release "${targets[@]/#/}" >/dev/null 2>&1 || cargo fuzz build --release
+cargo fuzz build --release
 status=0
 total=0
 for t in "${targets[@]}"; do
