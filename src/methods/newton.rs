@@ -29,7 +29,7 @@ use super::line_search::{Globalization, LineSearchKind, trial_value};
 use super::trust_region::{MoreSorensen, MoreSorensenWorkspace, TrustRegion};
 use super::{Iterate, Method, Needs, StepInfo};
 use crate::error::{Error, Result};
-use crate::linalg::cholesky::{CholeskyWorkspace, modified_cholesky};
+use crate::linalg::cholesky::{CholeskyWorkspace, modified_cholesky_scaled};
 use crate::linalg::vector::{add_scaled, dot};
 use crate::objective::Objective;
 use faer::Mat;
@@ -383,7 +383,7 @@ fn newton_factor(
     beta: f64,
 ) -> Result<f64> {
     if safeguard != Safeguard::None {
-        return modified_cholesky(chol, h, beta);
+        return modified_cholesky_scaled(chol, h, beta);
     }
     chol.factor(h, 0.0).map_err(|e| match e {
         Error::NotPositiveDefinite(m) => Error::NotPositiveDefinite(format!(
