@@ -20,6 +20,7 @@ use crate::error::Result;
 use crate::objective::Objective;
 
 pub use hessian_free::HessianFree;
+pub use lbfgs::Lbfgs;
 pub use newton::Newton;
 pub use newton_cg::{NewtonCg, TrustNcg};
 pub use registry::{MethodContext, MethodInfo, build_method, method_infos};
