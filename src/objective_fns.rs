@@ -12,6 +12,7 @@
 //!   rounding like curvlab's own problems ([`crate::diff::dual`]).
 //!
 //! ```
+//! use curvlab::prelude::*; // `.powi()`, `.exp()`, `.re()`, … on dual numbers
 //! use curvlab::{minimize, objective, Stop};
 //! use curvlab::methods::Newton;
 //! // Rosenbrock, f = (1 − x)² + 100 (y − x²)², its gradient written once for f64 and duals.
@@ -32,9 +33,7 @@ use num_dual::Dual64;
 
 /// The note an objective with finite-difference HVPs gives ([`Objective::hvp_note`]).
 pub const FINITE_DIFFERENCE_NOTE: &str = "finite-difference HVP: Hessian-vector products are \
-     central differences of the gradient (about 1e-8 relative accuracy, not exact); for exact \
-     products give an HVP closure (`FnObjective::with_hvp`) or write the gradient generically \
-     (`objective::from_generic`, `diff::DualGradient`)";
+     central differences of the gradient (about 1e-8 relative accuracy, not exact to rounding)";
 
 /// The type of the HVP slot of an [`FnObjective`] built without one.
 pub type NoHvp = fn(&[f64], &[f64], &mut [f64]);
@@ -181,7 +180,8 @@ where
 /// exact value, gradient and HVPs.
 ///
 /// ```
-/// use curvlab::{objective, Objective};
+/// use curvlab::prelude::*;
+/// use curvlab::objective;
 /// let f = objective::from_generic(1, |x, g| { g[0] = x[0].powi(3) * 4.0; x[0].powi(4) }).unwrap();
 /// let mut hv = [0.0];
 /// f.hvp(&[1.0], &[1.0], &mut hv).unwrap();
@@ -203,7 +203,9 @@ impl<F> std::fmt::Debug for GenericObjective<F> {
 /// An objective from one closure `(x, g) ↦ f(x)` that writes `∇f(x)` into `g`, with `x`, `g`
 /// and the result in [`Dual64`]. Write it with the [`crate::diff::Scalar`] operations: `+ − × ÷`
 /// between duals and with `f64` on either side, `powi`, `exp`, `ln`, `sqrt`, …, and `.re()` for
-/// the real part where a branch needs a plain number (see [`crate::diff::dual`]). A function
+/// the real part where a branch needs a plain number (see [`crate::diff::Scalar`]); the methods
+/// need `use curvlab::prelude::*` (or `use num_dual::DualNum`) in a closure, not in a generic
+/// function. A function
 /// `fn vg<T: Scalar>(x: &[T], g: &mut [T]) -> T` is passed as `from_generic(n, vg)`.
 ///
 /// Value and gradient are the real parts (about twice the cost of the same code in `f64`; for
