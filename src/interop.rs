@@ -103,7 +103,11 @@ impl LinearOperator for DMatrix<f64> {
         self.nrows()
     }
     fn apply(&self, v: &[f64], out: &mut [f64]) -> Result<()> {
-        check_len("matrix columns (square operator)", self.nrows(), self.ncols())?;
+        check_len(
+            "matrix columns (square operator)",
+            self.nrows(),
+            self.ncols(),
+        )?;
         check_len("v", self.ncols(), v.len())?;
         check_len("out", self.nrows(), out.len())?;
         out.fill(0.0);
@@ -141,7 +145,9 @@ pub struct FnOperator<F> {
 
 impl<F> std::fmt::Debug for FnOperator<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FnOperator").field("dim", &self.dim).finish()
+        f.debug_struct("FnOperator")
+            .field("dim", &self.dim)
+            .finish()
     }
 }
 
@@ -152,7 +158,11 @@ where
     /// Wraps `apply`; [`crate::Error::InvalidParameter`] for `dim = 0`.
     pub fn new(dim: usize, apply: F) -> Result<Self> {
         if dim == 0 {
-            return Err(crate::Error::invalid("dim", dim, "the dimension must be >= 1"));
+            return Err(crate::Error::invalid(
+                "dim",
+                dim,
+                "the dimension must be >= 1",
+            ));
         }
         Ok(FnOperator { dim, f: apply })
     }

@@ -40,7 +40,11 @@ pub type NoHvp = fn(&[f64], &[f64], &mut [f64]);
 
 fn check_dim(dim: usize) -> Result<()> {
     if dim == 0 {
-        return Err(Error::invalid("dim", dim, "the number of variables must be >= 1"));
+        return Err(Error::invalid(
+            "dim",
+            dim,
+            "the number of variables must be >= 1",
+        ));
     }
     Ok(())
 }
@@ -172,7 +176,9 @@ where
         }
     }
     fn hvp_note(&self) -> Option<String> {
-        self.hvp.is_none().then(|| FINITE_DIFFERENCE_NOTE.to_string())
+        self.hvp
+            .is_none()
+            .then(|| FINITE_DIFFERENCE_NOTE.to_string())
     }
 }
 

@@ -66,7 +66,11 @@ impl<O> FromArgmin<O> {
     /// Wraps `problem` with `dim` variables ([`Error::InvalidParameter`] for `dim = 0`).
     pub fn new(problem: O, dim: usize) -> Result<Self> {
         if dim == 0 {
-            return Err(Error::invalid("dim", dim, "the number of variables must be >= 1"));
+            return Err(Error::invalid(
+                "dim",
+                dim,
+                "the number of variables must be >= 1",
+            ));
         }
         Ok(FromArgmin { problem, dim })
     }
@@ -128,7 +132,11 @@ where
         let p = self.param(x)?;
         if O::HAS_HESSIAN_VEC {
             let hv = self.problem.hessian_vec(&p, &P::from_f64_vec(v.to_vec()))?;
-            return self.copy_out("Hessian-vector product returned by the argmin problem", &hv, out);
+            return self.copy_out(
+                "Hessian-vector product returned by the argmin problem",
+                &hv,
+                out,
+            );
         }
         if O::HAS_HESSIAN {
             let h = self.hessian(x)?;
@@ -144,8 +152,16 @@ where
     fn hessian(&self, x: &[f64]) -> Result<Mat<f64>> {
         if O::HAS_HESSIAN {
             let h = self.problem.dense_hessian(&self.param(x)?)?;
-            check_len("Hessian rows returned by the argmin problem", self.dim, h.nrows())?;
-            check_len("Hessian columns returned by the argmin problem", self.dim, h.ncols())?;
+            check_len(
+                "Hessian rows returned by the argmin problem",
+                self.dim,
+                h.nrows(),
+            )?;
+            check_len(
+                "Hessian columns returned by the argmin problem",
+                self.dim,
+                h.ncols(),
+            )?;
             return Ok(h);
         }
         crate::objective::assemble_hessian(self, x)
@@ -214,9 +230,21 @@ where
         let gp = self.0.gradient(&shifted(h))?;
         let gm = self.0.gradient(&shifted(-h))?;
         let (gp, gm) = (gp.as_f64_slice(), gm.as_f64_slice());
-        check_len("gradient returned by the argmin problem", xs.len(), gp.len())?;
-        check_len("gradient returned by the argmin problem", xs.len(), gm.len())?;
-        let out = gp.iter().zip(gm).map(|(p, m)| (p - m) / (2.0 * h)).collect();
+        check_len(
+            "gradient returned by the argmin problem",
+            xs.len(),
+            gp.len(),
+        )?;
+        check_len(
+            "gradient returned by the argmin problem",
+            xs.len(),
+            gm.len(),
+        )?;
+        let out = gp
+            .iter()
+            .zip(gm)
+            .map(|(p, m)| (p - m) / (2.0 * h))
+            .collect();
         Ok(P::from_f64_vec(out))
     }
     fn finite_difference_note(&self) -> Option<String> {
