@@ -1,6 +1,6 @@
 //! Conversions at the boundary between curvlab (`&[f64]`, `faer::Mat<f64>`) and the types a
 //! model may already use: `Vec<f64>`, nalgebra `DVector<f64>` / `DMatrix<f64>` and faer
-//! `Mat<f64>` / `Col<f64>`; and [`LinearOperator`](crate::linalg::LinearOperator) for nalgebra
+//! `Mat<f64>` / `Col<f64>`; and [`LinearOperator`] for nalgebra
 //! matrices and for closures ([`FnOperator`]), so Lanczos, CG and the spectrum diagnostics
 //! (Golub & Van Loan 2013, ch. 10–11) run on them directly.
 //!
