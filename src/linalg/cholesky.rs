@@ -413,7 +413,7 @@ pub fn modified_cholesky(ws: &mut CholeskyWorkspace, h: MatRef<'_, f64>, beta: f
 pub fn frobenius_norm(h: MatRef<'_, f64>) -> f64 {
     // Scaled sum of squares (LAPACK's dnrm2 idea): no overflow for entries near 1e200.
     let big = (0..h.ncols())
-        .flat_map(|j| h.col(j).iter().map(|v| v.abs()).collect::<Vec<_>>())
+        .map(|j| h.col(j).iter().fold(0.0f64, |m, v| m.max(v.abs())))
         .fold(0.0f64, f64::max);
     if !(big > 0.0) || !big.is_finite() {
         return big;
@@ -477,6 +477,31 @@ mod tests {
         let r1 = 2.0 * u[0] + (-1.0 + delta) * u[1];
         assert!(r0.abs() < 1e-15 && r1.abs() < 1e-15 && u[2] == 0.0);
         assert!((uu - (u[0] * u[0] + u[1] * u[1])).abs() < 1e-15);
+    }
+
+    #[test]
+    fn scaled_shift_is_invariant_to_scaling_the_matrix() {
+        // Indefinite H = [[1, 2], [2, 1]] (λ = −1, 3), ‖H‖_F = √10: the shift of c·H is c times
+        // the shift of H, so the step −(H + τI)⁻¹g is invariant to scaling f (N&W §3.4).
+        let mut ws = CholeskyWorkspace::new();
+        let h = faer::mat![[1.0, 2.0], [2.0, 1.0]];
+        let t1 = modified_cholesky_scaled(&mut ws, h.as_ref(), 1e-3).unwrap();
+        for c in [1e-6, 1e3] {
+            let hc = faer::mat![[c, 2.0 * c], [2.0 * c, c]];
+            let tc = modified_cholesky_scaled(&mut ws, hc.as_ref(), 1e-3).unwrap();
+            assert!((tc - c * t1).abs() <= 1e-12 * c * t1, "{tc} vs {}", c * t1);
+        }
+        // The first shift that works, by hand: min hᵢᵢ = 1 > 0 so τ₀ = 0 fails, then β√10,
+        // doubled until τ > 1 (= −λ_min): β√10·2ᵏ > 1 first at k = 9 (3.162e-3 · 512 = 1.619).
+        assert!((t1 - 1e-3 * 10f64.sqrt() * 512.0).abs() < 1e-12);
+        let z = faer::Mat::<f64>::zeros(2, 2);
+        // H = 0: ‖H‖_F = 0, β itself.
+        assert_eq!(
+            modified_cholesky_scaled(&mut ws, z.as_ref(), 1e-3).unwrap(),
+            1e-3
+        );
+        let bad = faer::mat![[f64::NAN, 0.0], [0.0, 1.0]];
+        assert!(modified_cholesky_scaled(&mut ws, bad.as_ref(), 1e-3).is_err());
     }
 
     #[test]
