@@ -208,7 +208,7 @@ impl<F> std::fmt::Debug for GenericObjective<F> {
 
 /// An objective from one closure `(x, g) ↦ f(x)` that writes `∇f(x)` into `g`, with `x`, `g`
 /// and the result in [`Dual64`]. Write it with the [`crate::diff::Scalar`] operations: `+ − × ÷`
-/// between duals and with `f64` on either side, `powi`, `exp`, `ln`, `sqrt`, …, and `.re()` for
+/// between duals and with an `f64` on the right (`x * 2.0`, not `2.0 * x`), `powi`, `exp`, `ln`, `sqrt`, …, and `.re()` for
 /// the real part where a branch needs a plain number (see [`crate::diff::Scalar`]); the methods
 /// need `use curvlab::prelude::*` (or `use num_dual::DualNum`) in a closure, not in a generic
 /// function. A function

@@ -12,9 +12,9 @@ use num_dual::{Dual64, DualNum};
 /// Writing a gradient generic over `T: Scalar`:
 ///
 /// - **arithmetic** between `T`s, and with an `f64` on the right: `x * 2.0`, `x + 1.0`,
-///   `x / n`. An `f64` on the *left* (`2.0 * x`) compiles for the concrete types (`f64`,
-///   `Dual64`) but not for a generic `T` (Rust cannot know `f64: Mul<T>`): write `x * 2.0`,
-///   or lift the constant with `T::from(2.0)`; [`constant`] does that with a name;
+///   `x / n`, `x - 1.0`. An `f64` on the *left* (`2.0 * x`) does not compile for a dual type
+///   (num-dual implements `Dual64 * f64`, not `f64 * Dual64`, and Rust's orphan rule forbids
+///   adding it here): write `x * 2.0`, or lift the constant with [`constant`]`::<T>(2.0) * x`;
 /// - **functions** are methods: `x.exp()`, `x.ln()`, `x.ln_1p()`, `x.sqrt()`, `x.powi(3)`,
 ///   `x.powf(0.5)`, `x.tanh()`, `x.recip()`, … (from [`num_dual::DualNum`]);
 /// - **`.re()`** is the real part, an `f64`: use it for branches and comparisons (`if x.re() > 0.0`,
@@ -27,11 +27,9 @@ use num_dual::{Dual64, DualNum};
 /// assert_eq!(square(3.0_f64), 9.0);
 /// let d = square(num_dual::Dual64::new(3.0, 1.0));
 /// assert_eq!((d.re, d.eps), (9.0, 6.0));
-/// // Constants: on the right of `*` for a generic T; either side for a concrete type.
-/// fn scaled<T: Scalar>(x: T) -> T { x * 2.0 + constant::<T>(1.0) }
-/// assert_eq!(scaled(num_dual::Dual64::new(1.0, 1.0)).eps, 2.0);
-/// let c = 2.0 * num_dual::Dual64::new(1.0, 1.0);
-/// assert_eq!((c.re, c.eps), (2.0, 2.0));
+/// // Constants go on the right of `*`, or are lifted with `constant` to stand on the left.
+/// fn scaled<T: Scalar>(x: T) -> T { x * 2.0 + constant::<T>(3.0) * x }
+/// assert_eq!(scaled(num_dual::Dual64::new(1.0, 1.0)).eps, 5.0);
 /// // The real part of any Scalar (the prelude brings the `.re()` method into scope).
 /// use curvlab::prelude::*;
 /// assert_eq!(num_dual::Dual64::new(1.5, 7.0).re(), 1.5);
