@@ -85,6 +85,44 @@ pub enum Error {
     },
 }
 
+/// An error from argmin (an `anyhow::Error`, e.g. returned by an argmin problem's `cost`): a
+/// curvlab error carried through argmin comes back as itself; argmin's own
+/// `InvalidParameter` is [`Error::InvalidParameter`], `NotImplemented` is
+/// [`Error::Unsupported`]; anything else (a user's error) is [`Error::Numerical`] with its
+/// message chain. `?` works on argmin results in functions returning `curvlab::Result`.
+///
+/// ```
+/// use curvlab::Error;
+/// let e: Error = argmin::core::Error::msg("model blew up").into();
+/// assert_eq!(e.to_string(), "argmin: model blew up");
+/// let round: Error = argmin::core::Error::from(Error::Usage("x".into())).into();
+/// assert!(matches!(round, Error::Usage(_)));
+/// let ni: Error = argmin::core::Error::from(argmin::core::ArgminError::NotImplemented {
+///     text: "hessian".into(),
+/// }).into();
+/// assert!(matches!(ni, Error::Unsupported(_)));
+/// ```
+impl From<argmin::core::Error> for Error {
+    fn from(e: argmin::core::Error) -> Self {
+        let e = match e.downcast::<Error>() {
+            Ok(own) => return own,
+            Err(e) => e,
+        };
+        match e.downcast::<argmin::core::ArgminError>() {
+            Ok(argmin::core::ArgminError::InvalidParameter { text }) => Error::InvalidParameter {
+                name: "argmin".into(),
+                value: String::new(),
+                reason: text,
+            },
+            Ok(argmin::core::ArgminError::NotImplemented { text }) => {
+                Error::Unsupported(format!("argmin: not implemented: {text}"))
+            }
+            Ok(other) => Error::Numerical(format!("argmin: {other}")),
+            Err(e) => Error::Numerical(format!("argmin: {e:#}")),
+        }
+    }
+}
+
 /// `Result<T, curvlab::Error>`.
 pub type Result<T> = std::result::Result<T, Error>;
 

@@ -41,6 +41,11 @@ use std::time::Instant;
 pub struct Stop {
     /// Stop when `‖∇f(x_k)‖₂ ≤ grad_tol` (default 1e-6).
     pub grad_tol: f64,
+    /// Also stop when `‖∇f(x_k)‖₂ ≤ grad_rtol · ‖∇f(x₀)‖₂` (a study's `[stop] grad_rtol`), in
+    /// `(0, 1)`; `None` (default) for no relative test. The run stops at the first of the two
+    /// tests: set `grad_tol = 0` for the relative test alone ([`Stop::relative`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grad_rtol: Option<f64>,
     /// Stop when `|f_k − f_{k+1}| ≤ f_rel_tol · max(1, |f_k|)` (default 0: off).
     pub f_rel_tol: f64,
     /// Iteration budget (default 1000).
@@ -56,6 +61,7 @@ impl Default for Stop {
     fn default() -> Self {
         Stop {
             grad_tol: 1e-6,
+            grad_rtol: None,
             f_rel_tol: 0.0,
             max_iters: 1000,
             max_evals: None,
@@ -79,14 +85,62 @@ impl Stop {
         }
     }
 
-    /// Checks that the tolerances are nonnegative and the budgets positive.
+    /// The relative gradient test alone: `‖∇f(x_k)‖ ≤ grad_rtol · ‖∇f(x₀)‖` (`grad_tol = 0`),
+    /// with an iteration budget.
+    ///
+    /// ```
+    /// use curvlab::{minimize, Stop};
+    /// use curvlab::methods::Newton;
+    /// use curvlab::problems::Rosenbrock;
+    /// let s = Stop::relative(1e-6, 100);
+    /// assert_eq!((s.grad_tol, s.grad_rtol), (0.0, Some(1e-6)));
+    /// let r = minimize(&Rosenbrock::new(2).unwrap(), &mut Newton::default(), &[-1.2, 1.0], &s).unwrap();
+    /// // ‖∇f(x₀)‖ = ‖(−215.6, −88)‖ = 232.87
+    /// assert!(r.converged() && r.grad_norm <= 1e-6 * 232.87);
+    /// ```
+    pub fn relative(grad_rtol: f64, max_iters: usize) -> Self {
+        Stop {
+            grad_tol: 0.0,
+            grad_rtol: Some(grad_rtol),
+            max_iters,
+            ..Stop::default()
+        }
+    }
+
+    /// The absolute gradient tolerance of a run from a point with `‖∇f(x₀)‖ = g0_norm`:
+    /// `max(grad_tol, grad_rtol · g0_norm)`.
+    ///
+    /// ```
+    /// let s = curvlab::Stop { grad_rtol: Some(1e-3), ..curvlab::Stop::new(1e-6, 10) };
+    /// assert_eq!(s.effective_grad_tol(10.0), 1e-2);
+    /// assert_eq!(s.effective_grad_tol(1e-4), 1e-6);
+    /// ```
+    pub fn effective_grad_tol(&self, g0_norm: f64) -> f64 {
+        match self.grad_rtol {
+            Some(r) => self.grad_tol.max(r * g0_norm),
+            None => self.grad_tol,
+        }
+    }
+
+    /// Checks that the tolerances are nonnegative (`grad_rtol` in `(0, 1)`) and the budgets
+    /// positive.
     ///
     /// ```
     /// assert!(curvlab::Stop::new(-1.0, 10).validate().is_err());
+    /// assert!(curvlab::Stop::relative(1.5, 10).validate().is_err());
     /// ```
     pub fn validate(&self) -> Result<()> {
         if !(self.grad_tol >= 0.0) {
             return Err(Error::invalid("grad_tol", self.grad_tol, "must be >= 0"));
+        }
+        if let Some(r) = self.grad_rtol
+            && !(r > 0.0 && r < 1.0)
+        {
+            return Err(Error::invalid(
+                "grad_rtol",
+                r,
+                "must be in (0, 1) (relative to ‖∇f(x₀)‖)",
+            ));
         }
         if !(self.f_rel_tol >= 0.0) {
             return Err(Error::invalid("f_rel_tol", self.f_rel_tol, "must be >= 0"));
@@ -214,6 +268,10 @@ pub struct Report {
     pub seconds: f64,
     /// Why the run ended.
     pub termination: Termination,
+    /// How the run's derivatives were computed where they are not exact (for example
+    /// "finite-difference HVP: ...", from [`Objective::hvp_note`]); empty when exact.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// The second-order check at the end of a second-order method's run on the gradient
     /// tolerance (`None` otherwise).
     pub curvature_check: Option<CurvatureCheck>,
@@ -397,6 +455,10 @@ where
     let counted = Counted::new(objective);
     let start = Instant::now();
     let mut it = Iterate::new(&counted, x0.to_vec())?;
+    let stop = &Stop {
+        grad_tol: stop.effective_grad_tol(it.grad_norm()),
+        ..*stop
+    };
     method.init(&counted, &it)?;
     let second_order = method.needs() != Needs::Gradient;
     let mut trace = vec![trace_row(&it, &StepInfo::new(0.0), &counted, start)];
@@ -417,6 +479,7 @@ where
         counts: counted.counts(),
         seconds: start.elapsed().as_secs_f64(),
         termination,
+        notes: objective.hvp_note().into_iter().collect(),
         curvature_check,
         trace,
     })

@@ -10,6 +10,10 @@ use crate::error::{Error, Result, check_finite, check_finite_scalar, check_len};
 use faer::Mat;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub use crate::objective_fns::{
+    FINITE_DIFFERENCE_NOTE, FnObjective, GenericObjective, from_fns, from_generic,
+};
+
 /// A twice-differentiable function `f: R^n -> R`.
 ///
 /// Vectors are plain slices; views (`faer::ColRef::from_slice`) are taken without copying where
@@ -71,6 +75,20 @@ pub trait Objective: Send + Sync {
 
     /// Gauss-Newton products, when the objective has that structure.
     fn as_gauss_newton(&self) -> Option<&dyn GaussNewton> {
+        None
+    }
+
+    /// How [`Objective::hvp`] is computed when it is not exact to rounding (finite differences:
+    /// [`FINITE_DIFFERENCE_NOTE`]); `None` for exact products. [`crate::minimize`](fn@crate::minimize)
+    /// copies it into [`crate::Report::notes`].
+    ///
+    /// ```
+    /// use curvlab::Objective;
+    /// let f = curvlab::objective::from_fns(1, |x| x[0] * x[0], |x, g| g[0] = 2.0 * x[0]).unwrap();
+    /// assert!(f.hvp_note().unwrap().starts_with("finite-difference HVP"));
+    /// assert!(curvlab::problems::Rosenbrock::new(2).unwrap().hvp_note().is_none());
+    /// ```
+    fn hvp_note(&self) -> Option<String> {
         None
     }
 
@@ -379,6 +397,9 @@ impl<O: Objective> Objective for Counted<O> {
             .as_gauss_newton()
             .map(|_| self as &dyn GaussNewton)
     }
+    fn hvp_note(&self) -> Option<String> {
+        self.inner.hvp_note()
+    }
     fn as_finite_sum(&self) -> Option<&dyn FiniteSum> {
         self.inner.as_finite_sum().map(|_| self as &dyn FiniteSum)
     }
@@ -452,6 +473,9 @@ impl<T: Objective + ?Sized> Objective for &T {
     fn as_finite_sum(&self) -> Option<&dyn FiniteSum> {
         (**self).as_finite_sum()
     }
+    fn hvp_note(&self) -> Option<String> {
+        (**self).hvp_note()
+    }
 }
 
 impl<T: Objective + ?Sized> Objective for Box<T> {
@@ -475,5 +499,8 @@ impl<T: Objective + ?Sized> Objective for Box<T> {
     }
     fn as_finite_sum(&self) -> Option<&dyn FiniteSum> {
         (**self).as_finite_sum()
+    }
+    fn hvp_note(&self) -> Option<String> {
+        (**self).hvp_note()
     }
 }

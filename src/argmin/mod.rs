@@ -55,10 +55,12 @@
 //! ```
 
 mod adapter;
+mod objective;
 mod problem;
 mod solver;
 mod vector;
 
+pub use objective::{FiniteDifferences, FromArgmin};
 pub use problem::ArgminProblem;
 pub use solver::{ArgminSolver, DEFAULT_GRAD_TOL};
 pub use vector::{ArgminMatrix, ArgminVector};
@@ -101,6 +103,12 @@ pub trait HessianVec {
 
     /// Writes nothing, returns `∇²f(x) v`.
     fn hessian_vec(&self, x: &Self::Param, v: &Self::Param) -> Result<Self::Param, ArgminError>;
+
+    /// `Some(note)` when the products are finite differences ([`FiniteDifferences`]), copied
+    /// into [`crate::Objective::hvp_note`] by [`FromArgmin`]; `None` (default) for exact ones.
+    fn finite_difference_note(&self) -> Option<String> {
+        None
+    }
 
     /// The dense Hessian `∇²f(x)` when `HAS_HESSIAN`; the default says it is not available.
     fn dense_hessian(&self, _x: &Self::Param) -> Result<Mat<f64>, ArgminError> {
@@ -160,7 +168,8 @@ impl<O: CostFunction> HessianVec for GradientOnly<O> {
 pub(crate) fn missing_curvature_message(what: &str) -> String {
     format!(
         "{what} are not available: the problem implements neither \
-         `curvlab::argmin::HessianVec` nor argmin's `Hessian` (it is wrapped in `GradientOnly`)"
+         `curvlab::argmin::HessianVec` nor argmin's `Hessian` (it is wrapped in `GradientOnly`){}",
+        objective::finite_difference_hint()
     )
 }
 

@@ -9,15 +9,81 @@ use num_dual::{Dual64, DualNum};
 
 /// A real scalar or a dual number over `f64`: what generic gradients are written in.
 ///
+/// Writing a gradient generic over `T: Scalar`:
+///
+/// - **arithmetic** between `T`s, and with an `f64` on the right: `x * 2.0`, `x + 1.0`,
+///   `x / n`, `x - 1.0`. An `f64` on the *left* (`2.0 * x`) does not compile for a dual type
+///   (num-dual implements `Dual64 * f64`, not `f64 * Dual64`, and Rust's orphan rule forbids
+///   adding it here): write `x * 2.0`, or lift the constant with [`constant`]`::<T>(2.0) * x`;
+/// - **functions** are methods: `x.exp()`, `x.ln()`, `x.ln_1p()`, `x.sqrt()`, `x.powi(3)`,
+///   `x.powf(0.5)`, `x.tanh()`, `x.recip()`, … (from [`num_dual::DualNum`]);
+/// - **`.re()`** is the real part, an `f64`: use it for branches and comparisons (`if x.re() > 0.0`,
+///   the max in a log-sum-exp) — a branch is not differentiated, the value it picks is;
+/// - **stable building blocks**: [`log_sum_exp`] and [`softplus`].
+///
 /// ```
-/// use curvlab::diff::Scalar;
+/// use curvlab::diff::{Scalar, constant};
 /// fn square<T: Scalar>(x: T) -> T { x * x }
 /// assert_eq!(square(3.0_f64), 9.0);
 /// let d = square(num_dual::Dual64::new(3.0, 1.0));
 /// assert_eq!((d.re, d.eps), (9.0, 6.0));
+/// // Constants go on the right of `*`, or are lifted with `constant` to stand on the left.
+/// fn scaled<T: Scalar>(x: T) -> T { x * 2.0 + constant::<T>(3.0) * x }
+/// assert_eq!(scaled(num_dual::Dual64::new(1.0, 1.0)).eps, 5.0);
+/// // The real part of any Scalar (the prelude brings the `.re()` method into scope).
+/// use curvlab::prelude::*;
+/// assert_eq!(num_dual::Dual64::new(1.5, 7.0).re(), 1.5);
 /// ```
 pub trait Scalar: DualNum<Primitive = f64> + Copy + Send + Sync {}
 impl<T: DualNum<Primitive = f64> + Copy + Send + Sync> Scalar for T {}
+
+/// The constant `c` as a `T` (for the left side of an operator in generic code).
+///
+/// ```
+/// use curvlab::diff::{Scalar, constant};
+/// fn f<T: Scalar>(x: T) -> T { constant::<T>(3.0) - x }
+/// assert_eq!(f(1.0), 2.0);
+/// ```
+pub fn constant<T: Scalar>(c: f64) -> T {
+    T::from(c)
+}
+
+/// `log Σᵢ exp(zᵢ)`, stable for any `z`: `m + log Σᵢ exp(zᵢ − m)` with `m = maxᵢ zᵢ.re()`, so
+/// no term overflows and the largest is `exp(0) = 1`. Its derivative is the softmax of `z`
+/// (the shift `m` is a constant, so duals differentiate it exactly). `−∞` for an empty `z`.
+///
+/// ```
+/// use curvlab::diff::log_sum_exp;
+/// // log(e¹⁰⁰⁰ + e¹⁰⁰⁰) = 1000 + ln 2, where the naive sum overflows.
+/// assert!((log_sum_exp(&[1000.0, 1000.0]) - (1000.0 + 2f64.ln())).abs() < 1e-12);
+/// // d/dz₀ at z = (0, ln 3): softmax₀ = 1/4.
+/// use num_dual::Dual64;
+/// let d = log_sum_exp(&[Dual64::new(0.0, 1.0), Dual64::from(3f64.ln())]);
+/// assert!((d.eps - 0.25).abs() < 1e-15);
+/// ```
+pub fn log_sum_exp<T: Scalar>(z: &[T]) -> T {
+    let m = z.iter().fold(f64::NEG_INFINITY, |m, v| m.max(v.re()));
+    if !m.is_finite() {
+        return T::from(m);
+    }
+    let s = z.iter().fold(T::zero(), |s, v| s + (*v - m).exp());
+    s.ln() + m
+}
+
+/// `softplus(t) = log(1 + eᵗ)`, stable for any `t`: `max(t, 0) + log1p(e^{−|t|})`.
+///
+/// ```
+/// use curvlab::diff::softplus;
+/// assert!((softplus(0.0) - 2f64.ln()).abs() < 1e-15);
+/// assert_eq!(softplus(1000.0), 1000.0); // log(1 + e¹⁰⁰⁰) without overflow
+/// ```
+pub fn softplus<T: Scalar>(t: T) -> T {
+    if t.re() > 0.0 {
+        t + (-t).exp().ln_1p()
+    } else {
+        t.exp().ln_1p()
+    }
+}
 
 /// A function whose value and gradient are written once, generically over [`Scalar`].
 ///

@@ -79,4 +79,7 @@ impl<O: Objective> Objective for FiniteDifferenceHvp<O> {
     fn hvp(&self, x: &[f64], v: &[f64], out: &mut [f64]) -> Result<()> {
         central_hvp(&self.inner, x, v, out)
     }
+    fn hvp_note(&self) -> Option<String> {
+        Some(crate::objective::FINITE_DIFFERENCE_NOTE.to_string())
+    }
 }

@@ -12,5 +12,5 @@ pub mod dual;
 pub mod fd;
 
 pub use check::{DerivativeCheck, check_derivatives};
-pub use dual::{DualGradient, Exact, Scalar, dual_hvp};
+pub use dual::{DualGradient, Exact, Scalar, constant, dual_hvp, log_sum_exp, softplus};
 pub use fd::FiniteDifferenceHvp;

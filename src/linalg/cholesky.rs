@@ -403,6 +403,59 @@ pub fn modified_cholesky(ws: &mut CholeskyWorkspace, h: MatRef<'_, f64>, beta: f
     ))
 }
 
+/// The Frobenius norm `‖H‖_F = (Σᵢⱼ hᵢⱼ²)^½`, an upper bound on `‖H‖₂` at `n²` flops (against
+/// the factorization's `n³/3`): the scale of [`modified_cholesky_scaled`]'s shift.
+///
+/// ```
+/// let h = faer::mat![[3.0, 0.0], [0.0, -4.0]];
+/// assert_eq!(curvlab::linalg::cholesky::frobenius_norm(h.as_ref()), 5.0);
+/// ```
+pub fn frobenius_norm(h: MatRef<'_, f64>) -> f64 {
+    // Scaled sum of squares (LAPACK's dnrm2 idea): no overflow for entries near 1e200.
+    let big = (0..h.ncols())
+        .map(|j| h.col(j).iter().fold(0.0f64, |m, v| m.max(v.abs())))
+        .fold(0.0f64, f64::max);
+    if !(big > 0.0) || !big.is_finite() {
+        return big;
+    }
+    let ss: f64 = (0..h.ncols())
+        .map(|j| h.col(j).iter().map(|v| (v / big).powi(2)).sum::<f64>())
+        .sum();
+    big * ss.sqrt()
+}
+
+/// [`modified_cholesky`] with the shift scaled to the matrix: β is replaced by `β · ‖H‖_F`
+/// ([`frobenius_norm`]; β itself when `H = 0`). Nocedal & Wright (2006, §3.4) note that
+/// Algorithm 3.3's fixed β = 10⁻³ presumes a well-scaled `H`; a relative shift makes the step
+/// invariant to scaling `f`. On a singular Hessian with small curvature (a softmax regression
+/// near its minimizer, ‖H‖_F ≈ 10⁻²) a constant β = 10⁻³ is a large part of the spectrum and
+/// the iteration converges linearly with ratio `τ/(λ + τ)`; the relative shift restores fast
+/// convergence (tests/own_model.rs). Returns τ.
+///
+/// ```
+/// use curvlab::linalg::cholesky::{modified_cholesky_scaled, CholeskyWorkspace};
+/// // Singular PSD: H = diag(0.02, 0); ‖H‖_F = 0.02, so τ = 1e-3 · 0.02 = 2e-5.
+/// let h = faer::mat![[0.02, 0.0], [0.0, 0.0]];
+/// let mut ws = CholeskyWorkspace::new();
+/// let tau = modified_cholesky_scaled(&mut ws, h.as_ref(), 1e-3).unwrap();
+/// assert!((tau - 2e-5).abs() < 1e-18);
+/// ```
+pub fn modified_cholesky_scaled(
+    ws: &mut CholeskyWorkspace,
+    h: MatRef<'_, f64>,
+    beta: f64,
+) -> Result<f64> {
+    let scale = frobenius_norm(h);
+    if !scale.is_finite() {
+        return Err(Error::NonFinite {
+            what: "hessian".into(),
+            iteration: 0,
+        });
+    }
+    let b = if scale > 0.0 { beta * scale } else { beta };
+    modified_cholesky(ws, h, b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,6 +477,31 @@ mod tests {
         let r1 = 2.0 * u[0] + (-1.0 + delta) * u[1];
         assert!(r0.abs() < 1e-15 && r1.abs() < 1e-15 && u[2] == 0.0);
         assert!((uu - (u[0] * u[0] + u[1] * u[1])).abs() < 1e-15);
+    }
+
+    #[test]
+    fn scaled_shift_is_invariant_to_scaling_the_matrix() {
+        // Indefinite H = [[1, 2], [2, 1]] (λ = −1, 3), ‖H‖_F = √10: the shift of c·H is c times
+        // the shift of H, so the step −(H + τI)⁻¹g is invariant to scaling f (N&W §3.4).
+        let mut ws = CholeskyWorkspace::new();
+        let h = faer::mat![[1.0, 2.0], [2.0, 1.0]];
+        let t1 = modified_cholesky_scaled(&mut ws, h.as_ref(), 1e-3).unwrap();
+        for c in [1e-6, 1e3] {
+            let hc = faer::mat![[c, 2.0 * c], [2.0 * c, c]];
+            let tc = modified_cholesky_scaled(&mut ws, hc.as_ref(), 1e-3).unwrap();
+            assert!((tc - c * t1).abs() <= 1e-12 * c * t1, "{tc} vs {}", c * t1);
+        }
+        // The first shift that works, by hand: min hᵢᵢ = 1 > 0 so τ₀ = 0 fails, then β√10,
+        // doubled until τ > 1 (= −λ_min): β√10·2ᵏ > 1 first at k = 9 (3.162e-3 · 512 = 1.619).
+        assert!((t1 - 1e-3 * 10f64.sqrt() * 512.0).abs() < 1e-12);
+        let z = faer::Mat::<f64>::zeros(2, 2);
+        // H = 0: ‖H‖_F = 0, β itself.
+        assert_eq!(
+            modified_cholesky_scaled(&mut ws, z.as_ref(), 1e-3).unwrap(),
+            1e-3
+        );
+        let bad = faer::mat![[f64::NAN, 0.0], [0.0, 1.0]];
+        assert!(modified_cholesky_scaled(&mut ws, bad.as_ref(), 1e-3).is_err());
     }
 
     #[test]

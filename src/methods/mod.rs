@@ -24,6 +24,7 @@ use crate::objective::Objective;
 
 pub use adahessian::AdaHessian;
 pub use hessian_free::HessianFree;
+pub use lbfgs::Lbfgs;
 pub use newton::Newton;
 pub use newton_cg::{NewtonCg, TrustNcg};
 pub use registry::{MethodContext, MethodInfo, build_method, method_infos};

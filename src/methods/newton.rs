@@ -2,8 +2,10 @@
 //! 2006, chapters 3 and 4):
 //!
 //! - `modified`: Cholesky with added multiple of the identity, `H + τI = LLᵀ`, τ from
-//!   N&W Algorithm 3.3 (β = 10⁻³, τ doubled until the factorization succeeds,
-//!   [`crate::linalg::cholesky::modified_cholesky`]), then a line search along
+//!   N&W Algorithm 3.3 with the shift scaled to the Hessian (steps of β·‖H‖_F, β = 10⁻³, τ
+//!   doubled until the factorization succeeds,
+//!   [`crate::linalg::cholesky::modified_cholesky_scaled`]; a constant β made Newton linear on
+//!   singular Hessians with small curvature), then a line search along
 //!   `d = −(H + τI)⁻¹g`. The shift τ is reported in the trace as `shift`. The line search is
 //!   the method's [`Globalization`]: monotone Armijo backtracking (default), strong Wolfe, the
 //!   nonmonotone Armijo search of Grippo, Lampariello & Lucidi (1986), the watchdog, or none
@@ -29,7 +31,7 @@ use super::line_search::{Globalization, LineSearchKind, trial_value};
 use super::trust_region::{MoreSorensen, MoreSorensenWorkspace, TrustRegion};
 use super::{Iterate, Method, Needs, StepInfo};
 use crate::error::{Error, Result};
-use crate::linalg::cholesky::{CholeskyWorkspace, modified_cholesky};
+use crate::linalg::cholesky::{CholeskyWorkspace, modified_cholesky_scaled};
 use crate::linalg::vector::{add_scaled, dot};
 use crate::objective::Objective;
 use faer::Mat;
@@ -222,7 +224,9 @@ impl Newton {
         self.region0
     }
 
-    /// Sets N&W Algorithm 3.3's β (finite, `> 0`).
+    /// Sets N&W Algorithm 3.3's β (finite, `> 0`): the modified-Cholesky shift is built from
+    /// multiples of `β·‖H‖_F` (β alone when `H = 0`); for `lm`, the smallest damping when
+    /// `H + λI` is indefinite.
     ///
     /// ```
     /// assert!(curvlab::methods::Newton::new().with_beta(0.0).is_err());
@@ -383,7 +387,7 @@ fn newton_factor(
     beta: f64,
 ) -> Result<f64> {
     if safeguard != Safeguard::None {
-        return modified_cholesky(chol, h, beta);
+        return modified_cholesky_scaled(chol, h, beta);
     }
     chol.factor(h, 0.0).map_err(|e| match e {
         Error::NotPositiveDefinite(m) => Error::NotPositiveDefinite(format!(

@@ -294,6 +294,7 @@ impl Source<'_> {
             max_iters: r.max_iters.unwrap_or(d.max_iters),
             max_evals: r.max_evals.or(d.max_evals),
             max_seconds: r.max_seconds.or(d.max_seconds),
+            ..d
         };
         stop.validate()
             .map_err(|e| self.err(line, format!("[stop]: {e}")))?;

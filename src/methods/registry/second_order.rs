@@ -100,7 +100,7 @@ const NEWTON_PARAMS: &[ParamInfo] = &[
     ParamInfo {
         name: "beta",
         default: "1e-3",
-        doc: "smallest shift of the modified Cholesky (N&W Alg 3.3) and of LM when H + lambda I is indefinite",
+        doc: "relative shift of the modified Cholesky (N&W Alg 3.3: multiples of beta * ||H||_F) and smallest LM damping when H + lambda I is indefinite",
     },
     ParamInfo {
         name: "lambda",
