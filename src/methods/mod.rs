@@ -183,6 +183,10 @@ pub trait Method: Send {
     fn settings(&self) -> Vec<(&'static str, crate::params::Value)> {
         Vec::new()
     }
+
+    /// The wall-clock deadline of the run (`Stop::max_seconds`), set by the driver after `init`:
+    /// a method whose one step can take long (many minibatch steps) stops its step there.
+    fn set_deadline(&mut self, _deadline: Option<std::time::Instant>) {}
 }
 
 impl<M: Method + ?Sized> Method for Box<M> {
@@ -200,5 +204,8 @@ impl<M: Method + ?Sized> Method for Box<M> {
     }
     fn settings(&self) -> Vec<(&'static str, crate::params::Value)> {
         (**self).settings()
+    }
+    fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
+        (**self).set_deadline(deadline)
     }
 }
