@@ -234,6 +234,7 @@ fn problem_and_point(args: &SpectrumArgs) -> Result<(Box<dyn crate::Objective>, 
         })?,
         path => point_from_file(std::path::Path::new(path), args.problem.as_deref())?,
     };
+    crate::error::check_len("the point of --at", inst.x0.len(), x.len())?;
     Ok((inst.objective, x))
 }
 
