@@ -430,7 +430,7 @@ impl<A: crate::linalg::LinearOperator> crate::linalg::LinearOperator for Guarded
         if self.scale != 1.0 {
             out.iter_mut().for_each(|x| *x *= self.scale);
         }
-        if k % 16 == 0 {
+        if k.is_multiple_of(16) {
             self.bar.set_message(format!("{k} Hessian-vector products"));
         }
         Ok(())
