@@ -186,6 +186,14 @@ pub trait Method: Send {
 
     /// The wall-clock deadline of the run (`Stop::max_seconds`), set by the driver after `init`:
     /// a method whose one step can take long (many minibatch steps) stops its step there.
+    ///
+    /// ```
+    /// use curvlab::methods::Method;
+    /// use curvlab::methods::lbfgs::Lbfgs;
+    /// let mut m = Lbfgs::new();
+    /// m.set_deadline(Some(std::time::Instant::now())); // the default ignores it
+    /// assert_eq!(m.name(), "lbfgs");
+    /// ```
     fn set_deadline(&mut self, _deadline: Option<std::time::Instant>) {}
 }
 

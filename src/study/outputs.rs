@@ -538,3 +538,9 @@ pub fn read_trace(out: &Path, run_id: &str) -> Option<TraceTable> {
     }
     Some(TraceTable { header, rows })
 }
+
+/// One line on stderr; a closed stderr (`2>&1 | head -1`) is ignored, never a panic.
+pub(crate) fn say(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{args}");
+}

@@ -119,7 +119,7 @@ fn finished_runs(out: &Path) -> Result<BTreeSet<String>> {
             None => {
                 done.insert(id);
             }
-            Some(why) => super::runner::say(format_args!(
+            Some(why) => super::outputs::say(format_args!(
                 "warning: run {id}: its trace traces/{id}.csv is {why}; running it again"
             )),
         }

@@ -8,7 +8,7 @@
 //! in the registry.
 
 use super::expand::{Plan, RunKey};
-use super::outputs::{RunRecord, write_record, write_trace};
+use super::outputs::{RunRecord, say, write_record, write_trace};
 use super::resume::prepare_output;
 use super::shard::Shard;
 use super::spec::StudySpec;
@@ -426,10 +426,4 @@ impl ProgressSink {
             b.finish();
         }
     }
-}
-
-/// One line on stderr; a closed stderr (`2>&1 | head -1`) is ignored, never a panic.
-pub(crate) fn say(args: std::fmt::Arguments<'_>) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{args}");
 }
