@@ -83,6 +83,15 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// An output could not be written (disk full, read-only folder, a path through a file): a
+    /// failure while running (exit status 1), not bad input.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file or folder.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
 }
 
 /// An error from argmin (an `anyhow::Error`, e.g. returned by an argmin problem's `cost`): a

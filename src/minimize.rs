@@ -460,6 +460,10 @@ where
         ..*stop
     };
     method.init(&counted, &it)?;
+    method.set_deadline(
+        stop.max_seconds
+            .and_then(|s| start.checked_add(std::time::Duration::try_from_secs_f64(s).ok()?)),
+    );
     let second_order = method.needs() != Needs::Gradient;
     let mut trace = vec![trace_row(&it, &StepInfo::new(0.0), &counted, start)];
     let termination = iterate(&counted, method, &mut it, stop, start, &mut trace)?;

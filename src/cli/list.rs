@@ -14,8 +14,24 @@ pub struct ListArgs {
 }
 
 /// Prints the listing.
+///
+/// ```
+/// let args = curvlab::cli::list::ListArgs { json: false };
+/// assert!(curvlab::cli::list::run(&args).is_ok());
+/// ```
 pub fn run(args: &ListArgs) -> Result<()> {
-    print!("{}", render(args.json));
+    run_to(args, &mut std::io::stdout())
+}
+
+/// Writes the listing to `out` (a write error, such as a closed pipe, is ignored).
+///
+/// ```
+/// let mut out = Vec::new();
+/// curvlab::cli::list::run_to(&curvlab::cli::list::ListArgs { json: false }, &mut out).unwrap();
+/// assert!(String::from_utf8(out).unwrap().contains("methods:"));
+/// ```
+pub fn run_to(args: &ListArgs, out: &mut dyn std::io::Write) -> Result<()> {
+    let _ = out.write_all(render(args.json).as_bytes());
     Ok(())
 }
 

@@ -1,6 +1,10 @@
 //! The `curvlab` command line (contract in docs/DESIGN.md): `list`, `run`, `spectrum`, `study`,
 //! `merge`. Errors go to stderr as one line; exit status 2 for bad input, 1 for a failure while
-//! running.
+//! running (an I/O failure included) and for a `run` that diverged or failed.
+//!
+//! Every command writes through [`main_to`]'s two writers and ignores write errors on them, so
+//! a closed pipe (`curvlab study ... 2>&1 | head -1`) never panics and never stops the work: the
+//! results still go to the output folder.
 
 pub mod list;
 pub mod run;
@@ -8,6 +12,7 @@ pub mod spectrum;
 pub mod study;
 
 use clap::{Parser, Subcommand};
+use std::io::Write;
 
 /// curvlab: Hessian-aware optimization research.
 #[derive(Debug, Parser)]
@@ -44,11 +49,35 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
+    main_to(args, &mut std::io::stdout(), &mut std::io::stderr())
+}
+
+/// Like [`main_with`], writing the command's output to `out` and messages to `err` (write
+/// errors on either are ignored: the exit status and the files written are what count).
+///
+/// ```
+/// let (mut out, mut err) = (Vec::new(), Vec::new());
+/// let code = curvlab::cli::main_to(
+///     ["curvlab", "run", "--problem", "ravine", "--method", "lbfgs", "--json"], &mut out, &mut err);
+/// assert_eq!(code, 0);
+/// let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+/// assert_eq!(v["converged"], true);
+/// ```
+pub fn main_to<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
+            let text = e.render().to_string();
+            let _ = if e.use_stderr() {
+                err.write_all(text.as_bytes())
+            } else {
+                out.write_all(text.as_bytes())
+            };
             return code;
         }
     };
@@ -58,16 +87,19 @@ where
     // computed by `study` elsewhere. Parallelism comes from running independent runs at once.
     faer::set_global_parallelism(faer::Par::Seq);
     let result = match cli.command {
-        Command::List(a) => list::run(&a),
-        Command::Run(a) => run::run(&a),
-        Command::Spectrum(a) => spectrum::run(&a),
-        Command::Study(mut a) => shard_from_env(&mut a).and_then(|()| study::run(&a)),
-        Command::Merge(a) => study::merge(&a),
+        Command::List(a) => list::run_to(&a, out).map(|()| 0),
+        Command::Run(a) => run::run_to(&a, out),
+        Command::Spectrum(a) => spectrum::run_to(&a, out, err).map(|()| 0),
+        Command::Study(mut a) => {
+            shard_from_env(&mut a, err).and_then(|()| study::run_to(&a, err).map(|()| 0))
+        }
+        Command::Merge(a) => study::merge_to(&a, err).map(|()| 0),
     };
+    let _ = out.flush();
     match result {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", one_line(&e.to_string()));
+            let _ = writeln!(err, "error: {}", one_line(&e.to_string()));
             if e.is_bad_input() { 2 } else { 1 }
         }
     }
@@ -75,12 +107,12 @@ where
 
 /// Without `--shard`, takes the slice from the scheduler's environment (Slurm array, Kubernetes
 /// Indexed Job; see [`crate::study::shard`]) and says so on stderr.
-fn shard_from_env(a: &mut study::StudyArgs) -> crate::error::Result<()> {
+fn shard_from_env(a: &mut study::StudyArgs, err: &mut dyn Write) -> crate::error::Result<()> {
     if a.shard.is_none()
         && let Some((s, source)) = crate::study::Shard::resolve(None)?
     {
         if !a.quiet {
-            eprintln!("shard {s} from {source}");
+            let _ = writeln!(err, "shard {s} from {source}");
         }
         a.shard = Some(s.to_string());
     }

@@ -12,12 +12,13 @@
 
 use crate::error::{Error, Result};
 use crate::methods::{MethodContext, build_method};
-use crate::minimize::{Report, Stop, minimize};
+use crate::minimize::{Report, Stop, Termination, minimize};
 use crate::params::{Params, Value};
 use crate::problems::build_problem;
 
 /// Arguments of `curvlab run`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = EXIT_STATUS)]
 pub struct RunArgs {
     /// Problem name (see `curvlab list`).
     #[arg(long)]
@@ -63,16 +64,57 @@ pub struct RunArgs {
     pub json: bool,
 }
 
-/// Runs the command and prints the result.
+/// The exit status of `curvlab run`, as `curvlab run --help` prints it.
+pub const EXIT_STATUS: &str = "Exit status: 0 when the run converged or stopped at a budget \
+(max_iters, max_evals, max_seconds), at f_rel_tol or at a saddle; 1 when it diverged or failed \
+(non-finite values, a runaway iterate, a failed step) or on an I/O failure; 2 for bad input.";
+
+/// The exit status of a finished run: 1 for a run that diverged or failed
+/// ([`Termination::NonFinite`], [`Termination::Failed`], [`Termination::Runaway`]), 0 otherwise
+/// (converged, a budget spent, `f_rel_tol`, a saddle).
+///
+/// ```
+/// use curvlab::Termination;
+/// assert_eq!(curvlab::cli::run::exit_status(&Termination::MaxIterations), 0);
+/// assert_eq!(curvlab::cli::run::exit_status(&Termination::Failed("breakdown".into())), 1);
+/// ```
+pub fn exit_status(t: &Termination) -> i32 {
+    match t {
+        Termination::NonFinite(_) | Termination::Failed(_) | Termination::Runaway { .. } => 1,
+        _ => 0,
+    }
+}
+
+/// Runs the command and prints the result; fails for a run that diverged or failed (see
+/// [`exit_status`]).
 ///
 /// ```
 /// let code = curvlab::cli::main_with(["curvlab", "run", "--problem", "ravine", "--method", "lbfgs"]);
 /// assert_eq!(code, 0);
 /// ```
 pub fn run(args: &RunArgs) -> Result<()> {
+    match run_to(args, &mut std::io::stdout())? {
+        0 => Ok(()),
+        _ => Err(Error::Numerical("the run diverged or failed".into())),
+    }
+}
+
+/// Runs the command, writes the result to `out` (write errors ignored) and returns the exit
+/// status ([`exit_status`]).
+///
+/// ```
+/// use clap::Parser;
+/// use curvlab::cli::{Cli, Command};
+/// let cli = Cli::try_parse_from(["curvlab", "run", "--problem", "ravine", "--method", "gd",
+///     "--method-opt", "lr=1.5"]).unwrap(); // beyond 2/L = 0.02: diverges
+/// let Command::Run(args) = cli.command else { unreachable!() };
+/// let mut out = Vec::new();
+/// assert_eq!(curvlab::cli::run::run_to(&args, &mut out).unwrap(), 1);
+/// ```
+pub fn run_to(args: &RunArgs, out: &mut dyn std::io::Write) -> Result<i32> {
     let (problem, report) = execute(args)?;
-    print!("{}", render(&problem, &report, args.json));
-    Ok(())
+    let _ = out.write_all(render(&problem, &report, args.json).as_bytes());
+    Ok(exit_status(&report.termination))
 }
 
 /// Builds the problem and the method and runs them; returns the problem's name and the report.

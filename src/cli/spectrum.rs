@@ -14,6 +14,14 @@
 //! A Lanczos run that does not converge within its budget of applications
 //! ([`crate::curvature::lanczos::default_max_applications`], `max(1000, 10 n)`) reports
 //! `converged: false` and the text output says so on its first line.
+//!
+//! `--at` takes `x0`, `opt`, or a file holding the point: one number per line, a JSON array,
+//! or a study's run record (`runs/<run_id>.json`, whose `x` is the run's final point; its
+//! problem must be `--problem`). On the Lanczos route the operator is wrapped
+//! ([`GuardedOperator`]): it is scaled by a power of two (exact) so that products of a matrix
+//! with entries near `f64::MAX` do not overflow inside Lanczos, it counts products on a
+//! spinner on stderr (a terminal only), and it stops the computation with an error (exit 1)
+//! once `--max-seconds` have passed.
 
 use crate::curvature::{Algo, Which, auto::choose, extremes, hutch_plus_plus};
 use crate::error::{Error, Result};
@@ -21,6 +29,13 @@ use crate::linalg::HessianOperator;
 use crate::objective::{Counted, Objective};
 use crate::params::{Params, Value};
 use std::time::Instant;
+
+/// `writeln!` with the error ignored (a closed pipe must not stop or fail the command).
+macro_rules! outln {
+    ($w:expr, $($arg:tt)*) => {{
+        let _ = writeln!($w, $($arg)*);
+    }};
+}
 
 /// Arguments of `curvlab spectrum`.
 #[derive(Debug, clap::Args)]
@@ -34,8 +49,9 @@ pub struct SpectrumArgs {
     /// CSV data file for data problems.
     #[arg(long)]
     pub data: Option<std::path::PathBuf>,
-    /// Where to take the Hessian: `x0` (the standard start) or `opt` (the known minimizer, or
-    /// the point a trust-region Newton run reaches).
+    /// Where to take the Hessian: `x0` (the standard start), `opt` (the known minimizer), or a
+    /// file: one number per line, a JSON array, or a study's run record `runs/<id>.json` (its
+    /// final point).
     #[arg(long, default_value = "x0")]
     pub at: String,
     /// Matrix Market file instead of a problem.
@@ -59,6 +75,9 @@ pub struct SpectrumArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Wall-time limit in seconds: the computation stops with an error (exit 1) once exceeded.
+    #[arg(long)]
+    pub max_seconds: Option<f64>,
 }
 
 /// The `spectrum` JSON object (contract in docs/DESIGN.md).
@@ -114,6 +133,7 @@ pub fn compute(args: &SpectrumArgs) -> Result<(SpectrumOutput, String, f64)> {
     if !(args.tol > 0.0 && args.tol < 1.0) {
         return Err(Error::invalid("tol", args.tol, "must be in (0, 1)"));
     }
+    let deadline = deadline(args.max_seconds)?;
     let (objective, x) = problem_and_point(args)?;
     let obj = Counted::new(objective);
     let n = obj.dim();
@@ -122,17 +142,17 @@ pub fn compute(args: &SpectrumArgs) -> Result<(SpectrumOutput, String, f64)> {
     let (used, reason) = choose(algo, n, Which::Both, false);
     let (ext, trace_se) = if used == Algo::Dense {
         let h = obj.hessian(&x)?;
+        check_deadline(deadline, "the dense Hessian")?;
         (
             extremes(&h, k, Which::Both, Algo::Dense, args.tol, args.seed)?,
             0.0,
         )
     } else {
-        let op = HessianOperator::new(&obj, x)?;
+        let op = GuardedOperator::new(HessianOperator::new(&obj, x)?, deadline, args.seed)?;
         let e = extremes(&op, k, Which::Both, Algo::Lanczos, args.tol, args.seed)?;
         let t = hutch_plus_plus(&op, 30, args.seed)?;
-        let mut e = e;
-        e.trace = Some(t.estimate);
-        (e, t.std_error)
+        op.finish();
+        (op.unscale(e, t.estimate), t.std_error / op.scale())
     };
     let seconds = t0.elapsed().as_secs_f64();
     let termination = match (used, ext.converged, ext.budget_exhausted) {
@@ -152,7 +172,8 @@ pub fn compute(args: &SpectrumArgs) -> Result<(SpectrumOutput, String, f64)> {
             smallest: ext.smallest,
             condition_number: ext.condition_number,
             negative_count: ext.negative_count,
-            trace: ext.trace,
+            // A trace beyond f64's range (n entries near f64::MAX) is unknown, not `inf`.
+            trace: ext.trace.filter(|t| t.is_finite()),
             trace_std_error: trace_se,
             matvecs: obj.counts().hvp,
             evaluations: obj.counts(),
@@ -211,54 +232,289 @@ fn problem_and_point(args: &SpectrumArgs) -> Result<(Box<dyn crate::Objective>, 
                 inst.label
             ))
         })?,
-        other => return Err(Error::invalid("at", other, "expected x0 or opt")),
+        path => point_from_file(std::path::Path::new(path), args.problem.as_deref())?,
     };
+    crate::error::check_len("the point of --at", inst.x0.len(), x.len())?;
     Ok((inst.objective, x))
 }
 
+/// The point of `--at FILE`: a JSON array, a study's run record (its final point `x`), or one
+/// number per line (blank lines and `#` comments skipped).
+///
+/// ```
+/// let d = tempfile::tempdir().unwrap();
+/// let p = d.path().join("x.txt");
+/// std::fs::write(&p, "1.5\n# a comment\n-2\n").unwrap();
+/// assert_eq!(curvlab::cli::spectrum::point_from_file(&p, None).unwrap(), vec![1.5, -2.0]);
+/// std::fs::write(&p, "[1, 2e3]").unwrap();
+/// assert_eq!(curvlab::cli::spectrum::point_from_file(&p, None).unwrap(), vec![1.0, 2000.0]);
+/// std::fs::write(&p, "1\nnope\n").unwrap();
+/// assert!(curvlab::cli::spectrum::point_from_file(&p, None).unwrap_err().to_string().contains(":2:"));
+/// ```
+pub fn point_from_file(path: &std::path::Path, problem: Option<&str>) -> Result<Vec<f64>> {
+    if !path.exists() {
+        return Err(Error::invalid(
+            "at",
+            path.display(),
+            "expected x0, opt, or an existing file holding the point",
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let parse_err = |line: usize, message: String| Error::Parse {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let x: Vec<f64> = match text.trim_start().chars().next() {
+        Some('[') => serde_json::from_str(&text)
+            .map_err(|e| parse_err(e.line(), format!("not a JSON array of numbers: {e}")))?,
+        Some('{') => point_of_record(&text, problem).map_err(|m| parse_err(0, m))?,
+        _ => {
+            let mut x = Vec::new();
+            for (i, line) in text.lines().enumerate() {
+                let t = line.trim();
+                if t.is_empty() || t.starts_with('#') {
+                    continue;
+                }
+                x.push(t.parse::<f64>().map_err(|_| {
+                    parse_err(
+                        i + 1,
+                        format!("`{t}` is not a number (one number per line)"),
+                    )
+                })?);
+            }
+            x
+        }
+    };
+    if x.is_empty() {
+        return Err(parse_err(0, "the file holds no point".into()));
+    }
+    if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+        return Err(parse_err(0, format!("entry {i} = {} is not finite", x[i])));
+    }
+    Ok(x)
+}
+
+/// The final point of a study's run record, checked against `--problem`.
+fn point_of_record(text: &str, problem: Option<&str>) -> std::result::Result<Vec<f64>, String> {
+    let r: crate::study::outputs::RunRecord = serde_json::from_str(text)
+        .map_err(|e| format!("a JSON object but not a study run record: {e}"))?;
+    if let Some(p) = problem
+        && p != r.problem
+    {
+        return Err(format!(
+            "the run record is of problem `{}`, not `{p}`",
+            r.problem
+        ));
+    }
+    r.x.ok_or_else(|| {
+        format!(
+            "run {} has no final point (it did not run, or it was written by an older curvlab)",
+            r.run_id
+        )
+    })
+}
+
+/// The deadline of `--max-seconds` (`None` without it).
+fn deadline(max_seconds: Option<f64>) -> Result<Option<Instant>> {
+    let Some(s) = max_seconds else {
+        return Ok(None);
+    };
+    let d = std::time::Duration::try_from_secs_f64(s)
+        .ok()
+        .filter(|_| s > 0.0)
+        .ok_or_else(|| Error::invalid("max-seconds", s, "must be a positive number of seconds"))?;
+    Ok(Instant::now().checked_add(d))
+}
+
+/// An error once `deadline` has passed.
+fn check_deadline(deadline: Option<Instant>, what: &str) -> Result<()> {
+    match deadline {
+        Some(d) if Instant::now() >= d => Err(Error::Numerical(format!(
+            "time limit (--max-seconds) reached during {what}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The Hessian operator as Lanczos sees it in `curvlab spectrum`: `σ·A` with `σ` a power of two
+/// chosen from one probe product (exact scaling, so entries near `f64::MAX` do not overflow in
+/// Lanczos's norms), the products counted on a spinner (stderr, a terminal only), and an error
+/// once the deadline passes.
+///
+/// ```
+/// use curvlab::cli::spectrum::GuardedOperator;
+/// use curvlab::linalg::LinearOperator;
+/// let a = faer::mat![[1e308, 0.0], [0.0, 1.0]];
+/// let g = GuardedOperator::new(a, None, 0).unwrap();
+/// let mut out = [0.0; 2];
+/// g.apply(&[1.0, 1.0], &mut out).unwrap();
+/// assert_eq!(out[0] / g.scale(), 1e308);
+/// ```
+pub struct GuardedOperator<A> {
+    inner: A,
+    scale: f64,
+    deadline: Option<Instant>,
+    count: std::sync::atomic::AtomicUsize,
+    bar: indicatif::ProgressBar,
+}
+
+impl<A: crate::linalg::LinearOperator> GuardedOperator<A> {
+    /// Wraps `inner`: one probe product with a seeded random vector fixes the scale.
+    pub fn new(inner: A, deadline: Option<Instant>, seed: u64) -> Result<Self> {
+        use rand::{Rng, SeedableRng};
+        let n = inner.dim();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5ca1e);
+        let v: Vec<f64> = (0..n).map(|_| rng.random::<f64>() - 0.5).collect();
+        let mut out = vec![0.0; n];
+        inner.apply(&v, &mut out)?;
+        crate::error::check_finite("Hessian-vector product", &out, 0)?;
+        let big = out.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        // Bring the product to O(1) when it is far from it; powers of two scale exactly.
+        let scale = if big > 1e100 || (big > 0.0 && big < 1e-100) {
+            2f64.powi(-(big.log2().round() as i32))
+        } else {
+            1.0
+        };
+        let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            let b = indicatif::ProgressBar::new_spinner();
+            b.enable_steady_tick(std::time::Duration::from_millis(200));
+            b
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        Ok(GuardedOperator {
+            inner,
+            scale,
+            deadline,
+            count: std::sync::atomic::AtomicUsize::new(0),
+            bar,
+        })
+    }
+
+    /// The factor `σ` the products are multiplied with.
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
+
+    /// Clears the spinner.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+
+    /// Extremes of `σ·A` (and its trace estimate) back to those of `A`.
+    fn unscale(&self, mut e: crate::curvature::Extremes, trace: f64) -> crate::curvature::Extremes {
+        let s = self.scale;
+        e.largest.iter_mut().for_each(|v| *v /= s);
+        e.smallest.iter_mut().for_each(|v| *v /= s);
+        e.max_residual /= s;
+        e.trace = Some(trace / s);
+        e
+    }
+}
+
+impl<A: crate::linalg::LinearOperator> crate::linalg::LinearOperator for GuardedOperator<A> {
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+    fn apply(&self, v: &[f64], out: &mut [f64]) -> Result<()> {
+        let k = self
+            .count
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        check_deadline(self.deadline, &format!("Lanczos (after {k} products)"))?;
+        self.inner.apply(v, out)?;
+        if self.scale != 1.0 {
+            out.iter_mut().for_each(|x| *x *= self.scale);
+        }
+        if k.is_multiple_of(16) {
+            self.bar.set_message(format!("{k} Hessian-vector products"));
+        }
+        Ok(())
+    }
+}
+
 /// Runs the command.
+///
+/// ```
+/// use clap::Parser;
+/// let cli = curvlab::cli::Cli::try_parse_from(["curvlab", "spectrum", "--problem", "ravine"]).unwrap();
+/// let curvlab::cli::Command::Spectrum(args) = cli.command else { panic!() };
+/// assert!(curvlab::cli::spectrum::run(&args).is_ok());
+/// ```
 pub fn run(args: &SpectrumArgs) -> Result<()> {
+    run_to(args, &mut std::io::stdout(), &mut std::io::stderr())
+}
+
+/// Runs the command, writing the result to `w` (write errors, such as a closed pipe, are
+/// ignored); `_err` receives nothing yet (the spinner draws on a terminal's stderr).
+///
+/// ```
+/// use clap::Parser;
+/// let cli = curvlab::cli::Cli::try_parse_from(["curvlab", "spectrum", "--problem", "ravine"]).unwrap();
+/// let curvlab::cli::Command::Spectrum(args) = cli.command else { panic!() };
+/// let mut out = Vec::new();
+/// curvlab::cli::spectrum::run_to(&args, &mut out, &mut std::io::sink()).unwrap();
+/// assert!(String::from_utf8(out).unwrap().contains("largest:  [100.0, 1.0]"));
+/// ```
+pub fn run_to(
+    args: &SpectrumArgs,
+    w: &mut dyn std::io::Write,
+    _err: &mut dyn std::io::Write,
+) -> Result<()> {
     let (out, reason, trace_se) = compute(args)?;
     if args.json {
         let s = serde_json::to_string(&out)
             .map_err(|e| Error::Numerical(format!("JSON serialization failed: {e}")))?;
-        println!("{s}");
+        outln!(w, "{s}");
         return Ok(());
     }
     if out.converged {
-        println!("status: {}", out.termination);
+        outln!(w, "status: {}", out.termination);
     } else {
-        println!(
+        outln!(
+            w,
             "status: NOT CONVERGED ({}): largest residual ‖Av − θv‖ = {:.3e} after {} products; \
              the values below are unconverged Ritz values",
-            out.termination, out.max_residual, out.matvecs
+            out.termination,
+            out.max_residual,
+            out.matvecs
         );
     }
-    println!("n = {}, algorithm: {} ({reason})", out.n, out.algo);
-    println!("largest:  {:?}", out.largest);
-    println!("smallest: {:?}", out.smallest);
+    outln!(w, "n = {}, algorithm: {} ({reason})", out.n, out.algo);
+    outln!(w, "largest:  {:?}", out.largest);
+    outln!(w, "smallest: {:?}", out.smallest);
     match out.condition_number {
-        Some(c) => println!("condition number: {c:.6e}"),
-        None => println!("condition number: unknown (indefinite or not computed)"),
+        Some(c) => outln!(w, "condition number: {c:.6e} (|λ|max/|λ|min)"),
+        None => outln!(w, "condition number: unknown (not computed)"),
     }
     match out.negative_count {
-        Some(c) => println!("negative eigenvalues: {c}"),
-        None => println!("negative eigenvalues: unknown"),
+        Some(c) => outln!(w, "negative eigenvalues: {c}"),
+        None => outln!(w, "negative eigenvalues: unknown"),
     }
     if let Some(t) = out.trace {
         if trace_se > 0.0 {
-            println!("trace ≈ {t:.6e} ± {trace_se:.1e} (Hutch++)");
+            outln!(w, "trace ≈ {t:.6e} ± {trace_se:.1e} (Hutch++)");
         } else {
-            println!("trace: {t:.6e}");
+            outln!(w, "trace: {t:.6e}");
         }
     }
     if out.algo == "lanczos" {
-        println!("largest residual ‖Av − θv‖: {:.3e}", out.max_residual);
+        outln!(w, "largest residual ‖Av − θv‖: {:.3e}", out.max_residual);
     }
     let c = &out.evaluations;
-    println!(
+    outln!(
+        w,
         "evaluations: hvp {}, hessian {}, ggn {}, gradient {}, value {}; {:.3} s",
-        c.hvp, c.hessian, c.ggn, c.gradient, c.value, out.seconds
+        c.hvp,
+        c.hessian,
+        c.ggn,
+        c.gradient,
+        c.value,
+        out.seconds
     );
     Ok(())
 }

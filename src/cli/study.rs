@@ -47,6 +47,19 @@ pub struct MergeArgs {
 /// assert!(run(&args).unwrap_err().is_bad_input());
 /// ```
 pub fn run(args: &StudyArgs) -> Result<()> {
+    run_to(args, &mut std::io::stderr())
+}
+
+/// Runs a study, with its messages on `err` (write errors ignored: a closed pipe does not stop
+/// the study).
+///
+/// ```
+/// use curvlab::cli::study::{StudyArgs, run_to};
+/// let args = StudyArgs { file: "/no/such/study.toml".into(), out: None, jobs: None,
+///                        resume: false, shard: None, quiet: true };
+/// assert!(run_to(&args, &mut std::io::sink()).unwrap_err().is_bad_input());
+/// ```
+pub fn run_to(args: &StudyArgs, err: &mut dyn std::io::Write) -> Result<()> {
     let spec = StudySpec::read(&args.file)?;
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     if args.jobs == Some(0) {
@@ -67,7 +80,8 @@ pub fn run(args: &StudyArgs) -> Result<()> {
     };
     let o = run_study(&spec, &opts)?;
     if !args.quiet {
-        eprintln!(
+        let _ = writeln!(
+            err,
             "study `{}`: {} runs ({} run now, {} already finished) -> {}",
             spec.name,
             o.selected,
@@ -88,14 +102,27 @@ pub fn run(args: &StudyArgs) -> Result<()> {
 /// assert!(merge(&args).unwrap_err().is_bad_input());
 /// ```
 pub fn merge(args: &MergeArgs) -> Result<()> {
+    merge_to(args, &mut std::io::stderr())
+}
+
+/// Merges shards, with its messages on `err` (write errors ignored).
+///
+/// ```
+/// use curvlab::cli::study::{MergeArgs, merge_to};
+/// let d = tempfile::tempdir().unwrap();
+/// let args = MergeArgs { shards: vec![], out: d.path().join("m") };
+/// assert!(merge_to(&args, &mut std::io::sink()).unwrap_err().is_bad_input());
+/// ```
+pub fn merge_to(args: &MergeArgs, err: &mut dyn std::io::Write) -> Result<()> {
     let shards: Vec<&std::path::Path> = args.shards.iter().map(|p| p.as_path()).collect();
     let (present, total) = merge_shards(&shards, &args.out)?;
     if present < total {
-        eprintln!(
+        let _ = writeln!(
+            err,
             "warning: {} of {total} runs are missing from the shards; rerun the failed shards with --resume and merge again",
             total - present
         );
     }
-    eprintln!("merged {present} runs -> {}", args.out.display());
+    let _ = writeln!(err, "merged {present} runs -> {}", args.out.display());
     Ok(())
 }

@@ -34,8 +34,12 @@
 //!   extremes only, or when a recurrence exceeds its budget, the estimate is the asymptotic rate
 //!   `ln(1/ε)/ln(1/rate)` (CG: the classical `(√κ/2)·ln(2/ε)`), and `basis` says which.
 //!
-//! An estimate that does not fit in `usize` (a rate that rounds to 1) is an empty [`Count`]
-//! (printed `—`, serialized `null`), never a saturated number.
+//! An estimate that does not fit in `usize` (a rate that rounds to 1: a nearly singular
+//! spectrum) is an empty [`Count`] (printed `—`, serialized `null`), never a saturated number.
+//! A spectrum whose `κ` overflows `f64` (`[1e-300, 1e300]`) is refused as singular in floating
+//! point. The eigenvalues are scaled by a power of two (`σ = 2^-round(log₂ L)`, exact) before the
+//! recurrences, so eigenvalues near `f64`'s limits (`1e200`, whose square overflows) give the
+//! predictions of the scaled spectrum instead of a spurious `0` iterations.
 //!
 //! Sources: gradient descent, Nocedal & Wright (2006, §3.3, Thm 3.3 and eq. 3.29 for the
 //! `2/(μ+L)` step) and Polyak (1987, §1.4); heavy ball, Polyak (1964) and Goh (2017, "Why Momentum
@@ -381,12 +385,23 @@ pub fn explain_for(spectrum: &Spectrum, setting: &Setting) -> Result<Prediction>
         )));
     }
     let kappa = l / mu;
+    if !kappa.is_finite() {
+        return Err(Error::NotPositiveDefinite(format!(
+            "κ = λ_max/λ_min = {l:e}/{mu:e} overflows f64: the spectrum is singular in floating \
+             point (∞ iterations for every method but Newton)"
+        )));
+    }
     let distinct = 1 + ev.windows(2).filter(|w| w[1] - w[0] > 1e-10 * l).count();
     let clusters = 1 + ev
         .windows(2)
         .filter(|w| w[1] - w[0] > 0.01 * (l - mu))
         .count();
-    let methods = predictions(ev, mu, l, eps, setting);
+    // The predictions are invariant under A → σA; σ = 2^-round(log₂ L) keeps the recurrences'
+    // norms (Σ λ²e²) inside f64 for eigenvalues near its limits (1e200 squared overflows), and
+    // a power of two scales exactly, so every other spectrum gives bit-identical predictions.
+    let sigma = 2f64.powi(-(l.log2().round() as i32));
+    let scaled: Vec<f64> = ev.iter().map(|x| x * sigma).collect();
+    let methods = predictions(&scaled, mu * sigma, l * sigma, eps, setting);
     let (by_it, by_time) = winners(&methods);
     Ok(Prediction {
         mu,

@@ -1,6 +1,9 @@
 //! The full symmetric eigendecomposition of an operator with faer's self-adjoint eigensolver
 //! (Householder tridiagonalization and divide and conquer / QR; Golub & Van Loan 2013, ch. 8),
-//! after checking that the operator is square, finite and symmetric.
+//! after checking that the operator is square, finite and symmetric. A matrix with entries
+//! beyond `[1e-100, 1e100]` in magnitude is scaled by a power of two (exact) before the
+//! decomposition and the eigenvalues scaled back, so `diag(1e308)` gives `1e308`, not `inf`;
+//! an eigenvalue beyond `f64`'s range is an error, never `inf`.
 
 use crate::error::{Error, Result};
 use crate::linalg::LinearOperator;
@@ -68,7 +71,15 @@ impl Spectrum {
     pub fn smallest(&self, k: usize) -> Vec<f64> {
         self.eigenvalues.iter().take(k).copied().collect()
     }
-    /// `κ = max|λ| / min|λ|` (`∞` for a singular matrix).
+    /// `κ = max|λ| / min|λ|` (`∞` for a singular matrix). For an indefinite spectrum this is
+    /// the ratio of the largest to the smallest *magnitude* (the 2-norm condition number
+    /// `‖A‖‖A⁻¹‖`), not `λ_max/λ_min`: it says how close `A` is to singular, not a rate of
+    /// gradient descent (which needs a positive definite `A`).
+    ///
+    /// ```
+    /// let s = curvlab::curvature::Spectrum::from_eigenvalues(vec![-4.0, 0.5, 2.0]).unwrap();
+    /// assert_eq!(s.condition_number(), 8.0); // |−4| / |0.5|
+    /// ```
     pub fn condition_number(&self) -> f64 {
         let big = self.eigenvalues.iter().fold(0.0f64, |m, l| m.max(l.abs()));
         let small = self
@@ -154,7 +165,14 @@ pub fn symmetric_dense<A: LinearOperator + ?Sized>(
             ),
         ));
     }
-    crate::objective::symmetrize(&mut a);
+    // (A + Aᵀ)/2 as A/2 + Aᵀ/2: the same bits (halving is exact), no overflow near f64::MAX.
+    for j in 0..n {
+        for i in 0..j {
+            let s = 0.5 * a[(i, j)] + 0.5 * a[(j, i)];
+            a[(i, j)] = s;
+            a[(j, i)] = s;
+        }
+    }
     Ok((a, asym))
 }
 
@@ -168,24 +186,58 @@ fn decompose<A: LinearOperator + ?Sized>(op: &A, vectors: bool) -> Result<Spectr
             "dimension must be >= 1",
         ));
     }
-    if vectors {
+    let (a, sigma) = scaled(a);
+    let (mut eigenvalues, eigenvectors) = if vectors {
         let e = a.self_adjoint_eigen(faer::Side::Lower).map_err(fail)?;
         let n = a.nrows();
-        Ok(Spectrum {
-            eigenvalues: (0..n).map(|i| e.S()[i]).collect(),
-            eigenvectors: Some(e.U().to_owned()),
-            asymmetry,
-        })
+        (
+            (0..n).map(|i| e.S()[i]).collect::<Vec<f64>>(),
+            Some(e.U().to_owned()),
+        )
     } else {
-        let eigenvalues = a
+        let ev = a
             .self_adjoint_eigenvalues(faer::Side::Lower)
             .map_err(fail)?;
-        Ok(Spectrum {
-            eigenvalues,
-            eigenvectors: None,
-            asymmetry,
-        })
+        (ev, None)
+    };
+    eigenvalues.iter_mut().for_each(|l| *l /= sigma);
+    if let Some(i) = eigenvalues.iter().position(|l| !l.is_finite()) {
+        return Err(Error::NonFinite {
+            what: format!(
+                "eigenvalue {i} = {} (beyond f64's range: |λ| ≤ n·max|aᵢⱼ| exceeds {:e})",
+                eigenvalues[i],
+                f64::MAX
+            ),
+            iteration: 0,
+        });
     }
+    Ok(Spectrum {
+        eigenvalues,
+        eigenvectors,
+        asymmetry,
+    })
+}
+
+/// `(σA, σ)` with `σ = 2^-round(log₂ max|aᵢⱼ|)` when `max|aᵢⱼ|` is far from 1 (beyond
+/// `[1e-100, 1e100]`), else `(A, 1)`: the eigensolver's norms of a matrix with entries near
+/// `f64::MAX` overflow, and a power of two scales exactly.
+fn scaled(mut a: Mat<f64>) -> (Mat<f64>, f64) {
+    let mut amax = 0.0f64;
+    for j in 0..a.ncols() {
+        for i in 0..a.nrows() {
+            amax = amax.max(a[(i, j)].abs());
+        }
+    }
+    if amax == 0.0 || (1e-100..=1e100).contains(&amax) {
+        return (a, 1.0);
+    }
+    let sigma = 2f64.powi(-(amax.log2().round() as i32));
+    for j in 0..a.ncols() {
+        for i in 0..a.nrows() {
+            a[(i, j)] *= sigma;
+        }
+    }
+    (a, sigma)
 }
 
 /// All eigenvalues of a symmetric operator, ascending (dense, `O(n³)`); the asymmetry

@@ -1,7 +1,9 @@
 //! Derivative checks against central finite differences, for users' own objectives
-//! (the "gradient check" of Nocedal & Wright 2006, §8.1).
+//! (the "gradient check" of Nocedal & Wright 2006, §8.1). A check whose error is NaN or
+//! infinite (the objective overflows near `x`, or returns non-finite derivatives) is an error
+//! naming the quantity, never `Ok` with a NaN that would compare as "not large".
 
-use crate::error::{Result, check_len};
+use crate::error::{Error, Result, check_finite_scalar, check_len};
 use crate::objective::Objective;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -42,6 +44,7 @@ pub fn check_derivatives<O: Objective + ?Sized>(
     let xn = norm(x);
     let mut g = vec![0.0; n];
     objective.gradient(x, &mut g)?;
+    crate::error::check_finite("gradient", &g, 0)?;
 
     // Gradient: directional derivatives along 3 random unit directions.
     let mut gradient_rel_error: f64 = 0.0;
@@ -56,6 +59,9 @@ pub fn check_derivatives<O: Objective + ?Sized>(
         // Differences below the rounding floor of f say nothing.
         let floor = 1e-9 * (1.0 + objective.value(x)?.abs()) / h;
         let err = (an - fd).abs();
+        if !(err / scale).is_finite() {
+            return Err(non_finite("gradient check", fp, fm, an));
+        }
         gradient_rel_error = gradient_rel_error.max(if err < floor { 0.0 } else { err / scale });
     }
 
@@ -83,12 +89,26 @@ pub fn check_derivatives<O: Objective + ?Sized>(
     }
     let d2: Vec<f64> = hv2.iter().zip(&hv).map(|(a, b)| a - b).collect();
     let hessian_hvp_rel_error = norm(&d2) / norm(&hv2).max(norm(&hv)).max(1e-300);
+    for (name, v) in [
+        ("hvp_rel_error", hvp_rel_error),
+        ("hessian_hvp_rel_error", hessian_hvp_rel_error),
+        ("hessian_asymmetry", asym),
+    ] {
+        check_finite_scalar(&format!("derivative check {name}"), v, 0)?;
+    }
     Ok(DerivativeCheck {
         gradient_rel_error,
         hvp_rel_error,
         hessian_hvp_rel_error,
         hessian_asymmetry: if maxabs > 0.0 { asym / maxabs } else { 0.0 },
     })
+}
+
+fn non_finite(what: &str, fp: f64, fm: f64, an: f64) -> Error {
+    Error::NonFinite {
+        what: format!("{what}: f(x+hd) = {fp}, f(x−hd) = {fm}, ∇f·d = {an}"),
+        iteration: 0,
+    }
 }
 
 fn norm(a: &[f64]) -> f64 {

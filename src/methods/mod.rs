@@ -190,6 +190,18 @@ pub trait Method: Send {
     fn settings(&self) -> Vec<(&'static str, crate::params::Value)> {
         Vec::new()
     }
+
+    /// The wall-clock deadline of the run (`Stop::max_seconds`), set by the driver after `init`:
+    /// a method whose one step can take long (many minibatch steps) stops its step there.
+    ///
+    /// ```
+    /// use curvlab::methods::Method;
+    /// use curvlab::methods::lbfgs::Lbfgs;
+    /// let mut m = Lbfgs::new();
+    /// m.set_deadline(Some(std::time::Instant::now())); // the default ignores it
+    /// assert_eq!(m.name(), "lbfgs");
+    /// ```
+    fn set_deadline(&mut self, _deadline: Option<std::time::Instant>) {}
 }
 
 impl<M: Method + ?Sized> Method for Box<M> {
@@ -207,5 +219,8 @@ impl<M: Method + ?Sized> Method for Box<M> {
     }
     fn settings(&self) -> Vec<(&'static str, crate::params::Value)> {
         (**self).settings()
+    }
+    fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
+        (**self).set_deadline(deadline)
     }
 }

@@ -11,7 +11,9 @@
 //!
 //! One [`Method::step`] of [`Stochastic`] is `eval_every` minibatch steps followed by one
 //! full-batch evaluation of `f` and `∇f`, so [`crate::minimize`](fn@crate::minimize)'s trace, stopping tests and
-//! iteration budget see full-batch values every `eval_every` minibatch steps.
+//! iteration budget see full-batch values every `eval_every` minibatch steps. A step also ends
+//! early, after the minibatch step that crosses the run's deadline (`max_seconds`, passed by
+//! the driver through [`Method::set_deadline`]), so a large `eval_every` cannot overrun it.
 
 use super::first_order::FirstOrder;
 use super::{Iterate, Method, StepInfo};
@@ -105,6 +107,7 @@ pub struct Stochastic {
     g_batch: Vec<f64>,
     x_prev: Vec<f64>,
     steps: usize,
+    deadline: Option<std::time::Instant>,
 }
 
 impl std::fmt::Debug for Stochastic {
@@ -137,6 +140,7 @@ impl Stochastic {
             g_batch: Vec::new(),
             x_prev: Vec::new(),
             steps: 0,
+            deadline: None,
         })
     }
 
@@ -183,6 +187,10 @@ impl Method for Stochastic {
         Ok(())
     }
 
+    fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
+        self.deadline = deadline;
+    }
+
     fn step(&mut self, obj: &dyn Objective, it: &mut Iterate) -> Result<StepInfo> {
         let fs = obj.as_finite_sum().ok_or_else(|| {
             Error::Unsupported("objective is not a finite sum over examples".into())
@@ -193,7 +201,14 @@ impl Method for Stochastic {
             .ok_or_else(|| Error::Usage("stochastic: call init before step".into()))?;
         self.x_prev.copy_from_slice(&it.x);
         let mut batch_f = 0.0;
-        for _ in 0..self.eval_every {
+        for i in 0..self.eval_every {
+            if i > 0
+                && self
+                    .deadline
+                    .is_some_and(|d| std::time::Instant::now() >= d)
+            {
+                break;
+            }
             let batch = sampler.next_batch();
             batch_f = fs.batch_gradient(&it.x, batch, &mut self.g_batch)?;
             self.inner.apply(&self.g_batch, &mut it.x)?;

@@ -87,7 +87,7 @@ impl TrustRegion {
             return Err(Error::invalid(
                 "max_radius",
                 self.max_radius,
-                "must be finite and >= radius",
+                &format!("must be finite and >= radius = {}", self.radius),
             ));
         }
         check_eta(self.eta)

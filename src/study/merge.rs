@@ -3,6 +3,9 @@
 //! the union of the shards' run records and traces (keyed by run id, so a run present in two
 //! shards is kept once) and then exactly the files of an unsharded run, regenerated: `runs.csv`
 //! in the study's order, `spectra.json`, `summary.md`, `plots/`.
+//!
+//! `--out` must be absent, empty, or the output of the same study (same `study.toml`: merging
+//! again after a rerun shard); another study's outputs or a folder of other files is refused.
 
 use super::expand::Plan;
 use super::outputs::{create_dir, read_records, runs_dir, traces_dir, write_atomic};
@@ -32,6 +35,7 @@ pub fn merge_shards(shards: &[&Path], out: &Path) -> Result<(usize, usize)> {
         }
     }
     let spec = StudySpec::parse(&first.join("study.toml"), &source)?;
+    refuse_other_study(out, &source)?;
     let plan = Plan::new(&spec);
     create_dir(&runs_dir(out))?;
     create_dir(&traces_dir(out))?;
@@ -59,4 +63,32 @@ pub fn merge_shards(shards: &[&Path], out: &Path) -> Result<(usize, usize)> {
         .count();
     super::summary::finalize(&spec, &plan, out, None, true, None)?;
     Ok((present, plan.runs.len()))
+}
+
+/// An error when `out` holds another study's outputs (a different or missing `study.toml` next
+/// to `runs/`) or other files ([`super::resume::refuse_foreign`]).
+///
+/// ```
+/// use curvlab::study::merge::refuse_other_study;
+/// let d = tempfile::tempdir().unwrap();
+/// std::fs::create_dir(d.path().join("runs")).unwrap();
+/// std::fs::write(d.path().join("study.toml"), "name='a'").unwrap();
+/// assert!(refuse_other_study(d.path(), "name='a'").is_ok());
+/// assert!(refuse_other_study(d.path(), "name='b'").unwrap_err().is_bad_input());
+/// ```
+pub fn refuse_other_study(out: &Path, source: &str) -> Result<()> {
+    super::resume::refuse_foreign(out)?;
+    if !super::resume::holds_results(out) {
+        return Ok(());
+    }
+    let p = out.join("study.toml");
+    match std::fs::read_to_string(&p) {
+        Ok(s) if s == source => Ok(()),
+        _ => Err(Error::invalid(
+            "--out",
+            out.display(),
+            "the folder holds the outputs of another study (its study.toml differs from the \
+             shards'); merge into a new folder",
+        )),
+    }
 }

@@ -78,6 +78,53 @@ pub struct RunRecord {
     pub termination: String,
     /// Largest Hessian eigenvalue at the final point (the "sharpness"), where computed.
     pub sharpness: Option<f64>,
+    /// The final point (`curvlab spectrum --at runs/<id>.json` reads it); `None` when the run
+    /// could not start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<Vec<f64>>,
+    /// FNV-1a hash of the bytes of `traces/<run_id>.csv` as written ([`fnv1a_hex`]): `--resume`
+    /// reruns a run whose trace is missing or no longer matches. `None` when no trace was
+    /// written (the run could not start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_fnv: Option<String>,
+}
+
+/// The 64-bit FNV-1a hash of `bytes`, as 16 hex digits.
+///
+/// ```
+/// // The published FNV-1a 64 test vectors: "" and "a".
+/// assert_eq!(curvlab::study::outputs::fnv1a_hex(b""), "cbf29ce484222325");
+/// assert_eq!(curvlab::study::outputs::fnv1a_hex(b"a"), "af63dc4c8601ec8c");
+/// ```
+pub fn fnv1a_hex(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// Why a finished run's trace cannot be trusted: `Some("missing")` or `Some("modified")`, `None`
+/// when it matches the hash in its record (or the record has no hash: a run that could not
+/// start, or a record from an older curvlab whose trace exists).
+///
+/// ```
+/// use curvlab::study::outputs::{RunRecord, trace_problem};
+/// let d = tempfile::tempdir().unwrap();
+/// let mut r = RunRecord::errored("00000000000000ff", "s", "ravine", "gd", 0, 2, "x".into());
+/// assert_eq!(trace_problem(d.path(), &r), None);
+/// r.trace_fnv = Some("0".into());
+/// assert_eq!(trace_problem(d.path(), &r), Some("missing"));
+/// ```
+pub fn trace_problem(out: &Path, r: &RunRecord) -> Option<&'static str> {
+    let path = traces_dir(out).join(format!("{}.csv", r.run_id));
+    let hash = r.trace_fnv.as_ref()?;
+    match std::fs::read(&path) {
+        Err(_) => Some("missing"),
+        Ok(bytes) if &fnv1a_hex(&bytes) != hash => Some("modified"),
+        Ok(_) => None,
+    }
 }
 
 impl RunRecord {
@@ -121,6 +168,8 @@ impl RunRecord {
             seconds: 0.0,
             termination: format!("error: {message}"),
             sharpness: None,
+            x: None,
+            trace_fnv: None,
         }
     }
 
@@ -141,6 +190,7 @@ impl RunRecord {
         self.cost = c.gradient_equivalents();
         self.seconds = r.seconds;
         self.termination = termination_text(&r.termination);
+        self.x = Some(r.x.clone());
     }
 }
 
@@ -165,7 +215,7 @@ static TMP_COUNTER: AtomicUsize = AtomicUsize::new(0);
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let io = |p: &Path| {
         let p = p.to_path_buf();
-        move |source| Error::Io { path: p, source }
+        move |source| Error::Write { path: p, source }
     };
     let name = path
         .file_name()
@@ -182,7 +232,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Creates a folder (and its parents).
 pub fn create_dir(path: &Path) -> Result<()> {
-    std::fs::create_dir_all(path).map_err(|source| Error::Io {
+    std::fs::create_dir_all(path).map_err(|source| Error::Write {
         path: path.to_path_buf(),
         source,
     })
@@ -372,13 +422,13 @@ pub fn write_runs_csv(
 }
 
 /// Writes `traces/<run_id>.csv` (atomically) from a report's trace and, for 2-D problems, the
-/// trajectory (one point per trace row).
+/// trajectory (one point per trace row); returns the file's [`fnv1a_hex`] hash.
 pub fn write_trace(
     out: &Path,
     run_id: &str,
     r: &Report,
     trajectory: Option<&[Vec<f64>]>,
-) -> Result<()> {
+) -> Result<String> {
     let mut extra_keys: Vec<String> = Vec::new();
     for row in &r.trace {
         for (k, _) in &row.extras {
@@ -447,7 +497,8 @@ pub fn write_trace(
     let bytes = w
         .into_inner()
         .map_err(|e| Error::Numerical(format!("CSV: {e}")))?;
-    write_atomic(&traces_dir(out).join(format!("{run_id}.csv")), &bytes)
+    write_atomic(&traces_dir(out).join(format!("{run_id}.csv")), &bytes)?;
+    Ok(fnv1a_hex(&bytes))
 }
 
 /// A trace read back: column names and rows (empty cells as NaN).
@@ -486,4 +537,10 @@ pub fn read_trace(out: &Path, run_id: &str) -> Option<TraceTable> {
         );
     }
     Some(TraceTable { header, rows })
+}
+
+/// One line on stderr; a closed stderr (`2>&1 | head -1`) is ignored, never a panic.
+pub(crate) fn say(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{args}");
 }

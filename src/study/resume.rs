@@ -6,9 +6,15 @@
 //!
 //! Without `--resume`, an output folder that already holds study results is an error (exit
 //! status 2): curvlab never deletes results it did not write in this invocation. Remove the
-//! folder, pick another `--out`, or pass `--resume`.
+//! folder, pick another `--out`, or pass `--resume`. A non-empty folder that is not a study
+//! output (no `runs/`, no `study.toml`, but a user's `summary.md`, `runs.csv`, `plots/` or any
+//! other file) is refused too, with or without `--resume`.
+//!
+//! A finished run whose trace is missing or no longer matches the hash stored in its record
+//! ([`crate::study::outputs::trace_problem`]) is not finished: `--resume` runs it again and
+//! says so on stderr.
 
-use super::outputs::{create_dir, read_records, runs_dir, traces_dir, write_atomic};
+use super::outputs::{create_dir, read_records, runs_dir, trace_problem, traces_dir, write_atomic};
 use crate::error::{Error, Result};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -45,6 +51,7 @@ pub fn prepare_output(out: &Path, source: &str, resume: bool) -> Result<BTreeSet
             "the folder already holds study results; pass --resume to continue them, or remove it",
         ));
     }
+    refuse_foreign(out)?;
     create_dir(&runs_dir(out))?;
     create_dir(&traces_dir(out))?;
     create_dir(&out.join("plots"))?;
@@ -60,8 +67,62 @@ pub fn prepare_output(out: &Path, source: &str, resume: bool) -> Result<BTreeSet
     }
     write_atomic(&out.join("study.toml"), source.as_bytes())?;
     if resume {
-        Ok(read_records(out)?.into_keys().collect())
+        Ok(finished_runs(out)?)
     } else {
         Ok(BTreeSet::new())
     }
+}
+
+/// An error when `out` is a non-empty folder that is not a curvlab study output (neither
+/// `runs/` nor `study.toml` in it): its files belong to someone else.
+///
+/// ```
+/// let d = tempfile::tempdir().unwrap();
+/// assert!(curvlab::study::resume::refuse_foreign(d.path()).is_ok()); // empty
+/// std::fs::write(d.path().join("summary.md"), "my notes").unwrap();
+/// let e = curvlab::study::resume::refuse_foreign(d.path()).unwrap_err();
+/// assert!(e.is_bad_input() && e.to_string().contains("summary.md"));
+/// ```
+pub fn refuse_foreign(out: &Path) -> Result<()> {
+    if holds_results(out) {
+        return Ok(());
+    }
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Ok(()); // absent (created later) or not a folder (the write fails then)
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    names.sort();
+    names.truncate(5);
+    Err(Error::invalid(
+        "--out",
+        out.display(),
+        &format!(
+            "the folder is not empty and is not a curvlab study output (no runs/): it holds {}; \
+             curvlab would overwrite them. Pick another --out",
+            names.join(", ")
+        ),
+    ))
+}
+
+/// The runs finished in `out`: records whose trace is present and unmodified (each rejected
+/// record is named on stderr; its run runs again).
+fn finished_runs(out: &Path) -> Result<BTreeSet<String>> {
+    let mut done = BTreeSet::new();
+    for (id, rec) in read_records(out)? {
+        match trace_problem(out, &rec) {
+            None => {
+                done.insert(id);
+            }
+            Some(why) => super::outputs::say(format_args!(
+                "warning: run {id}: its trace traces/{id}.csv is {why}; running it again"
+            )),
+        }
+    }
+    Ok(done)
 }

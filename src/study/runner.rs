@@ -8,7 +8,7 @@
 //! in the registry.
 
 use super::expand::{Plan, RunKey};
-use super::outputs::{RunRecord, write_record, write_trace};
+use super::outputs::{RunRecord, say, write_record, write_trace};
 use super::resume::prepare_output;
 use super::shard::Shard;
 use super::spec::StudySpec;
@@ -172,6 +172,9 @@ impl<M: Method> Method for TrajectoryRecorder<M> {
     fn needs(&self) -> Needs {
         self.inner.needs()
     }
+    fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
+        self.inner.set_deadline(deadline);
+    }
     fn init(&mut self, obj: &dyn Objective, it: &Iterate) -> Result<()> {
         self.points.clear();
         self.points.push(it.x.clone());
@@ -258,7 +261,7 @@ pub fn execute(
             rec.set_report(&report);
             rec.sharpness = sharp;
             let traj = (n == 2 && points.len() == report.trace.len()).then_some(points.as_slice());
-            write_trace(&opts.out, &key.id, &report, traj)?;
+            rec.trace_fnv = Some(write_trace(&opts.out, &key.id, &report, traj)?);
         }
         Ok(Err(e)) => rec.termination = format!("error: {}", one_line(&e.to_string())),
         Err(_) => rec.termination = "error: the method panicked".into(),
@@ -312,27 +315,19 @@ pub fn run_study(spec: &StudySpec, opts: &RunOptions) -> Result<StudyOutcome> {
     }
 
     let progress = ProgressSink::new(opts.progress, todo.len(), skipped);
-    let errors: Mutex<Vec<Error>> = Mutex::new(Vec::new());
-    pool.install(|| {
+    // The first failed write (disk full, read-only folder) ends the study: rayon stops handing
+    // out runs, the runs already under way finish, and that error is returned.
+    let result = pool.install(|| {
         todo.par_iter()
             .with_max_len(1)
-            .for_each(|key| match execute(spec, &prepared, key, opts) {
-                Ok(rec) => progress.done(&prepared, key, &rec),
-                Err(e) => {
-                    if let Ok(mut v) = errors.lock() {
-                        v.push(e);
-                    }
-                }
+            .try_for_each(|key| -> Result<()> {
+                let rec = execute(spec, &prepared, key, opts)?;
+                progress.done(&prepared, key, &rec);
+                Ok(())
             })
     });
     progress.finish();
-    if let Some(e) = errors
-        .into_inner()
-        .ok()
-        .and_then(|mut v| (!v.is_empty()).then(|| v.remove(0)))
-    {
-        return Err(e);
-    }
+    result?;
     let first_seed: Vec<Arc<ProblemInstance>> = prepared
         .instances
         .iter()
@@ -380,7 +375,9 @@ impl ProgressSink {
             Progress::Auto => (None, true),
         };
         if lines && skipped > 0 {
-            eprintln!("resuming: {skipped} runs already finished, {total} to run");
+            say(format_args!(
+                "resuming: {skipped} runs already finished, {total} to run"
+            ));
         }
         ProgressSink {
             bar,
@@ -410,7 +407,7 @@ impl ProgressSink {
             }
         }
         if self.lines {
-            eprintln!(
+            say(format_args!(
                 "[{}/{}] {} {} seed={}: {} after {} iterations ({:.3} s)",
                 st.0,
                 self.total,
@@ -420,7 +417,7 @@ impl ProgressSink {
                 rec.termination,
                 rec.iterations,
                 rec.seconds
-            );
+            ));
         }
     }
 

@@ -12,7 +12,8 @@
 //! (`grad_tol`, `grad_rtol`, `max_iters`, `max_seconds`, `f_rel_tol`, `max_evals`), `[[problems]]`,
 //! `[[methods]]`. Any other top-level or `[stop]` key is an error. Inside a problem or method
 //! table, `kind` names the registry entry and every other key is a parameter (checked against
-//! the registry when the instances are built); an array value is a sweep axis.
+//! the registry when the instances are built); an array value is a sweep axis, which must not
+//! repeat a value (`lr = [0.1, 0.1]` is an error naming the key and its line).
 
 use crate::error::{Error, Result};
 use crate::minimize::Stop;
@@ -365,6 +366,17 @@ impl Source<'_> {
                     .into_iter()
                     .map(|item| scalar(key, item).map_err(|m| self.err(line, m)))
                     .collect::<Result<Vec<_>>>()?;
+                // A repeated value would give two runs with one id: refused, not de-duplicated.
+                if let Some(j) = (1..vs.len()).find(|&j| vs[..j].contains(&vs[j])) {
+                    return Err(self.err(
+                        line,
+                        format!(
+                            "`{key}`: the sweep axis repeats the value {} (it would run the same \
+                             runs twice); remove the repeat",
+                            vs[j]
+                        ),
+                    ));
+                }
                 Ok((vs, true))
             }
             other => Ok((

@@ -168,9 +168,29 @@ impl ScaleByLearningRate {
         }
     }
 
-    /// Sets the schedule.
+    /// Sets the schedule. A cosine schedule anneals from `lr` down to `lr_min`, so
+    /// `lr_min > lr` is an error naming both.
+    ///
+    /// ```
+    /// use curvlab::methods::first_order::{ScaleByLearningRate, Schedule};
+    /// let lr = ScaleByLearningRate::new(0.01).unwrap();
+    /// let e = lr.with_schedule(Schedule::Cosine { total: 10, lr_min: 0.1 }).unwrap_err();
+    /// assert!(e.to_string().contains("lr_min") && e.to_string().contains("lr = 0.01"));
+    /// ```
     pub fn with_schedule(mut self, schedule: Schedule) -> Result<Self> {
         schedule.validate()?;
+        if let Schedule::Cosine { lr_min, .. } = schedule
+            && lr_min > self.lr
+        {
+            return Err(Error::invalid(
+                "lr_min",
+                lr_min,
+                &format!(
+                    "must be <= lr = {} (the cosine schedule anneals from lr down to lr_min)",
+                    self.lr
+                ),
+            ));
+        }
         self.schedule = schedule;
         Ok(self)
     }
