@@ -1,6 +1,6 @@
 //! Cost of the exact Hessian-vector product (Pearlmutter's R-operator) and of the Gauss-Newton
 //! product relative to a gradient, for the issue-12 network: 64 → 128 → 128 → 10, tanh, softmax
-//! cross-entropy, on the whole training part of the UCI digits (1,437 images, stratified 80/20
+//! cross-entropy, on the whole training part of the UCI digits (1,438 images, stratified 80/20
 //! split, data seed 42), full batch, single-threaded (`faer::Par::Seq`).
 //!
 //! Criterion times each; then the ratios HVP/gradient (target ≤ 2.5) and GGN/gradient (target

@@ -28,6 +28,29 @@ fn cm_mut(s: &mut [f64], r: usize, c: usize) -> MatMut<'_, f64> {
 }
 fn mm(dst: MatMut<'_, f64>, accum: Accum, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) {
     faer::linalg::matmul::matmul(dst, accum, lhs, rhs, 1.0, Par::Seq);
+    clean_upper();
+}
+
+/// Clears the upper halves of the vector registers (`vzeroupper`) after a faer product.
+///
+/// On AVX-512 machines faer 0.24 multiplies with the assembly kernels of `private-gemm-x86`,
+/// which return with the upper halves of the zmm registers dirty; every later non-VEX (SSE)
+/// instruction, including glibc's `tanh`, `exp` and `ln` and all scalar code compiled for the
+/// x86-64 baseline, then pays the AVX–SSE transition penalty (measured here: `tanh` of 368k
+/// values 12 ms before a product, 265–320 ms after). A function compiled with AVX that touches a
+/// 256-bit register gets a `vzeroupper` before its return from LLVM; pulp's safe runtime
+/// dispatch provides one.
+#[inline]
+fn clean_upper() {
+    struct Touch;
+    impl pulp::WithSimd for Touch {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, simd: S) {
+            std::hint::black_box(simd.splat_f64s(0.0));
+        }
+    }
+    pulp::Arch::new().dispatch(Touch);
 }
 /// `out = row sums of the (rows × B) column-major matrix d`.
 fn row_sums(d: &[f64], rows: usize, out: &mut [f64]) {
