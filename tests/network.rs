@@ -497,3 +497,30 @@ fn mnist1d_templates_and_filter_follow_the_reference() {
     let w = |k: i32| (-(k * k) as f64 / 8.0).exp() / norm;
     assert!((y[0] - (w(0) + w(1))).abs() < 1e-16);
 }
+
+#[test]
+fn gradient_descent_sharpens_progressively_on_mnist1d() {
+    use curvlab::problems::network::edge::gd_with_sharpness;
+    // Seconds-sized: 240 MNIST-1D training signals, 40-32-32-10 tanh, MSE, full-batch GD.
+    let split = make_dataset(&Mnist1dArgs {
+        num_samples: 300,
+        ..Default::default()
+    })
+    .unwrap();
+    let net = Network::new(&split, &[32, 32])
+        .unwrap()
+        .with_loss(Loss::Mse);
+    let lr = 0.1; // 2/η = 20
+    let t = gd_with_sharpness(&net, &net.initial_point(0), lr, 600, 100, 0).unwrap();
+    let s: Vec<f64> = t.points.iter().filter_map(|p| p.sharpness).collect();
+    eprintln!(
+        "sharpness every 100 steps: {s:?}; loss {} -> {}; {} HVPs",
+        t.points[0].loss, t.points[600].loss, t.hvps
+    );
+    // Progressive sharpening: λ_max at the end exceeds λ_max at the start (measured 2.90 at
+    // step 0, 2.01 at 100, then rising to 7.97 at 600; bound 1.5 × 2.90 = 4.34). This
+    // configuration stays below 2/η = 20: it shows sharpening, not the plateau. Training loss
+    // decreases (measured 0.637 -> 0.285; bound 0.8 × 0.637).
+    assert!(s[s.len() - 1] > 1.5 * s[0], "{s:?}");
+    assert!(t.points[600].loss < 0.8 * t.points[0].loss);
+}

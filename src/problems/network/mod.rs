@@ -19,6 +19,7 @@
 //! The default start is PyTorch's `nn.Linear` initialisation, `W_l, b_l ~ U(±1/√in)`, from the
 //! seed.
 
+pub mod edge;
 mod passes;
 
 use super::datasets::{self, Split};
