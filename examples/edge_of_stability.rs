@@ -3,7 +3,9 @@
 //! Lanczos every `k` steps; prints loss and sharpness against the stability limit `2/η`.
 //!
 //! Run: `cargo run --release --example edge_of_stability [-- ETA STEPS EVERY]`
-//! (defaults 2/η = 20: η = 0.1, 2000 steps, every 50).
+//! (defaults η = 0.5, so 2/η = 4; 1500 steps; every 100). Measured with the defaults: λ_max
+//! 3.13 at step 0, 6.32 at step 100, then 4.30–4.60 (1.08–1.15 × 2/η) from step 200 to 1500
+//! while the loss falls non-monotonically from 0.36 to 0.12.
 
 use curvlab::problems::datasets::mnist1d::{Mnist1dArgs, make_dataset};
 use curvlab::problems::network::edge::gd_with_sharpness;
@@ -12,7 +14,7 @@ use curvlab::problems::network::{Activation, Loss, Network};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize, d: f64| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
-    let (lr, steps, every) = (arg(0, 0.1), arg(1, 2000.0) as usize, arg(2, 50.0) as usize);
+    let (lr, steps, every) = (arg(0, 0.5), arg(1, 1500.0) as usize, arg(2, 100.0) as usize);
     let split = make_dataset(&Mnist1dArgs {
         num_samples: 1000,
         ..Default::default()
