@@ -3,11 +3,13 @@
 //! (where known) the optimal value and minimizer.
 
 pub mod data;
+pub mod datasets;
 pub mod least_squares;
 pub mod logistic;
 pub mod matrix_market;
 pub mod mgh;
 pub mod mlp;
+pub mod network;
 pub mod quadratic;
 pub mod ravine;
 pub mod registry;

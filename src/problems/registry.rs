@@ -48,7 +48,7 @@ impl std::fmt::Debug for ProblemInstance {
 
 type Builder = fn(&Params, u64) -> Result<ProblemInstance>;
 
-fn entries() -> [(ProblemInfo, Builder); 8] {
+fn entries() -> [(ProblemInfo, Builder); 9] {
     use super::*;
     [
         (quadratic_info(), build_quadratic),
@@ -59,6 +59,7 @@ fn entries() -> [(ProblemInfo, Builder); 8] {
         (least_squares::INFO, least_squares::build),
         (mlp::INFO, mlp::build),
         (matrix_market::INFO, matrix_market::build),
+        (network::INFO, network::build),
     ]
 }
 

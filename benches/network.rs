@@ -1,0 +1,158 @@
+//! Cost of the exact Hessian-vector product (Pearlmutter's R-operator) and of the Gauss-Newton
+//! product relative to a gradient, for the issue-12 network: 64 → 128 → 128 → 10, tanh, softmax
+//! cross-entropy, on the whole training part of the UCI digits (1,438 images, stratified 80/20
+//! split, data seed 42), full batch, single-threaded (`faer::Par::Seq`).
+//!
+//! Criterion times each; then the ratios HVP/gradient (target ≤ 2.5) and GGN/gradient (target
+//! ≤ 2) are printed from the medians of 21 interleaved calls in this same run.
+//!
+//! With `CURVLAB_NETWORK_EXPORT=FILE` set, the bench also writes the data, parameters, direction
+//! and curvlab's gradient and HVP (and its timings) to FILE as JSON, for the JAX peer
+//! (`benches/peers/network_jax.sh`), which computes the same product and compares.
+//! Run: `cargo bench --bench network`.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use curvlab::params::Params;
+use curvlab::problems::build_problem;
+use curvlab::{GaussNewton, Objective};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+fn median_seconds(mut f: impl FnMut()) -> f64 {
+    let mut t: Vec<f64> = (0..21)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64()
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[t.len() / 2]
+}
+
+struct Setup {
+    f: Box<dyn Objective>,
+    x: Vec<f64>,
+    v: Vec<f64>,
+}
+
+fn setup() -> Setup {
+    let p = Params::from_pairs(&[
+        "dataset=digits",
+        "hidden=128,128",
+        "activation=tanh",
+        "loss=ce",
+    ])
+    .expect("bench parameters");
+    let inst = build_problem("classifier", &p, 0).expect("classifier builds");
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let v: Vec<f64> = (0..inst.x0.len())
+        .map(|_| 2.0 * rng.random::<f64>() - 1.0)
+        .collect();
+    Setup {
+        f: inst.objective,
+        x: inst.x0,
+        v,
+    }
+}
+
+/// `(gradient, hvp, ggn)` median seconds, interleaved.
+fn times(s: &Setup) -> (f64, f64, f64) {
+    let n = s.f.dim();
+    let gn: &dyn GaussNewton = s.f.as_gauss_newton().expect("network has GGN products");
+    let (mut g, mut hv) = (vec![0.0; n], vec![0.0; n]);
+    let (mut tg, mut th, mut tn) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..3 {
+        tg.push(median_seconds(|| {
+            black_box(s.f.gradient(black_box(&s.x), &mut g).unwrap());
+        }));
+        th.push(median_seconds(|| {
+            s.f.hvp(black_box(&s.x), black_box(&s.v), &mut hv).unwrap()
+        }));
+        tn.push(median_seconds(|| {
+            gn.ggn_vp(black_box(&s.x), black_box(&s.v), &mut hv)
+                .unwrap()
+        }));
+    }
+    let min = |t: Vec<f64>| t.into_iter().fold(f64::INFINITY, f64::min);
+    (min(tg), min(th), min(tn))
+}
+
+fn export(s: &Setup, path: &str, t: (f64, f64, f64)) {
+    use curvlab::problems::datasets::{digits, stratified_split};
+    let all = digits::load().expect("digits");
+    let split = stratified_split(&all, 10, 0.2, 42).expect("split");
+    let n = s.f.dim();
+    let (mut g, mut hv, mut gv) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let loss = s.f.gradient(&s.x, &mut g).unwrap();
+    s.f.hvp(&s.x, &s.v, &mut hv).unwrap();
+    s.f.as_gauss_newton()
+        .unwrap()
+        .ggn_vp(&s.x, &s.v, &mut gv)
+        .unwrap();
+    let x = split.train.x();
+    let rows: Vec<Vec<f64>> = (0..x.nrows())
+        .map(|i| (0..x.ncols()).map(|j| x[(i, j)]).collect())
+        .collect();
+    let json = serde_json::json!({
+        "sizes": [64, 128, 128, 10],
+        "layout": "per layer: W (out x in, column-major) then b",
+        "x_train": rows,
+        "y_train": split.train.labels(),
+        "params": s.x,
+        "v": s.v,
+        "loss": loss,
+        "gradient": g,
+        "hvp": hv,
+        "ggn": gv,
+        "curvlab_seconds": {"gradient": t.0, "hvp": t.1, "ggn": t.2},
+    });
+    std::fs::write(path, json.to_string()).expect("write export file");
+    println!("EXPORT written to {path}");
+}
+
+fn bench(c: &mut Criterion) {
+    let s = setup();
+    let n = s.f.dim();
+    let gn = s.f.as_gauss_newton().expect("GGN");
+    let mut group = c.benchmark_group("network_64_128_128_10_digits");
+    let (mut g, mut hv) = (vec![0.0; n], vec![0.0; n]);
+    group.bench_function("gradient", |b| {
+        b.iter(|| s.f.gradient(black_box(&s.x), &mut g).unwrap())
+    });
+    group.bench_function("hvp", |b| {
+        b.iter(|| s.f.hvp(black_box(&s.x), black_box(&s.v), &mut hv).unwrap())
+    });
+    group.bench_function("ggn_vp", |b| {
+        b.iter(|| {
+            gn.ggn_vp(black_box(&s.x), black_box(&s.v), &mut hv)
+                .unwrap()
+        })
+    });
+    group.finish();
+    let t = times(&s);
+    println!(
+        "RATIO network 64-128-128-10 (digits, N = {}): gradient {:.3} ms, hvp {:.3} ms, ggn_vp {:.3} ms; hvp/gradient = {:.2} (target <= 2.5), ggn/gradient = {:.2} (target <= 2)",
+        s.f.as_finite_sum().map_or(0, |f| f.num_examples()),
+        t.0 * 1e3,
+        t.1 * 1e3,
+        t.2 * 1e3,
+        t.1 / t.0,
+        t.2 / t.0
+    );
+    if let Ok(path) = std::env::var("CURVLAB_NETWORK_EXPORT") {
+        export(&s, &path, t);
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    targets = bench
+}
+criterion_main!(benches);
