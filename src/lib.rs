@@ -26,6 +26,7 @@ pub mod curvature;
 pub mod diff;
 pub mod error;
 pub mod linalg;
+pub mod memory;
 pub mod methods;
 pub mod minimize;
 pub mod objective;

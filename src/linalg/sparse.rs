@@ -12,6 +12,7 @@
 use crate::error::{Error, Result, check_len};
 use crate::linalg::LinearOperator;
 use faer::Mat;
+use crate::memory;
 use std::io::{BufRead, Write};
 use std::path::Path;
 
@@ -71,11 +72,17 @@ impl CsrMatrix {
                 ));
             }
         }
-        let mut t: Vec<(usize, usize, f64)> = triplets.to_vec();
+        let mut t: Vec<(usize, usize, f64)> = Vec::new();
+        memory::try_reserve(&mut t, triplets.len(), "sparse matrix triplets")?;
+        t.extend_from_slice(triplets);
         t.sort_by_key(|a| (a.0, a.1));
-        let mut indptr = vec![0usize; nrows + 1];
-        let mut indices = Vec::with_capacity(t.len());
-        let mut values: Vec<f64> = Vec::with_capacity(t.len());
+        let mut indptr: Vec<usize> = Vec::new();
+        memory::try_reserve(&mut indptr, nrows.saturating_add(1), "sparse matrix row pointers")?;
+        indptr.resize(nrows + 1, 0);
+        let mut indices = Vec::new();
+        memory::try_reserve(&mut indices, t.len(), "sparse matrix indices")?;
+        let mut values: Vec<f64> = Vec::new();
+        memory::try_reserve(&mut values, t.len(), "sparse matrix values")?;
         let mut last: Option<(usize, usize)> = None;
         for (i, j, v) in t {
             if last == Some((i, j)) {
@@ -308,7 +315,35 @@ impl CsrMatrix {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::read_matrix_market_from(std::io::BufReader::new(file), path)
+        let mut r = MmReader::new(path);
+        r.file_bytes = regular_file_size(&file);
+        r.read(std::io::BufReader::new(file))
+    }
+
+    /// Reads only the header and size line of a Matrix Market file: what reading it would
+    /// allocate, before reading it.
+    ///
+    /// ```
+    /// use curvlab::linalg::sparse::CsrMatrix;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("a.mtx");
+    /// std::fs::write(&path, "%%MatrixMarket matrix coordinate real general\n300000000 300000000 1\n1 1 2.0\n").unwrap();
+    /// let s = CsrMatrix::read_matrix_market_size(&path).unwrap();
+    /// assert_eq!((s.nrows, s.entries), (300_000_000, 1));
+    /// assert_eq!(s.request().bytes, Some(8 * 300_000_001 + 64));
+    /// ```
+    pub fn read_matrix_market_size(path: impl AsRef<Path>) -> Result<MatrixMarketSize> {
+        let path = path.as_ref();
+        let file = std::fs::File::open(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut r = MmReader::new(path);
+        r.file_bytes = regular_file_size(&file);
+        let mut lines = BoundedLines::new(std::io::BufReader::new(file));
+        let (layout, symmetric) = r.header(&mut lines)?;
+        let (m, n, nnz) = r.size(&mut lines, layout, symmetric)?;
+        r.size_of(layout, symmetric, (m, n, nnz))
     }
 
     /// Reads Matrix Market text from any reader; `path` is only used in error messages.
@@ -324,6 +359,101 @@ impl CsrMatrix {
     pub fn read_matrix_market_from<R: BufRead>(reader: R, path: &Path) -> Result<Self> {
         MmReader::new(path).read(reader)
     }
+}
+
+/// The size of a Matrix Market file as its size line declares it, capped by what the file's
+/// length allows ([`CsrMatrix::read_matrix_market_size`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatrixMarketSize {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// Rows.
+    pub nrows: usize,
+    /// Columns.
+    pub ncols: usize,
+    /// Entries to store (a symmetric file's off-diagonal entries count twice): the declared
+    /// count, at most what the file's length can hold (a coordinate entry takes at least 6
+    /// bytes, `1 1 1\n`; an array value at least 2).
+    pub entries: u64,
+}
+
+impl MatrixMarketSize {
+    /// What reading the file allocates: the row pointers `(nrows + 1)` and, per stored entry,
+    /// its triplet, the sorted copy and the CSR index and value (64 bytes).
+    pub fn request(&self) -> memory::Request {
+        memory::Request::new(
+            format!(
+                "Matrix Market file {} ({} x {}, {} stored entries)",
+                self.path.display(),
+                self.nrows,
+                self.ncols,
+                self.entries
+            ),
+            memory::sum(&[
+                memory::f64s(&[(self.nrows as u64).saturating_add(1)]),
+                memory::f64s(&[8, self.entries]),
+            ]),
+            "use a smaller matrix",
+        )
+        .with_key("path")
+    }
+}
+
+/// The length of `file` when it is a regular file (pipes and devices have none).
+fn regular_file_size(file: &std::fs::File) -> Option<u64> {
+    file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len())
+}
+
+/// The longest line a Matrix Market file may have (1 MiB): an array file has one value per
+/// line, a coordinate file three numbers.
+const MAX_LINE: u64 = 1 << 20;
+
+/// Lines of a reader with a bound on each line's length and no NUL bytes: a device such as
+/// `/dev/zero` or a binary file is an error at its first line, not an unbounded read.
+struct BoundedLines<R> {
+    reader: R,
+}
+
+impl<R: BufRead> BoundedLines<R> {
+    fn new(reader: R) -> Self {
+        BoundedLines { reader }
+    }
+}
+
+impl<R: BufRead> Iterator for BoundedLines<R> {
+    type Item = std::io::Result<String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        use std::io::Read;
+        let bad = |m: String| Some(Err(std::io::Error::new(std::io::ErrorKind::InvalidData, m)));
+        let mut buf = Vec::new();
+        match (&mut self.reader)
+            .take(MAX_LINE + 1)
+            .read_until(b'\n', &mut buf)
+        {
+            Ok(0) => return None,
+            Ok(_) => {}
+            Err(e) => return Some(Err(e)),
+        }
+        if buf.contains(&0) {
+            return bad("binary data (a NUL byte): not a Matrix Market text file".into());
+        }
+        if buf.len() as u64 > MAX_LINE && buf.last() != Some(&b'\n') {
+            return bad(format!(
+                "a line longer than {}: not a Matrix Market text file",
+                memory::format_binary(MAX_LINE)
+            ));
+        }
+        while matches!(buf.last(), Some(b'\n' | b'\r')) {
+            buf.pop();
+        }
+        Some(String::from_utf8(buf).map_err(|e| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())
+        }))
+    }
+}
+
+impl CsrMatrix {
 
     /// Writes the matrix as Matrix Market text; `CoordinateSymmetric` requires a symmetric
     /// matrix. Values are written with Rust's shortest round-trip formatting, so reading the file
@@ -430,6 +560,8 @@ impl LinearOperator for CsrMatrix {
 struct MmReader<'a> {
     path: &'a Path,
     line: usize,
+    /// The file's length, when it is a regular file.
+    file_bytes: Option<u64>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -440,7 +572,11 @@ enum Layout {
 
 impl<'a> MmReader<'a> {
     fn new(path: &'a Path) -> Self {
-        MmReader { path, line: 0 }
+        MmReader {
+            path,
+            line: 0,
+            file_bytes: None,
+        }
     }
 
     fn err(&self, message: impl Into<String>) -> Error {
@@ -469,14 +605,48 @@ impl<'a> MmReader<'a> {
     }
 
     fn read<R: BufRead>(mut self, reader: R) -> Result<CsrMatrix> {
-        let mut lines = reader.lines();
+        let mut lines = BoundedLines::new(reader);
         let (layout, symmetric) = self.header(&mut lines)?;
         let (m, n, nnz) = self.size(&mut lines, layout, symmetric)?;
+        self.size_of(layout, symmetric, (m, n, nnz))?
+            .request()
+            .check()?;
         let triplets = match layout {
             Layout::Coordinate => self.coordinate(&mut lines, (m, n), nnz, symmetric)?,
             Layout::Array => self.array(&mut lines, (m, n), symmetric)?,
         };
         CsrMatrix::from_triplets(m, n, &triplets)
+    }
+
+    /// The stored entries the size line allows, capped by the file's length.
+    fn size_of(
+        &self,
+        layout: Layout,
+        symmetric: bool,
+        (m, n, nnz): (usize, usize, usize),
+    ) -> Result<MatrixMarketSize> {
+        let (values, min_bytes) = match layout {
+            Layout::Coordinate => (Some(nnz as u64), 6),
+            Layout::Array => (array_values(m, n, symmetric), 2),
+        };
+        let values = match (values, self.file_bytes) {
+            (Some(v), Some(len)) => Some(v.min(len / min_bytes)),
+            (v, None) => v,
+            (None, Some(len)) => Some(len / min_bytes),
+        };
+        let entries = values
+            .and_then(|v| v.checked_mul(if symmetric { 2 } else { 1 }))
+            .ok_or_else(|| {
+                self.err(format!(
+                    "bad size line: a {m} x {n} array has more values than 64 bits can count"
+                ))
+            })?;
+        Ok(MatrixMarketSize {
+            path: self.path.to_path_buf(),
+            nrows: m,
+            ncols: n,
+            entries,
+        })
     }
 
     /// Line 1: `%%MatrixMarket matrix coordinate|array real|integer general|symmetric`.
@@ -643,12 +813,9 @@ impl<'a> MmReader<'a> {
         (m, n): (usize, usize),
         symmetric: bool,
     ) -> Result<Vec<(usize, usize, f64)>> {
-        let total = if symmetric {
-            n * (n + 1) / 2
-        } else {
-            m.checked_mul(n)
-                .ok_or_else(|| self.err("bad size line: matrix too large"))?
-        };
+        let total = array_values(m, n, symmetric)
+            .and_then(|t| usize::try_from(t).ok())
+            .ok_or_else(|| self.err("bad size line: matrix too large"))?;
         let kind = if symmetric { "symmetric " } else { "" };
         let mut triplets = Vec::new();
         let (mut i, mut j) = (0, 0);
@@ -691,5 +858,16 @@ impl<'a> MmReader<'a> {
             Ok(_) => Err(self.err(format!("value `{s}` is not finite"))),
             Err(_) => Err(self.err(format!("value `{s}` is not a number"))),
         }
+    }
+}
+
+/// The number of values of an `m × n` array file (`n(n+1)/2` when symmetric), `None` when it
+/// overflows.
+fn array_values(m: usize, n: usize, symmetric: bool) -> Option<u64> {
+    let (m, n) = (m as u64, n as u64);
+    if symmetric {
+        n.checked_mul(n.checked_add(1)?).map(|x| x / 2)
+    } else {
+        m.checked_mul(n)
     }
 }

@@ -292,3 +292,35 @@ impl Objective for Quadratic {
         Ok(self.matrix())
     }
 }
+
+/// What a quadratic in `n` variables allocates: with a random rotation five dense `n × n`
+/// matrices at the peak of construction (the Gaussian draw, its QR factors, `Q`, `QΛ` and `A`);
+/// diagonal, its eigenvalues, `b` and `x*`; plus the working set of whatever uses it
+/// ([`crate::memory::working_set`]).
+///
+/// ```
+/// let r = curvlab::problems::quadratic::memory_request(100_000, false);
+/// assert!(r.what.starts_with("quadratic dim = 100000 with a dense rotation"));
+/// assert_eq!(r.bytes, Some(5 * 8 * 100_000u64.pow(2) + 11 * 8 * 100_000));
+/// let d = curvlab::problems::quadratic::memory_request(100_000, true);
+/// assert_eq!(d.bytes, Some(11 * 8 * 100_000));
+/// ```
+pub fn memory_request(n: u64, diagonal: bool) -> crate::memory::Request {
+    use crate::memory::{Request, f64s, sum, working_set};
+    let own = f64s(&[3, n]);
+    if diagonal {
+        Request::new(
+            format!("quadratic dim = {n} (diagonal)"),
+            sum(&[own, working_set(n)]),
+            "use a smaller dim",
+        )
+        .with_key("dim")
+    } else {
+        Request::new(
+            format!("quadratic dim = {n} with a dense rotation"),
+            sum(&[f64s(&[5, n, n]), own, working_set(n)]),
+            "use rotation = diagonal or a smaller dim",
+        )
+        .with_key("dim")
+    }
+}
