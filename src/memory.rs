@@ -162,7 +162,11 @@ pub fn parse_size(s: &str) -> Result<u64> {
         "m" | "mib" => 1024f64.powi(2),
         "g" | "gib" => 1024f64.powi(3),
         "t" | "tib" => 1024f64.powi(4),
-        _ => return Err(bad("unknown unit (use B, kB, MB, GB, TB, KiB, MiB, GiB, TiB)")),
+        _ => {
+            return Err(bad(
+                "unknown unit (use B, kB, MB, GB, TB, KiB, MiB, GiB, TiB)",
+            ));
+        }
     };
     let bytes = x * mult;
     if !(bytes.is_finite() && bytes >= 1.0 && bytes < 1.8e19) {
@@ -188,7 +192,11 @@ pub fn format_si(bytes: u64) -> String {
 /// assert_eq!(curvlab::memory::format_binary(8 << 30), "8.00 GiB");
 /// ```
 pub fn format_binary(bytes: u64) -> String {
-    scaled(bytes, 1024.0, &["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"])
+    scaled(
+        bytes,
+        1024.0,
+        &["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"],
+    )
 }
 
 fn scaled(bytes: u64, base: f64, units: &[&str]) -> String {
@@ -280,19 +288,29 @@ impl Request {
         self
     }
 
-    /// Adds `other`'s bytes (and its description, after `plus`): the request of running both.
+    /// Adds `other`'s bytes (and its description, after `plus`): the request of running both;
+    /// what to do instead (and the key to blame) is the larger part's.
     ///
     /// ```
     /// use curvlab::memory::Request;
     /// let r = Request::new("a", Some(1), "x").plus(Request::new("b", Some(2), "y"));
     /// assert_eq!((r.bytes, r.what.as_str(), r.instead.as_str()), (Some(3), "a plus b", "y"));
+    /// let r = Request::new("a", None, "x").plus(Request::new("b", Some(2), "y"));
+    /// assert_eq!((r.bytes, r.instead.as_str()), (None, "x"));
     /// ```
     pub fn plus(self, other: Request) -> Request {
+        let other_larger = other.bytes.unwrap_or(u64::MAX) > self.bytes.unwrap_or(u64::MAX)
+            || (self.bytes.is_some() && other.bytes.is_none());
+        let (big, small) = if other_larger {
+            (other.clone(), self.clone())
+        } else {
+            (self.clone(), other.clone())
+        };
         Request {
             what: format!("{} plus {}", self.what, other.what),
             bytes: sum(&[self.bytes, other.bytes]),
-            instead: other.instead,
-            key: other.key.or(self.key),
+            instead: big.instead,
+            key: big.key.or(small.key),
         }
     }
 
@@ -487,12 +505,21 @@ pub fn method_request(kind: &str, params: &Params, n: u64) -> Result<Option<Requ
 /// assert!(curvlab::memory::check_run("quadratic", &p, "lbfgs", &Params::new()).is_ok());
 /// ```
 pub fn check_run(problem: &str, pp: &Params, method: &str, mp: &Params) -> Result<()> {
+    // The problem alone first: its error names only what is too large.
+    if let Some(size) = crate::problems::problem_request(problem, pp)? {
+        size.request.check()?;
+    }
     run_request(problem, pp, method, mp)?.map_or(Ok(()), |r| r.check())
 }
 
 /// The request of a run ([`check_run`] without the check); `Ok(None)` when the problem's size is
 /// only known once its file is read (CSV data from a pipe).
-pub fn run_request(problem: &str, pp: &Params, method: &str, mp: &Params) -> Result<Option<Request>> {
+pub fn run_request(
+    problem: &str,
+    pp: &Params,
+    method: &str,
+    mp: &Params,
+) -> Result<Option<Request>> {
     let Some(size) = crate::problems::problem_request(problem, pp)? else {
         return Ok(None);
     };
@@ -521,4 +548,14 @@ pub fn check_dense_spectrum(n: usize) -> Result<()> {
         "use --algo lanczos (or auto)",
     )
     .check()
+}
+
+/// [`parse_size`] for clap's `value_parser` (`--max-memory`).
+///
+/// ```
+/// assert_eq!(curvlab::memory::parse_size_arg("1KiB"), Ok(1024));
+/// assert!(curvlab::memory::parse_size_arg("lots").is_err());
+/// ```
+pub fn parse_size_arg(s: &str) -> std::result::Result<u64, String> {
+    parse_size(s).map_err(|e| e.to_string())
 }

@@ -11,8 +11,8 @@
 
 use crate::error::{Error, Result, check_len};
 use crate::linalg::LinearOperator;
-use faer::Mat;
 use crate::memory;
+use faer::Mat;
 use std::io::{BufRead, Write};
 use std::path::Path;
 
@@ -77,7 +77,11 @@ impl CsrMatrix {
         t.extend_from_slice(triplets);
         t.sort_by_key(|a| (a.0, a.1));
         let mut indptr: Vec<usize> = Vec::new();
-        memory::try_reserve(&mut indptr, nrows.saturating_add(1), "sparse matrix row pointers")?;
+        memory::try_reserve(
+            &mut indptr,
+            nrows.saturating_add(1),
+            "sparse matrix row pointers",
+        )?;
         indptr.resize(nrows + 1, 0);
         let mut indices = Vec::new();
         memory::try_reserve(&mut indices, t.len(), "sparse matrix indices")?;
@@ -330,7 +334,7 @@ impl CsrMatrix {
     /// std::fs::write(&path, "%%MatrixMarket matrix coordinate real general\n300000000 300000000 1\n1 1 2.0\n").unwrap();
     /// let s = CsrMatrix::read_matrix_market_size(&path).unwrap();
     /// assert_eq!((s.nrows, s.entries), (300_000_000, 1));
-    /// assert_eq!(s.request().bytes, Some(8 * 300_000_001 + 64));
+    /// assert_eq!(s.request().bytes, Some(8 * 300_000_001 + 64 + 64 * 300_000_000));
     /// ```
     pub fn read_matrix_market_size(path: impl AsRef<Path>) -> Result<MatrixMarketSize> {
         let path = path.as_ref();
@@ -379,7 +383,8 @@ pub struct MatrixMarketSize {
 
 impl MatrixMarketSize {
     /// What reading the file allocates: the row pointers `(nrows + 1)` and, per stored entry,
-    /// its triplet, the sorted copy and the CSR index and value (64 bytes).
+    /// its triplet, the sorted copy and the CSR index and value (64 bytes); plus the working set
+    /// of whatever multiplies by it ([`memory::working_set`] of `ncols`).
     pub fn request(&self) -> memory::Request {
         memory::Request::new(
             format!(
@@ -392,6 +397,7 @@ impl MatrixMarketSize {
             memory::sum(&[
                 memory::f64s(&[(self.nrows as u64).saturating_add(1)]),
                 memory::f64s(&[8, self.entries]),
+                memory::working_set(self.ncols as u64),
             ]),
             "use a smaller matrix",
         )
@@ -401,7 +407,10 @@ impl MatrixMarketSize {
 
 /// The length of `file` when it is a regular file (pipes and devices have none).
 fn regular_file_size(file: &std::fs::File) -> Option<u64> {
-    file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len())
+    file.metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
 }
 
 /// The longest line a Matrix Market file may have (1 MiB): an array file has one value per
@@ -447,14 +456,14 @@ impl<R: BufRead> Iterator for BoundedLines<R> {
         while matches!(buf.last(), Some(b'\n' | b'\r')) {
             buf.pop();
         }
-        Some(String::from_utf8(buf).map_err(|e| {
-            std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())
-        }))
+        Some(
+            String::from_utf8(buf)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())),
+        )
     }
 }
 
 impl CsrMatrix {
-
     /// Writes the matrix as Matrix Market text; `CoordinateSymmetric` requires a symmetric
     /// matrix. Values are written with Rust's shortest round-trip formatting, so reading the file
     /// back gives the same matrix bit for bit.
@@ -631,8 +640,7 @@ impl<'a> MmReader<'a> {
         };
         let values = match (values, self.file_bytes) {
             (Some(v), Some(len)) => Some(v.min(len / min_bytes)),
-            (v, None) => v,
-            (None, Some(len)) => Some(len / min_bytes),
+            (v, _) => v,
         };
         let entries = values
             .and_then(|v| v.checked_mul(if symmetric { 2 } else { 1 }))

@@ -335,11 +335,7 @@ pub fn history_request(m: u64, n: u64) -> crate::memory::Request {
     use crate::memory::{Request, f64s, sum};
     Request::new(
         format!("lbfgs history = {m} at n = {n} (2 x history x n values)"),
-        sum(&[
-            f64s(&[2, m, n]),
-            f64s(&[2, m]),
-            f64s(&[3, n]),
-        ]),
+        sum(&[f64s(&[2, m, n]), f64s(&[2, m]), f64s(&[3, n])]),
         "use a smaller history (3 to 20 is typical)",
     )
     .with_key("history")

@@ -373,14 +373,10 @@ impl Dataset {
         check_count("samples", samples, 1)?;
         check_count("features", features, 1)?;
         check_count("classes", classes, 2)?;
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let centres: Vec<f64> = (0..classes * features)
-            .map(|_| 2.0 * normal(&mut rng))
-            .collect();
         synthetic_request(samples, features)?.check()?;
-        let centres_len = classes.checked_mul(features).ok_or_else(|| {
-            Error::invalid("classes", classes, "classes x features overflows")
-        })?;
+        let centres_len = classes
+            .checked_mul(features)
+            .ok_or_else(|| Error::invalid("classes", classes, "classes x features overflows"))?;
         crate::memory::Request::new(
             format!("{classes} blob centres in {features} dimensions"),
             crate::memory::f64s(&[centres_len as u64]),
@@ -388,6 +384,8 @@ impl Dataset {
         )
         .with_key("classes")
         .check()?;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let centres: Vec<f64> = (0..centres_len).map(|_| 2.0 * normal(&mut rng)).collect();
         let mut x = crate::memory::try_mat(samples, features, "synthetic features", |_, _| 0.0)?;
         let mut y = Vec::new();
         crate::memory::try_reserve(&mut y, samples, "synthetic labels")?;
@@ -494,7 +492,11 @@ pub fn synthetic_request(samples: usize, features: usize) -> Result<crate::memor
         crate::memory::f64s(&[s, f.saturating_add(1)]),
         "use fewer samples or features",
     )
-    .with_key(if samples >= features { "samples" } else { "features" }))
+    .with_key(if samples >= features {
+        "samples"
+    } else {
+        "features"
+    }))
 }
 
 /// Bytes of parsed data per byte of CSV text, at most: the text itself, the values parsed from
@@ -533,7 +535,11 @@ pub fn file_request(path: &Path, key: &str) -> Result<Option<crate::memory::Requ
     }
     Ok(Some(
         crate::memory::Request::new(
-            format!("{key} file {} ({} of text)", path.display(), crate::memory::format_si(meta.len())),
+            format!(
+                "{key} file {} ({} of text)",
+                path.display(),
+                crate::memory::format_si(meta.len())
+            ),
             meta.len().checked_mul(CSV_BYTES_PER_TEXT_BYTE),
             "use a smaller file or raise --max-memory",
         )

@@ -436,11 +436,13 @@ impl FiniteSum for LogisticRegression {
 /// assert_eq!(s.request.bytes, Some(8 * 1_000_000_000 * (21 + 4) + 8 * 8 * 21));
 /// ```
 pub fn memory_request(p: &Params) -> Result<Option<super::registry::ProblemSize>> {
-    use crate::memory::{f64s, peek_str, peek_u64, sum, working_set};
     use super::registry::ProblemSize;
+    use crate::memory::{f64s, peek_str, peek_u64, sum, working_set};
     if let Some(path) = peek_str(p, "data") {
-        return Ok(super::data::file_request(std::path::Path::new(&path), "data")?
-            .map(|request| ProblemSize { n: None, request }));
+        return Ok(
+            super::data::file_request(std::path::Path::new(&path), "data")?
+                .map(|request| ProblemSize { n: None, request }),
+        );
     }
     let samples = peek_u64(p, "samples", 1000)?;
     let features = peek_u64(p, "features", 20)?;
@@ -450,11 +452,7 @@ pub fn memory_request(p: &Params) -> Result<Option<super::registry::ProblemSize>
         features.min(usize::MAX as u64) as usize,
     )?;
     request.what = format!("logistic samples = {samples}, features = {features}");
-    request.bytes = sum(&[
-        request.bytes,
-        f64s(&[4, samples]),
-        working_set(n),
-    ]);
+    request.bytes = sum(&[request.bytes, f64s(&[4, samples]), working_set(n)]);
     Ok(Some(ProblemSize {
         n: Some(n),
         request,

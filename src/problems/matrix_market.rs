@@ -164,14 +164,14 @@ impl Objective for SparseQuadratic {
 /// assert_eq!(s.request.bytes, Some(8 * 300_000_001 + 8 * 8 * 2 + 8 * 11 * 300_000_000));
 /// ```
 pub fn memory_request(p: &Params) -> Result<Option<super::registry::ProblemSize>> {
-    use crate::memory::{f64s, peek_str, sum, working_set};
+    use crate::memory::{f64s, peek_str, sum};
     let Some(path) = peek_str(p, "path") else {
         return Ok(None);
     };
     let size = CsrMatrix::read_matrix_market_size(&path)?;
     let n = size.ncols as u64;
     let mut request = size.request();
-    request.bytes = sum(&[request.bytes, f64s(&[3, n]), working_set(n)]);
+    request.bytes = sum(&[request.bytes, f64s(&[3, n])]);
     Ok(Some(super::registry::ProblemSize {
         n: Some(n),
         request,

@@ -140,6 +140,7 @@ impl Quadratic {
                 "must be finite and >= 1",
             ));
         }
+        memory_request(n as u64, rotation == Rotation::Diagonal).check()?;
         Self::with_eigenvalues(kind.eigenvalues(n, kappa), rotation, seed)
     }
 
@@ -169,7 +170,10 @@ impl Quadratic {
         let a = match rotation {
             Rotation::Diagonal => None,
             Rotation::Random => {
-                let g = Mat::<f64>::from_fn(n, n, |_, _| StandardNormal.sample(&mut rng));
+                memory_request(n as u64, false).check()?;
+                let g = crate::memory::try_mat(n, n, "quadratic rotation", |_, _| {
+                    StandardNormal.sample(&mut rng)
+                })?;
                 let qr = g.qr();
                 let mut q = qr.compute_Q();
                 let r = qr.R();

@@ -267,7 +267,12 @@ pub struct ProblemSize {
 /// assert!(s.request.what.starts_with("quadratic dim = 100000 with a dense rotation"));
 /// ```
 pub fn problem_request(kind: &str, params: &Params) -> Result<Option<ProblemSize>> {
-    let size = |n: u64, request: Request| Ok(Some(ProblemSize { n: Some(n), request }));
+    let size = |n: u64, request: Request| {
+        Ok(Some(ProblemSize {
+            n: Some(n),
+            request,
+        }))
+    };
     match kind {
         "quadratic" => {
             let n = peek_u64(params, "dim", 50)?;
@@ -279,8 +284,12 @@ pub fn problem_request(kind: &str, params: &Params) -> Result<Option<ProblemSize
             let n = peek_u64(params, "dim", 2)?;
             size(n, super::rosenbrock::memory_request(n))
         }
-        "mgh" => Ok(super::mgh::memory_request(params)?
-            .map(|(n, request)| ProblemSize { n: Some(n), request })),
+        "mgh" => Ok(
+            super::mgh::memory_request(params)?.map(|(n, request)| ProblemSize {
+                n: Some(n),
+                request,
+            }),
+        ),
         "logistic" => super::logistic::memory_request(params),
         "least-squares" => super::least_squares::memory_request(params),
         "mlp" => mlp_request(params),
@@ -291,29 +300,32 @@ pub fn problem_request(kind: &str, params: &Params) -> Result<Option<ProblemSize
 
 /// The mlp's request from its parameters (synthetic data `samples × features`, the weights of
 /// the layers `features → hidden… → classes`, and per-example activations of every layer,
-/// three buffers each: pre-activations, activations and back-propagated errors).
+/// three buffers each: pre-activations, activations and back-propagated errors). Computed in
+/// closed form from `hidden × layers`, never by listing the layers.
 fn mlp_request(p: &Params) -> Result<Option<ProblemSize>> {
     let samples = peek_u64(p, "samples", 600)?;
-    let features = peek_u64(p, "features", 2)?;
     let classes = peek_u64(p, "classes", 3)?;
-    let widths: Vec<u64> = match peek_str(p, "hidden") {
-        Some(h) if h.contains(',') => h
-            .split(',')
-            .map(|w| w.trim().parse::<u64>().unwrap_or(0))
-            .collect(),
-        _ => vec![peek_u64(p, "hidden", 16)?; peek_u64(p, "layers", 1)?.min(1 << 32) as usize],
-    };
     let from_file = peek_str(p, "data").is_some();
-    let mut layers = vec![if from_file { 0 } else { features }];
-    layers.extend(&widths);
-    layers.push(classes);
-    // n = Σ (in + 1)·out; activations Σ widths per example.
-    let n = layers.windows(2).try_fold(0u64, |acc, w| {
-        w[0].checked_add(1)?
-            .checked_mul(w[1])
-            .and_then(|x| acc.checked_add(x))
-    });
-    let act = layers.iter().try_fold(0u64, |acc, &w| acc.checked_add(w));
+    let features = if from_file {
+        0
+    } else {
+        peek_u64(p, "features", 2)?
+    };
+    // (widths of the hidden layers as (width, count) runs, their description)
+    let (runs, desc): (Vec<(u64, u64)>, String) = match peek_str(p, "hidden") {
+        Some(h) if h.contains(',') => {
+            let w: Vec<u64> = h
+                .split(',')
+                .map(|w| w.trim().parse().unwrap_or(0))
+                .collect();
+            (w.iter().map(|&w| (w, 1)).collect(), format!("hidden = {h}"))
+        }
+        _ => {
+            let (w, l) = (peek_u64(p, "hidden", 16)?, peek_u64(p, "layers", 1)?);
+            (vec![(w, l)], format!("hidden = {w} x {l} layers"))
+        }
+    };
+    let (n, act) = mlp_counts(features, &runs, classes);
     let data = if from_file {
         Some(0)
     } else {
@@ -326,8 +338,7 @@ fn mlp_request(p: &Params) -> Result<Option<ProblemSize>> {
         n.and_then(working_set),
     ]);
     let what = format!(
-        "mlp samples = {samples}, features = {features}, hidden = {widths:?}, classes = {classes} \
-         ({} weights)",
+        "mlp samples = {samples}, features = {features}, {desc}, classes = {classes} ({} weights)",
         n.map_or_else(|| "more than 2^64".into(), |n| n.to_string())
     );
     let key = ["layers", "hidden", "classes", "features", "samples"]
@@ -339,4 +350,23 @@ fn mlp_request(p: &Params) -> Result<Option<ProblemSize>> {
         n: if from_file { None } else { n },
         request,
     }))
+}
+
+/// The weights `Σ (in + 1)·out` and activations per example `features + Σ widths + classes` of
+/// an mlp whose hidden layers are `runs` of `(width, count)`; `None` on overflow.
+fn mlp_counts(features: u64, runs: &[(u64, u64)], classes: u64) -> (Option<u64>, Option<u64>) {
+    let mut n = Some(0u64);
+    let mut act = features.checked_add(classes);
+    let mut prev = features;
+    let add = |acc: Option<u64>, x: Option<u64>| acc.and_then(|a| x.and_then(|x| a.checked_add(x)));
+    for &(w, count) in runs.iter().filter(|r| r.1 > 0) {
+        // first layer of the run: prev -> w; the other count - 1: w -> w
+        n = add(n, prev.checked_add(1).and_then(|x| x.checked_mul(w)));
+        let inner = w.checked_add(1).and_then(|x| x.checked_mul(w));
+        n = add(n, inner.and_then(|x| x.checked_mul(count - 1)));
+        act = add(act, w.checked_mul(count));
+        prev = w;
+    }
+    n = add(n, prev.checked_add(1).and_then(|x| x.checked_mul(classes)));
+    (n, act)
 }

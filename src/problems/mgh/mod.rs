@@ -1011,8 +1011,11 @@ pub fn memory_request(p: &Params) -> Result<Option<(u64, crate::memory::Request)
     use crate::memory::{Request, f64s, peek_count, peek_u64, sum, working_set};
     let to_usize = |x: Option<f64>| x.map(|v| v.min(usize::MAX as f64) as usize);
     let id = peek_u64(p, "id", 1)?.min(usize::MAX as u64) as usize;
-    let Ok(mgh) = Mgh::with_dims(id, to_usize(peek_count(p, "dim")?), to_usize(peek_count(p, "m")?))
-    else {
+    let Ok(mgh) = Mgh::with_dims(
+        id,
+        to_usize(peek_count(p, "dim")?),
+        to_usize(peek_count(p, "m")?),
+    ) else {
         return Ok(None);
     };
     let (n, m) = (mgh.n() as u64, mgh.m() as u64);
