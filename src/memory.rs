@@ -169,7 +169,7 @@ pub fn parse_size(s: &str) -> Result<u64> {
         }
     };
     let bytes = x * mult;
-    if !(bytes.is_finite() && bytes >= 1.0 && bytes < 1.8e19) {
+    if !(1.0..1.8e19).contains(&bytes) {
         return Err(bad("must be at least 1 byte and below 16 EiB"));
     }
     Ok(bytes as u64)

@@ -604,3 +604,161 @@ fn pipes_are_read_with_a_bound() {
     assert!(err.contains("more than 1.00 kB of text"), "{err}");
     assert_eq!(err.lines().count(), 1);
 }
+
+/// How one generated input ended.
+#[derive(Debug, Default)]
+struct Tally {
+    tried: usize,
+    ran: usize,
+    clear_errors: usize,
+    panics: usize,
+    aborts: usize,
+    other: Vec<String>,
+}
+
+impl Tally {
+    /// Runs one input (with `--max-memory 1GiB`, under `ulimit -v 2000000`) and classifies it;
+    /// returns the exit status.
+    fn run(&mut self, args: &[String]) -> i32 {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 2000000 && exec \"$0\" --max-memory 1GiB \"$@\"")
+            .arg(BIN)
+            .args(args)
+            .output()
+            .expect("spawn curvlab");
+        let err = String::from_utf8_lossy(&out.stderr);
+        self.tried += 1;
+        let code = out.status.code().unwrap_or(-1);
+        match code {
+            0 => self.ran += 1,
+            1 | 2 if err.lines().count() == 1 && err.starts_with("error: ") => {
+                self.clear_errors += 1
+            }
+            101 => self.panics += 1,
+            -1 => self.aborts += 1,
+            _ => self.other.push(format!("{args:?}: {code} {err}")),
+        }
+        code
+    }
+}
+
+fn s(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+/// The reliability row of docs/memory.md: generated oversized (and some fitting) requests to
+/// `run`, `spectrum --algo dense`, Matrix Market and CSV readers and studies (sizes 10⁹, 10¹²,
+/// 10¹⁵ of every size parameter, with four method settings). Every input is refused with exit
+/// status 2 and one line; none panics or aborts. Prints the counts (see docs/memory.md).
+#[test]
+fn reliability_sweep() {
+    let axes: &[(&str, &str, &[&str])] = &[
+        ("quadratic", "dim", &[]),
+        ("quadratic", "dim", &["rotation=diagonal"]),
+        ("rosenbrock", "dim", &[]),
+        ("logistic", "samples", &[]),
+        ("logistic", "features", &[]),
+        ("mlp", "samples", &[]),
+        ("mlp", "features", &["synthetic=blobs"]),
+        ("mlp", "classes", &[]),
+        ("mlp", "hidden", &[]),
+        ("mlp", "layers", &[]),
+        ("least-squares", "samples", &[]),
+        ("mgh", "dim", &["id=21"]),
+    ];
+    // Sizes that fit run real computations (tests/cli_run.rs covers them): only oversized ones.
+    let values = ["1e9", "1e12", "1e15"];
+    let methods: &[&[&str]] = &[
+        &["--method", "gd"],
+        &["--method", "lbfgs"],
+        &["--method", "newton"],
+        &["--method", "lbfgs", "--method-opt", "history=1e14"],
+    ];
+    let mut t = Tally::default();
+    for (problem, key, extra) in axes {
+        for v in values {
+            let mut popts: Vec<String> = vec![format!("{key}={v}")];
+            popts.extend(extra.iter().map(|e| e.to_string()));
+            let popt_args: Vec<String> = popts
+                .iter()
+                .flat_map(|o| ["--problem-opt".to_string(), o.clone()])
+                .collect();
+            for m in methods {
+                let mut args = s(&["run", "--problem", problem, "--max-iters", "1"]);
+                args.extend(s(m));
+                args.extend(popt_args.clone());
+                let code = t.run(&args);
+                assert_eq!(code, 2, "{args:?}");
+            }
+            let mut args = s(&["spectrum", "--problem", problem, "--algo", "dense"]);
+            args.extend(popt_args.clone());
+            let code = t.run(&args);
+            assert_eq!(code, 2, "{args:?}");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = vec!["/dev/zero".to_string()];
+    for layout in ["coordinate", "array"] {
+        for sym in ["general", "symmetric"] {
+            for n in ["300000000", "4294967296", "18446744073709551615"] {
+                let size = if layout == "coordinate" {
+                    format!("{n} {n} 1")
+                } else {
+                    format!("{n} {n}")
+                };
+                let name = format!("{layout}-{sym}-{n}.mtx");
+                let text = format!("%%MatrixMarket matrix {layout} real {sym}\n{size}\n1 1 2.0\n");
+                files.push(write(dir.path(), &name, &text));
+            }
+        }
+    }
+    for f in &files {
+        let code = t.run(&s(&[
+            "run",
+            "--problem",
+            "matrix",
+            "--matrix",
+            f,
+            "--method",
+            "gd",
+        ]));
+        assert_eq!(code, 2, "{f}");
+        let code = t.run(&s(&["spectrum", "--matrix", f]));
+        assert_eq!(code, 2, "{f}");
+    }
+    for problem in ["logistic", "mlp"] {
+        let code = t.run(&s(&[
+            "run",
+            "--problem",
+            problem,
+            "--data",
+            "/dev/zero",
+            "--method",
+            "gd",
+        ]));
+        assert_eq!(code, 2);
+    }
+    for (i, body) in [
+        "[[problems]]\nkind='quadratic'\ndim=1e5\n[[methods]]\nkind='gd'\n",
+        "[[problems]]\nkind='rosenbrock'\ndim=[10, 1e9]\n[[methods]]\nkind='lbfgs'\nhistory=[5, 1e14]\n",
+        "[[problems]]\nkind='mlp'\nlayers=1e7\n[[methods]]\nkind='newton'\n",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let f = write(dir.path(), &format!("s{i}.toml"), &format!("name='s'\n{body}"));
+        let out = dir.path().join(format!("out{i}")).display().to_string();
+        let code = t.run(&s(&["study", &f, "--out", &out, "--quiet"]));
+        assert_eq!(code, 2, "{body}");
+    }
+    println!(
+        "tried {}, ran {}, clear errors {}, panics {}, aborts {}",
+        t.tried, t.ran, t.clear_errors, t.panics, t.aborts
+    );
+    assert!(t.other.is_empty(), "{:#?}", t.other);
+    assert_eq!((t.panics, t.aborts), (0, 0));
+    assert_eq!(t.tried, t.ran + t.clear_errors);
+    // 12 axes x 3 sizes x (4 runs + 1 spectrum), 13 files x 2 commands, 2 CSV, 3 studies.
+    assert_eq!(t.tried, 12 * 3 * 5 + 13 * 2 + 2 + 3);
+}
