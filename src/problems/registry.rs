@@ -267,6 +267,7 @@ pub struct ProblemSize {
 /// assert!(s.request.what.starts_with("quadratic dim = 100000 with a dense rotation"));
 /// ```
 pub fn problem_request(kind: &str, params: &Params) -> Result<Option<ProblemSize>> {
+    use super::*;
     let size = |n: u64, request: Request| {
         Ok(Some(ProblemSize {
             n: Some(n),
@@ -277,23 +278,23 @@ pub fn problem_request(kind: &str, params: &Params) -> Result<Option<ProblemSize
         "quadratic" => {
             let n = peek_u64(params, "dim", 50)?;
             let diagonal = peek_str(params, "rotation").as_deref() == Some("diagonal");
-            size(n, super::quadratic::memory_request(n, diagonal))
+            size(n, quadratic::memory_request(n, diagonal))
         }
         "ravine" => size(2, Request::new("ravine", f64s(&[16]), "")),
         "rosenbrock" => {
             let n = peek_u64(params, "dim", 2)?;
-            size(n, super::rosenbrock::memory_request(n))
+            size(n, rosenbrock::memory_request(n))
         }
         "mgh" => Ok(
-            super::mgh::memory_request(params)?.map(|(n, request)| ProblemSize {
+            mgh::memory_request(params)?.map(|(n, request)| ProblemSize {
                 n: Some(n),
                 request,
             }),
         ),
-        "logistic" => super::logistic::memory_request(params),
-        "least-squares" => super::least_squares::memory_request(params),
+        "logistic" => logistic::memory_request(params),
+        "least-squares" => least_squares::memory_request(params),
         "mlp" => mlp_request(params),
-        "matrix" => super::matrix_market::memory_request(params),
+        "matrix" => matrix_market::memory_request(params),
         _ => Ok(None),
     }
 }

@@ -10,7 +10,8 @@
 use super::expand::Plan;
 use super::spec::{ComponentSpec, StudySpec};
 use crate::error::Result;
-use crate::memory::{Limit, Request, limit, method_request};
+use crate::memory::{Limit, Request, f64s, limit, peek_u64};
+use crate::params::Params;
 use crate::problems::problem_request;
 
 /// One instance over the limit: the line to blame and the message.
@@ -124,4 +125,79 @@ fn blame(table: &ComponentSpec, r: &Request) -> usize {
 /// The error without the limit (stated once in the header).
 fn reason(message: &str, limit: Limit) -> String {
     message.replace(&format!("; the limit is {limit}"), "")
+}
+
+/// What method `kind` allocates beyond a problem's working set on `n` variables: Newton's dense
+/// Hessian and its Cholesky factor (`2n²`), L-BFGS's `2·history` pairs, Hessian-free's 256
+/// per-example rows; `Ok(None)` for methods that only use a few vectors. Reads `params` without
+/// marking them.
+///
+/// ```
+/// use curvlab::params::Params;
+/// use curvlab::study::memory::method_request;
+/// let r = method_request("newton", &Params::new(), 30_000).unwrap().unwrap();
+/// assert_eq!(r.bytes, Some(2 * 8 * 30_000 * 30_000));
+/// let p = Params::from_pairs(&["history=1e14"]).unwrap();
+/// assert!(method_request("lbfgs", &p, 2).unwrap().unwrap().bytes.unwrap() > 1 << 50);
+/// assert!(method_request("adam", &Params::new(), 1 << 40).unwrap().is_none());
+/// ```
+pub fn method_request(kind: &str, params: &Params, n: u64) -> Result<Option<Request>> {
+    Ok(match kind {
+        "newton" => Some(Request::new(
+            format!("method newton at n = {n} (a dense n x n Hessian and its Cholesky factor)"),
+            f64s(&[2, n, n]),
+            "use newton-cg, trust-ncg, hessian-free or lbfgs (Hessian-vector products only)",
+        )),
+        "lbfgs" => {
+            let m = peek_u64(params, "history", 10)?;
+            Some(crate::methods::lbfgs::history_request(m, n).with_key("history"))
+        }
+        "hessian-free" => Some(Request::new(
+            format!("method hessian-free at n = {n} (256 per-example rows)"),
+            f64s(&[256, n]),
+            "use a smaller problem",
+        )),
+        _ => None,
+    })
+}
+
+/// Checks a run of `method` on `problem` before building either: the problem's request (its
+/// storage and working set, see [`crate::problems::problem_request`]) plus the method's
+/// ([`method_request`]).
+///
+/// ```
+/// use curvlab::params::Params;
+/// curvlab::memory::set_limit(Some(1 << 30));
+/// let p = Params::from_pairs(&["dim=30000", "rotation=diagonal"]).unwrap();
+/// let e = curvlab::study::memory::check_run("quadratic", &p, "newton", &Params::new()).unwrap_err();
+/// assert!(e.to_string().contains("method newton at n = 30000"), "{e}");
+/// assert!(curvlab::study::memory::check_run("quadratic", &p, "lbfgs", &Params::new()).is_ok());
+/// ```
+pub fn check_run(problem: &str, pp: &Params, method: &str, mp: &Params) -> Result<()> {
+    // The problem alone first: its error names only what is too large.
+    if let Some(size) = crate::problems::problem_request(problem, pp)? {
+        size.request.check()?;
+    }
+    run_request(problem, pp, method, mp)?.map_or(Ok(()), |r| r.check())
+}
+
+/// The request of a run ([`check_run`] without the check); `Ok(None)` when the problem's size is
+/// only known once its file is read (CSV data from a pipe).
+pub fn run_request(
+    problem: &str,
+    pp: &Params,
+    method: &str,
+    mp: &Params,
+) -> Result<Option<Request>> {
+    let Some(size) = crate::problems::problem_request(problem, pp)? else {
+        return Ok(None);
+    };
+    let extra = match size.n {
+        Some(n) => method_request(method, mp, n)?,
+        None => None,
+    };
+    Ok(Some(match extra {
+        Some(e) => size.request.plus(e),
+        None => size.request,
+    }))
 }
