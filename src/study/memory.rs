@@ -1,6 +1,6 @@
 //! The memory check of a study: before any problem is built or any run starts, every problem
 //! instance and every method instance on it is sized from its parameters
-//! ([`crate::memory::run_request`]) and checked against the limit ([`crate::memory::limit`]);
+//! ([`run_request`]) and checked against the limit ([`crate::memory::limit`]);
 //! all offenders are reported at once, each with the file and line of the key most responsible
 //! (the same blame rule as the study's other errors, [`crate::study::spec::ComponentSpec`]).
 //!
