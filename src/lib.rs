@@ -28,6 +28,7 @@ pub mod error;
 pub mod interop;
 pub mod layout;
 pub mod linalg;
+pub mod memory;
 pub mod methods;
 pub mod minimize;
 pub mod objective;

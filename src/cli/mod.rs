@@ -18,6 +18,10 @@ use std::io::Write;
 #[derive(Debug, Parser)]
 #[command(name = "curvlab", version, about)]
 pub struct Cli {
+    /// Memory limit for every allocation a request sizes (e.g. `8GiB`, `500MB`, bytes); default
+    /// the machine's available memory (see `curvlab::memory`).
+    #[arg(long, global = true, value_parser = crate::memory::parse_size_arg)]
+    pub max_memory: Option<u64>,
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
@@ -86,6 +90,7 @@ where
     // in its last bits (and a CG prediction from it by whole iterations) from the same spectrum
     // computed by `study` elsewhere. Parallelism comes from running independent runs at once.
     faer::set_global_parallelism(faer::Par::Seq);
+    crate::memory::set_limit(cli.max_memory);
     let result = match cli.command {
         Command::List(a) => list::run_to(&a, out).map(|()| 0),
         Command::Run(a) => run::run_to(&a, out),

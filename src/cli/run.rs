@@ -158,6 +158,7 @@ pub fn execute(args: &RunArgs) -> Result<(String, Report)> {
         ..Stop::new(args.grad_tol, args.max_iters)
     };
     stop.validate()?;
+    crate::study::memory::check_run(&args.problem, &pp, &args.method, &mp)?;
     let inst = build_problem(&args.problem, &pp, args.seed)?;
     let ctx = MethodContext {
         eigenvalues: inst.eigenvalues.clone(),

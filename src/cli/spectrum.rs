@@ -140,6 +140,9 @@ pub fn compute(args: &SpectrumArgs) -> Result<(SpectrumOutput, String, f64)> {
     let k = args.k.min(n);
     let t0 = Instant::now();
     let (used, reason) = choose(algo, n, Which::Both, false);
+    if used == Algo::Dense {
+        crate::memory::check_dense_spectrum(n)?;
+    }
     let (ext, trace_se) = if used == Algo::Dense {
         let h = obj.hessian(&x)?;
         check_deadline(deadline, "the dense Hessian")?;

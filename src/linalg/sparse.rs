@@ -11,9 +11,14 @@
 
 use crate::error::{Error, Result, check_len};
 use crate::linalg::LinearOperator;
+use crate::memory;
 use faer::Mat;
 use std::io::{BufRead, Write};
 use std::path::Path;
+
+mod reader;
+pub use reader::MatrixMarketSize;
+use reader::{BoundedLines, MmReader, regular_file_size};
 
 /// A sparse matrix in compressed sparse row form: the column indices and values of row `i` are
 /// `indices[indptr[i]..indptr[i+1]]` and `values[…]`, columns sorted, no duplicates.
@@ -71,11 +76,21 @@ impl CsrMatrix {
                 ));
             }
         }
-        let mut t: Vec<(usize, usize, f64)> = triplets.to_vec();
+        let mut t: Vec<(usize, usize, f64)> = Vec::new();
+        memory::try_reserve(&mut t, triplets.len(), "sparse matrix triplets")?;
+        t.extend_from_slice(triplets);
         t.sort_by_key(|a| (a.0, a.1));
-        let mut indptr = vec![0usize; nrows + 1];
-        let mut indices = Vec::with_capacity(t.len());
-        let mut values: Vec<f64> = Vec::with_capacity(t.len());
+        let mut indptr: Vec<usize> = Vec::new();
+        memory::try_reserve(
+            &mut indptr,
+            nrows.saturating_add(1),
+            "sparse matrix row pointers",
+        )?;
+        indptr.resize(nrows + 1, 0);
+        let mut indices = Vec::new();
+        memory::try_reserve(&mut indices, t.len(), "sparse matrix indices")?;
+        let mut values: Vec<f64> = Vec::new();
+        memory::try_reserve(&mut values, t.len(), "sparse matrix values")?;
         let mut last: Option<(usize, usize)> = None;
         for (i, j, v) in t {
             if last == Some((i, j)) {
@@ -308,7 +323,35 @@ impl CsrMatrix {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::read_matrix_market_from(std::io::BufReader::new(file), path)
+        let mut r = MmReader::new(path);
+        r.file_bytes = regular_file_size(&file);
+        r.read(std::io::BufReader::new(file))
+    }
+
+    /// Reads only the header and size line of a Matrix Market file: what reading it would
+    /// allocate, before reading it.
+    ///
+    /// ```
+    /// use curvlab::linalg::sparse::CsrMatrix;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("a.mtx");
+    /// std::fs::write(&path, "%%MatrixMarket matrix coordinate real general\n300000000 300000000 1\n1 1 2.0\n").unwrap();
+    /// let s = CsrMatrix::read_matrix_market_size(&path).unwrap();
+    /// assert_eq!((s.nrows, s.entries), (300_000_000, 1));
+    /// assert_eq!(s.request().bytes, Some(8 * 300_000_001 + 64 + 64 * 300_000_000));
+    /// ```
+    pub fn read_matrix_market_size(path: impl AsRef<Path>) -> Result<MatrixMarketSize> {
+        let path = path.as_ref();
+        let file = std::fs::File::open(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut r = MmReader::new(path);
+        r.file_bytes = regular_file_size(&file);
+        let mut lines = BoundedLines::new(std::io::BufReader::new(file));
+        let (layout, symmetric) = r.header(&mut lines)?;
+        let (m, n, nnz) = r.size(&mut lines, layout, symmetric)?;
+        r.size_of(layout, symmetric, (m, n, nnz))
     }
 
     /// Reads Matrix Market text from any reader; `path` is only used in error messages.
@@ -324,7 +367,9 @@ impl CsrMatrix {
     pub fn read_matrix_market_from<R: BufRead>(reader: R, path: &Path) -> Result<Self> {
         MmReader::new(path).read(reader)
     }
+}
 
+impl CsrMatrix {
     /// Writes the matrix as Matrix Market text; `CoordinateSymmetric` requires a symmetric
     /// matrix. Values are written with Rust's shortest round-trip formatting, so reading the file
     /// back gives the same matrix bit for bit.
@@ -423,273 +468,5 @@ impl LinearOperator for CsrMatrix {
             });
         }
         self.matvec(v, out)
-    }
-}
-
-/// The Matrix Market parser state: the file (for errors) and the current line number.
-struct MmReader<'a> {
-    path: &'a Path,
-    line: usize,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Layout {
-    Coordinate,
-    Array,
-}
-
-impl<'a> MmReader<'a> {
-    fn new(path: &'a Path) -> Self {
-        MmReader { path, line: 0 }
-    }
-
-    fn err(&self, message: impl Into<String>) -> Error {
-        Error::Parse {
-            path: self.path.to_path_buf(),
-            line: self.line,
-            message: message.into(),
-        }
-    }
-
-    /// The next line that is not a comment or blank, or `None` at the end.
-    fn next_data_line<I: Iterator<Item = std::io::Result<String>>>(
-        &mut self,
-        lines: &mut I,
-    ) -> Result<Option<String>> {
-        for l in lines.by_ref() {
-            self.line += 1;
-            let l = l.map_err(|e| self.err(format!("cannot read: {e}")))?;
-            let t = l.trim();
-            if t.is_empty() || t.starts_with('%') {
-                continue;
-            }
-            return Ok(Some(t.to_string()));
-        }
-        Ok(None)
-    }
-
-    fn read<R: BufRead>(mut self, reader: R) -> Result<CsrMatrix> {
-        let mut lines = reader.lines();
-        let (layout, symmetric) = self.header(&mut lines)?;
-        let (m, n, nnz) = self.size(&mut lines, layout, symmetric)?;
-        let triplets = match layout {
-            Layout::Coordinate => self.coordinate(&mut lines, (m, n), nnz, symmetric)?,
-            Layout::Array => self.array(&mut lines, (m, n), symmetric)?,
-        };
-        CsrMatrix::from_triplets(m, n, &triplets)
-    }
-
-    /// Line 1: `%%MatrixMarket matrix coordinate|array real|integer general|symmetric`.
-    fn header<I: Iterator<Item = std::io::Result<String>>>(
-        &mut self,
-        lines: &mut I,
-    ) -> Result<(Layout, bool)> {
-        self.line = 1;
-        let header = match lines.next() {
-            None => return Err(self.err("empty file: expected a %%MatrixMarket header")),
-            Some(l) => l.map_err(|e| self.err(format!("cannot read: {e}")))?,
-        };
-        let tok: Vec<String> = header
-            .split_whitespace()
-            .map(|s| s.to_ascii_lowercase())
-            .collect();
-        let expected = "expected `%%MatrixMarket matrix coordinate|array real general|symmetric`";
-        if tok.len() != 5 || tok[0] != "%%matrixmarket" || tok[1] != "matrix" {
-            return Err(self.err(format!("bad header `{}`: {expected}", header.trim())));
-        }
-        let layout = match tok[2].as_str() {
-            "coordinate" => Layout::Coordinate,
-            "array" => Layout::Array,
-            other => {
-                return Err(self.err(format!(
-                    "bad header: unknown format `{other}` (expected coordinate or array)"
-                )));
-            }
-        };
-        if !matches!(tok[3].as_str(), "real" | "double" | "integer") {
-            return Err(self.err(format!(
-                "bad header: field `{}` is not supported (only real or integer)",
-                tok[3]
-            )));
-        }
-        let symmetric = match tok[4].as_str() {
-            "general" => false,
-            "symmetric" => true,
-            other => {
-                return Err(self.err(format!(
-                    "bad header: symmetry `{other}` is not supported (only general or symmetric)"
-                )));
-            }
-        };
-        Ok((layout, symmetric))
-    }
-
-    /// The size line: `rows columns entries` (coordinate) or `rows columns` (array; the
-    /// entry count returned is 0).
-    fn size<I: Iterator<Item = std::io::Result<String>>>(
-        &mut self,
-        lines: &mut I,
-        layout: Layout,
-        symmetric: bool,
-    ) -> Result<(usize, usize, usize)> {
-        let size = self
-            .next_data_line(lines)?
-            .ok_or_else(|| self.err("missing size line"))?;
-        let want = if layout == Layout::Coordinate { 3 } else { 2 };
-        let dims: Vec<usize> = size
-            .split_whitespace()
-            .map(|s| s.parse::<usize>())
-            .collect::<std::result::Result<_, _>>()
-            .ok()
-            .filter(|d: &Vec<usize>| d.len() == want)
-            .ok_or_else(|| {
-                self.err(format!(
-                    "bad size line `{size}`: expected {}",
-                    if want == 3 {
-                        "`rows columns entries` (three nonnegative integers)"
-                    } else {
-                        "`rows columns` (two nonnegative integers)"
-                    }
-                ))
-            })?;
-        let (m, n) = (dims[0], dims[1]);
-        if symmetric && m != n {
-            return Err(self.err(format!(
-                "bad size line: a symmetric matrix must be square, got {m} x {n}"
-            )));
-        }
-        let nnz = dims.get(2).copied().unwrap_or(0);
-        if layout == Layout::Coordinate && m.checked_mul(n).is_none_or(|mn| nnz > mn) {
-            return Err(self.err(format!(
-                "bad size line: {nnz} entries do not fit in a {m} x {n} matrix"
-            )));
-        }
-        Ok((m, n, nnz))
-    }
-
-    /// The entries of a coordinate file: `row column value`, 1-based, the lower triangle only
-    /// when symmetric (mirrored here).
-    fn coordinate<I: Iterator<Item = std::io::Result<String>>>(
-        &mut self,
-        lines: &mut I,
-        (m, n): (usize, usize),
-        nnz: usize,
-        symmetric: bool,
-    ) -> Result<Vec<(usize, usize, f64)>> {
-        // Capped: the size line is untrusted input.
-        let mut triplets = Vec::with_capacity(nnz.min(1 << 20));
-        let mut count = 0;
-        while let Some(l) = self.next_data_line(lines)? {
-            if count == nnz {
-                return Err(self.err(format!(
-                    "wrong number of entries: more than the {nnz} declared on the size line"
-                )));
-            }
-            let (i, j, v) = self.coordinate_entry(&l, m, n)?;
-            if symmetric && i < j {
-                return Err(self.err(format!(
-                    "entry ({}, {}) above the diagonal: a symmetric file stores the lower \
-                     triangle only",
-                    i + 1,
-                    j + 1
-                )));
-            }
-            triplets.push((i, j, v));
-            if symmetric && i != j {
-                triplets.push((j, i, v));
-            }
-            count += 1;
-        }
-        if count != nnz {
-            return Err(self.err(format!(
-                "wrong number of entries: the size line declares {nnz}, the file has {count}"
-            )));
-        }
-        Ok(triplets)
-    }
-
-    /// One `row column value` line, as 0-based indices.
-    fn coordinate_entry(&self, l: &str, m: usize, n: usize) -> Result<(usize, usize, f64)> {
-        let t: Vec<&str> = l.split_whitespace().collect();
-        if t.len() != 3 {
-            return Err(self.err(format!(
-                "expected `row column value`, found {} fields in `{l}`",
-                t.len()
-            )));
-        }
-        let idx = |s: &str, what: &str, max: usize| -> Result<usize> {
-            let v: usize = s
-                .parse()
-                .map_err(|_| self.err(format!("{what} index `{s}` is not a positive integer")))?;
-            if v == 0 || v > max {
-                return Err(self.err(format!(
-                    "{what} index {v} out of range 1..={max} ({m} x {n} matrix)"
-                )));
-            }
-            Ok(v - 1)
-        };
-        Ok((
-            idx(t[0], "row", m)?,
-            idx(t[1], "column", n)?,
-            self.number(t[2])?,
-        ))
-    }
-
-    /// The values of an array file, column-major; for symmetric files the lower triangle,
-    /// column by column (mirrored here). Zeros are not stored.
-    fn array<I: Iterator<Item = std::io::Result<String>>>(
-        &mut self,
-        lines: &mut I,
-        (m, n): (usize, usize),
-        symmetric: bool,
-    ) -> Result<Vec<(usize, usize, f64)>> {
-        let total = if symmetric {
-            n * (n + 1) / 2
-        } else {
-            m.checked_mul(n)
-                .ok_or_else(|| self.err("bad size line: matrix too large"))?
-        };
-        let kind = if symmetric { "symmetric " } else { "" };
-        let mut triplets = Vec::new();
-        let (mut i, mut j) = (0, 0);
-        let mut count = 0;
-        while let Some(l) = self.next_data_line(lines)? {
-            for s in l.split_whitespace() {
-                if count == total {
-                    return Err(self.err(format!(
-                        "wrong number of entries: more than the {total} values of a \
-                         {m} x {n} {kind}array"
-                    )));
-                }
-                let v = self.number(s)?;
-                if v != 0.0 {
-                    triplets.push((i, j, v));
-                    if symmetric && i != j {
-                        triplets.push((j, i, v));
-                    }
-                }
-                count += 1;
-                i += 1;
-                if i == m {
-                    j += 1;
-                    i = if symmetric { j } else { 0 };
-                }
-            }
-        }
-        if count != total {
-            return Err(self.err(format!(
-                "wrong number of entries: a {m} x {n} {kind}array needs {total} values, the \
-                 file has {count}"
-            )));
-        }
-        Ok(triplets)
-    }
-
-    fn number(&self, s: &str) -> Result<f64> {
-        match s.parse::<f64>() {
-            Ok(v) if v.is_finite() => Ok(v),
-            Ok(_) => Err(self.err(format!("value `{s}` is not finite"))),
-            Err(_) => Err(self.err(format!("value `{s}` is not a number"))),
-        }
     }
 }

@@ -232,18 +232,20 @@ impl Method for Lbfgs {
     fn init(&mut self, obj: &dyn Objective, it: &Iterate) -> Result<()> {
         let n = obj.dim();
         check_len("x0", n, it.x.len())?;
+        history_request(self.m as u64, n as u64).check()?;
         self.n = n;
-        for buf in [&mut self.s, &mut self.y] {
-            buf.clear();
-            buf.resize(self.m * n, 0.0);
-        }
-        for buf in [&mut self.rho, &mut self.alpha] {
-            buf.clear();
-            buf.resize(self.m, 0.0);
-        }
-        for buf in [&mut self.d, &mut self.x_new, &mut self.g_new] {
-            buf.clear();
-            buf.resize(n, 0.0);
+        // Sizes checked above; allocated fallibly all the same (the system may refuse less).
+        let mn = self.m.saturating_mul(n);
+        for (buf, len, what) in [
+            (&mut self.s, mn, "lbfgs history s"),
+            (&mut self.y, mn, "lbfgs history y"),
+            (&mut self.rho, self.m, "lbfgs history rho"),
+            (&mut self.alpha, self.m, "lbfgs history alpha"),
+            (&mut self.d, n, "lbfgs direction"),
+            (&mut self.x_new, n, "lbfgs trial point"),
+            (&mut self.g_new, n, "lbfgs trial gradient"),
+        ] {
+            *buf = crate::memory::try_zeros(len, what)?;
         }
         self.len = 0;
         self.newest = 0;
@@ -316,4 +318,25 @@ impl Method for Lbfgs {
             .with("line_search_evals", r.evaluations as f64)
             .with("pair_stored", if stored { 1.0 } else { 0.0 }))
     }
+}
+
+/// What L-BFGS with history `m` allocates at `n` variables: the `m` pairs `(s, y)` (`2mn`
+/// values), `ρ` and `α` (`2m`) and three vectors (`3n`). Checked in `init` before allocating.
+///
+/// ```
+/// use curvlab::methods::lbfgs::history_request;
+/// assert_eq!(history_request(10, 100).bytes, Some(8 * (2 * 10 * 100 + 2 * 10 + 3 * 100)));
+/// let r = history_request(100_000_000_000_000, 2);
+/// assert_eq!(r.bytes, Some(8 * (6 * 100_000_000_000_000 + 6)));
+/// assert!(r.what.starts_with("lbfgs history = 100000000000000 at n = 2"));
+/// assert_eq!(history_request(u64::MAX, 3).bytes, None);
+/// ```
+pub fn history_request(m: u64, n: u64) -> crate::memory::Request {
+    use crate::memory::{Request, f64s, sum};
+    Request::new(
+        format!("lbfgs history = {m} at n = {n} (2 x history x n values)"),
+        sum(&[f64s(&[2, m, n]), f64s(&[2, m]), f64s(&[3, n])]),
+        "use a smaller history (3 to 20 is typical)",
+    )
+    .with_key("history")
 }

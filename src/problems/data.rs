@@ -107,6 +107,9 @@ impl Dataset {
     /// ```
     pub fn from_csv(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
+        if let Some(r) = file_request(path, "data")? {
+            r.check()?;
+        }
         let file = std::fs::File::open(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
@@ -129,10 +132,7 @@ impl Dataset {
             line,
             message,
         };
-        let mut bytes = Vec::new();
-        reader
-            .read_to_end(&mut bytes)
-            .map_err(|e| perr(0, format!("cannot read: {e}")))?;
+        let bytes = read_text(&mut reader, path, text_bound())?;
         // Line numbers from byte offsets (the csv crate's own line count skips blank lines).
         let newlines: Vec<usize> = bytes
             .iter()
@@ -241,7 +241,7 @@ impl Dataset {
             ));
         }
         let n = y.len();
-        let x = Mat::from_fn(n, nf, |i, j| values[i * nf + j]);
+        let x = crate::memory::try_mat(n, nf, "the data matrix", |i, j| values[i * nf + j])?;
         Ok(Dataset {
             x,
             y,
@@ -337,8 +337,10 @@ impl Dataset {
         let ws = 2.0 / (features as f64).sqrt();
         let mut truth: Vec<f64> = (0..features).map(|_| ws * normal(&mut rng)).collect();
         truth.push(0.5 * normal(&mut rng));
-        let mut x = Mat::<f64>::zeros(samples, features);
-        let mut y = Vec::with_capacity(samples);
+        synthetic_request(samples, features)?.check()?;
+        let mut x = crate::memory::try_mat(samples, features, "synthetic features", |_, _| 0.0)?;
+        let mut y = Vec::new();
+        crate::memory::try_reserve(&mut y, samples, "synthetic labels")?;
         for i in 0..samples {
             let mut z = truth[features];
             for j in 0..features {
@@ -371,12 +373,22 @@ impl Dataset {
         check_count("samples", samples, 1)?;
         check_count("features", features, 1)?;
         check_count("classes", classes, 2)?;
+        synthetic_request(samples, features)?.check()?;
+        let centres_len = classes
+            .checked_mul(features)
+            .ok_or_else(|| Error::invalid("classes", classes, "classes x features overflows"))?;
+        crate::memory::Request::new(
+            format!("{classes} blob centres in {features} dimensions"),
+            crate::memory::f64s(&[centres_len as u64]),
+            "use fewer classes or features",
+        )
+        .with_key("classes")
+        .check()?;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let centres: Vec<f64> = (0..classes * features)
-            .map(|_| 2.0 * normal(&mut rng))
-            .collect();
-        let mut x = Mat::<f64>::zeros(samples, features);
-        let mut y = Vec::with_capacity(samples);
+        let centres: Vec<f64> = (0..centres_len).map(|_| 2.0 * normal(&mut rng)).collect();
+        let mut x = crate::memory::try_mat(samples, features, "synthetic features", |_, _| 0.0)?;
+        let mut y = Vec::new();
+        crate::memory::try_reserve(&mut y, samples, "synthetic labels")?;
         for i in 0..samples {
             let c = i % classes;
             for j in 0..features {
@@ -406,8 +418,10 @@ impl Dataset {
         }
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let per = samples.div_ceil(classes);
-        let mut x = Mat::<f64>::zeros(samples, 2);
-        let mut y = Vec::with_capacity(samples);
+        synthetic_request(samples, 2)?.check()?;
+        let mut x = crate::memory::try_mat(samples, 2, "synthetic features", |_, _| 0.0)?;
+        let mut y = Vec::new();
+        crate::memory::try_reserve(&mut y, samples, "synthetic labels")?;
         for i in 0..samples {
             let c = i % classes;
             let t = ((i / classes) + 1) as f64 / per as f64;
@@ -463,4 +477,109 @@ pub(crate) fn gather_rows(x: faer::MatRef<'_, f64>, batch: &[usize]) -> Mat<f64>
 /// Reads the optional `data` parameter (a CSV path) of a data problem.
 pub(crate) fn data_path(p: &crate::params::Params, key: &str) -> Option<PathBuf> {
     p.get(key).map(|v| PathBuf::from(v.to_string()))
+}
+
+/// The request of a synthetic data set: `samples × (features + 1)` values (features and labels).
+///
+/// ```
+/// let r = curvlab::problems::data::synthetic_request(1_000_000_000, 20).unwrap();
+/// assert_eq!(r.bytes, Some(8 * 21 * 1_000_000_000));
+/// ```
+pub fn synthetic_request(samples: usize, features: usize) -> Result<crate::memory::Request> {
+    let (s, f) = (samples as u64, features as u64);
+    Ok(crate::memory::Request::new(
+        format!("synthetic data samples = {samples}, features = {features}"),
+        crate::memory::f64s(&[s, f.saturating_add(1)]),
+        "use fewer samples or features",
+    )
+    .with_key(if samples >= features {
+        "samples"
+    } else {
+        "features"
+    }))
+}
+
+/// Bytes of parsed data per byte of CSV text, at most: the text itself, the values parsed from
+/// it (a value takes at least 2 bytes of text — a digit and a separator — and 8 as `f64`, kept
+/// in a list and then in the matrix: 4 + 4), and the line of each example.
+pub const CSV_BYTES_PER_TEXT_BYTE: u64 = 9;
+
+/// The largest CSV text read, in bytes: the memory limit divided by
+/// [`CSV_BYTES_PER_TEXT_BYTE`]; it bounds reads from pipes and devices, whose size is unknown.
+///
+/// ```
+/// curvlab::memory::set_limit(Some(9_000));
+/// assert_eq!(curvlab::problems::data::text_bound(), 1000);
+/// ```
+pub fn text_bound() -> u64 {
+    crate::memory::limit().bytes / CSV_BYTES_PER_TEXT_BYTE
+}
+
+/// The request of reading the data file `path`, for a regular file (its size × 9, see
+/// [`CSV_BYTES_PER_TEXT_BYTE`]); `Ok(None)` for a pipe or device (bounded while read) or a file
+/// that does not exist (the reader reports it).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("d.csv");
+/// std::fs::write(&p, "a,y\n1,0\n").unwrap();
+/// let r = curvlab::problems::data::file_request(&p, "data").unwrap().unwrap();
+/// assert_eq!(r.bytes, Some(9 * 8));
+/// ```
+pub fn file_request(path: &Path, key: &str) -> Result<Option<crate::memory::Request>> {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(None);
+    };
+    if !meta.is_file() {
+        return Ok(None);
+    }
+    Ok(Some(
+        crate::memory::Request::new(
+            format!(
+                "{key} file {} ({} of text)",
+                path.display(),
+                crate::memory::format_si(meta.len())
+            ),
+            meta.len().checked_mul(CSV_BYTES_PER_TEXT_BYTE),
+            "use a smaller file or raise --max-memory",
+        )
+        .with_key(key),
+    ))
+}
+
+/// Reads all of `reader` as text, in chunks, with a bound: an error when it holds more than
+/// `bound` bytes or a NUL byte (a binary file or a device such as `/dev/zero`: not CSV text).
+fn read_text<R: std::io::Read>(reader: &mut R, path: &Path, bound: u64) -> Result<Vec<u8>> {
+    let perr = |message: String| Error::Parse {
+        path: path.to_path_buf(),
+        line: 0,
+        message,
+    };
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 1 << 16];
+    loop {
+        let k = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(k) => k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(perr(format!("cannot read: {e}"))),
+        };
+        if let Some(i) = chunk[..k].iter().position(|&b| b == 0) {
+            return Err(perr(format!(
+                "binary data (a NUL byte at byte {}): not a CSV text file",
+                bytes.len() + i
+            )));
+        }
+        if (bytes.len() + k) as u64 > bound {
+            return Err(perr(format!(
+                "more than {} of text; the limit is {} / {CSV_BYTES_PER_TEXT_BYTE} for CSV text: \
+                 use a smaller file or raise --max-memory",
+                crate::memory::format_si(bound),
+                crate::memory::limit()
+            )));
+        }
+        crate::memory::try_reserve(&mut bytes, k, "CSV text")?;
+        bytes.extend_from_slice(&chunk[..k]);
+    }
+    Ok(bytes)
 }

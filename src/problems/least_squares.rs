@@ -359,6 +359,7 @@ impl CurveFit {
         if !(noise >= 0.0 && noise.is_finite()) {
             return Err(Error::invalid("noise", noise, "must be finite and >= 0"));
         }
+        curve_fit_request(samples as u64).check()?;
         let (lo, hi) = model.interval();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let t: Vec<f64> = (0..samples)
@@ -406,4 +407,39 @@ impl Residuals for CurveFit {
             *ri = self.model.eval(x, ti) - yi;
         }
     }
+}
+
+/// Per data point of a curve fit: `t`, `y`, and the residuals with their dual-number copies
+/// (value and derivative, for gradients and Hessian-vector products) — 8 values.
+const VALUES_PER_SAMPLE: u64 = 8;
+
+/// What a curve fit with `samples` data points allocates (the model has at most 4 parameters,
+/// so the working set is negligible).
+///
+/// ```
+/// let r = curvlab::problems::least_squares::curve_fit_request(1_000_000_000);
+/// assert_eq!(r.bytes, Some(8 * 8 * 1_000_000_000));
+/// ```
+pub fn curve_fit_request(samples: u64) -> crate::memory::Request {
+    crate::memory::Request::new(
+        format!("least-squares samples = {samples}"),
+        crate::memory::f64s(&[VALUES_PER_SAMPLE, samples]),
+        "use fewer samples",
+    )
+    .with_key("samples")
+}
+
+/// What the least-squares problem allocates, from its parameters (read without marking them).
+///
+/// ```
+/// use curvlab::params::Params;
+/// let s = curvlab::problems::least_squares::memory_request(&Params::new()).unwrap().unwrap();
+/// assert_eq!(s.request.bytes, Some(8 * 8 * 50));
+/// ```
+pub fn memory_request(p: &Params) -> Result<Option<super::registry::ProblemSize>> {
+    let samples = crate::memory::peek_u64(p, "samples", 50)?;
+    Ok(Some(super::registry::ProblemSize {
+        n: Some(4),
+        request: curve_fit_request(samples),
+    }))
 }

@@ -422,3 +422,39 @@ impl FiniteSum for LogisticRegression {
         Ok(())
     }
 }
+
+/// What logistic regression allocates, from its parameters (read without marking them):
+/// synthetic data `samples × (features + 1)` plus four per-example vectors (`z`, `σ(z)`, the
+/// residual, the curvature weights) and the working set of `n = features + 1`; for a CSV file,
+/// the file's request ([`super::data::file_request`]; `n` unknown before reading).
+///
+/// ```
+/// use curvlab::params::Params;
+/// let p = Params::from_pairs(&["samples=1e9"]).unwrap();
+/// let s = curvlab::problems::logistic::memory_request(&p).unwrap().unwrap();
+/// assert_eq!(s.n, Some(21));
+/// assert_eq!(s.request.bytes, Some(8 * 1_000_000_000 * (21 + 4) + 8 * 8 * 21));
+/// ```
+pub fn memory_request(p: &Params) -> Result<Option<super::registry::ProblemSize>> {
+    use super::registry::ProblemSize;
+    use crate::memory::{f64s, peek_str, peek_u64, sum, working_set};
+    if let Some(path) = peek_str(p, "data") {
+        return Ok(
+            super::data::file_request(std::path::Path::new(&path), "data")?
+                .map(|request| ProblemSize { n: None, request }),
+        );
+    }
+    let samples = peek_u64(p, "samples", 1000)?;
+    let features = peek_u64(p, "features", 20)?;
+    let n = features.saturating_add(1);
+    let mut request = super::data::synthetic_request(
+        samples.min(usize::MAX as u64) as usize,
+        features.min(usize::MAX as u64) as usize,
+    )?;
+    request.what = format!("logistic samples = {samples}, features = {features}");
+    request.bytes = sum(&[request.bytes, f64s(&[4, samples]), working_set(n)]);
+    Ok(Some(ProblemSize {
+        n: Some(n),
+        request,
+    }))
+}

@@ -146,3 +146,34 @@ impl Objective for SparseQuadratic {
         Ok(self.a.to_dense())
     }
 }
+
+/// What the `matrix` problem allocates, from the file's size line (read without marking the
+/// parameter): the sparse matrix ([`crate::linalg::sparse::MatrixMarketSize::request`]), `b`,
+/// `x₀` and `x*`, and the working set of `n`. `Ok(None)` without `path` (the builder reports
+/// it); a file that cannot be opened or has a bad header is the reader's error.
+///
+/// ```
+/// use curvlab::params::{Params, Value};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("big.mtx");
+/// std::fs::write(&path, "%%MatrixMarket matrix coordinate real symmetric\n300000000 300000000 1\n1 1 2\n").unwrap();
+/// let mut p = Params::new();
+/// p.insert("path", Value::Str(path.display().to_string()));
+/// let s = curvlab::problems::matrix_market::memory_request(&p).unwrap().unwrap();
+/// assert_eq!(s.n, Some(300_000_000));
+/// assert_eq!(s.request.bytes, Some(8 * 300_000_001 + 8 * 8 * 2 + 8 * 11 * 300_000_000));
+/// ```
+pub fn memory_request(p: &Params) -> Result<Option<super::registry::ProblemSize>> {
+    use crate::memory::{f64s, peek_str, sum};
+    let Some(path) = peek_str(p, "path") else {
+        return Ok(None);
+    };
+    let size = CsrMatrix::read_matrix_market_size(&path)?;
+    let n = size.ncols as u64;
+    let mut request = size.request();
+    request.bytes = sum(&[request.bytes, f64s(&[3, n])]);
+    Ok(Some(super::registry::ProblemSize {
+        n: Some(n),
+        request,
+    }))
+}

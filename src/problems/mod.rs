@@ -18,5 +18,7 @@ pub mod rosenbrock;
 pub use matrix_market::SparseQuadratic;
 pub use quadratic::{Quadratic, Rotation, SpectrumKind};
 pub use ravine::Ravine;
-pub use registry::{ProblemInfo, ProblemInstance, build_problem, problem_infos};
+pub use registry::{
+    ProblemInfo, ProblemInstance, ProblemSize, build_problem, problem_infos, problem_request,
+};
 pub use rosenbrock::Rosenbrock;

@@ -140,6 +140,7 @@ impl Quadratic {
                 "must be finite and >= 1",
             ));
         }
+        memory_request(n as u64, rotation == Rotation::Diagonal).check()?;
         Self::with_eigenvalues(kind.eigenvalues(n, kappa), rotation, seed)
     }
 
@@ -169,7 +170,10 @@ impl Quadratic {
         let a = match rotation {
             Rotation::Diagonal => None,
             Rotation::Random => {
-                let g = Mat::<f64>::from_fn(n, n, |_, _| StandardNormal.sample(&mut rng));
+                memory_request(n as u64, false).check()?;
+                let g = crate::memory::try_mat(n, n, "quadratic rotation", |_, _| {
+                    StandardNormal.sample(&mut rng)
+                })?;
                 let qr = g.qr();
                 let mut q = qr.compute_Q();
                 let r = qr.R();
@@ -290,5 +294,37 @@ impl Objective for Quadratic {
     fn hessian(&self, x: &[f64]) -> Result<Mat<f64>> {
         check_len("x", self.dim(), x.len())?;
         Ok(self.matrix())
+    }
+}
+
+/// What a quadratic in `n` variables allocates: with a random rotation five dense `n × n`
+/// matrices at the peak of construction (the Gaussian draw, its QR factors, `Q`, `QΛ` and `A`);
+/// diagonal, its eigenvalues, `b` and `x*`; plus the working set of whatever uses it
+/// ([`crate::memory::working_set`]).
+///
+/// ```
+/// let r = curvlab::problems::quadratic::memory_request(100_000, false);
+/// assert!(r.what.starts_with("quadratic dim = 100000 with a dense rotation"));
+/// assert_eq!(r.bytes, Some(5 * 8 * 100_000u64.pow(2) + 11 * 8 * 100_000));
+/// let d = curvlab::problems::quadratic::memory_request(100_000, true);
+/// assert_eq!(d.bytes, Some(11 * 8 * 100_000));
+/// ```
+pub fn memory_request(n: u64, diagonal: bool) -> crate::memory::Request {
+    use crate::memory::{Request, f64s, sum, working_set};
+    let own = f64s(&[3, n]);
+    if diagonal {
+        Request::new(
+            format!("quadratic dim = {n} (diagonal)"),
+            sum(&[own, working_set(n)]),
+            "use a smaller dim",
+        )
+        .with_key("dim")
+    } else {
+        Request::new(
+            format!("quadratic dim = {n} with a dense rotation"),
+            sum(&[f64s(&[5, n, n]), own, working_set(n)]),
+            "use rotation = diagonal or a smaller dim",
+        )
+        .with_key("dim")
     }
 }

@@ -3,6 +3,7 @@
 //! `build(&Params, seed)`.
 
 use crate::error::{Error, Result};
+use crate::memory::{Request, f64s, peek_str, peek_u64, sum, working_set};
 use crate::objective::Objective;
 use crate::params::{ParamInfo, Params};
 
@@ -94,6 +95,9 @@ pub fn build_problem(kind: &str, params: &Params, seed: u64) -> Result<ProblemIn
                 names.join(", ")
             ))
         })?;
+    if let Some(size) = problem_request(kind, params)? {
+        size.request.check()?;
+    }
     let inst = build(params, seed)?;
     params.finish(&format!("problem `{}`", info.name))?;
     Ok(inst)
@@ -237,4 +241,134 @@ fn build_rosenbrock(p: &Params, _seed: u64) -> Result<ProblemInstance> {
         eigenvalues: None,
         objective: Box::new(r),
     })
+}
+
+/// What a problem will allocate, computed from its parameters before it is built: `n` (the
+/// number of variables, where known without reading a file) and the [`Request`] of its own
+/// storage plus the working set of whatever uses it ([`crate::memory::working_set`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProblemSize {
+    /// Number of variables, where known before reading data.
+    pub n: Option<u64>,
+    /// The request.
+    pub request: Request,
+}
+
+/// The memory problem `kind` with `params` needs, from the parameters alone (reads no key as
+/// used; a Matrix Market file's size line is read, a CSV file's size is taken from the file
+/// system). `Ok(None)` for an unknown kind (the builder reports it) or a data file whose size
+/// is only known once read (a pipe: the reader bounds it).
+///
+/// ```
+/// use curvlab::params::Params;
+/// let p = Params::from_pairs(&["dim=100000"]).unwrap();
+/// let s = curvlab::problems::problem_request("quadratic", &p).unwrap().unwrap();
+/// assert_eq!(s.n, Some(100_000));
+/// assert!(s.request.bytes.unwrap() > 5 * 8 * 100_000 * 100_000);
+/// assert!(s.request.what.starts_with("quadratic dim = 100000 with a dense rotation"));
+/// ```
+pub fn problem_request(kind: &str, params: &Params) -> Result<Option<ProblemSize>> {
+    use super::*;
+    let size = |n: u64, request: Request| {
+        Ok(Some(ProblemSize {
+            n: Some(n),
+            request,
+        }))
+    };
+    match kind {
+        "quadratic" => {
+            let n = peek_u64(params, "dim", 50)?;
+            let diagonal = peek_str(params, "rotation").as_deref() == Some("diagonal");
+            size(n, quadratic::memory_request(n, diagonal))
+        }
+        "ravine" => size(2, Request::new("ravine", f64s(&[16]), "")),
+        "rosenbrock" => {
+            let n = peek_u64(params, "dim", 2)?;
+            size(n, rosenbrock::memory_request(n))
+        }
+        "mgh" => Ok(
+            mgh::memory_request(params)?.map(|(n, request)| ProblemSize {
+                n: Some(n),
+                request,
+            }),
+        ),
+        "logistic" => logistic::memory_request(params),
+        "least-squares" => least_squares::memory_request(params),
+        "mlp" => mlp_request(params),
+        "matrix" => matrix_market::memory_request(params),
+        _ => Ok(None),
+    }
+}
+
+/// The mlp's request from its parameters (synthetic data `samples × features`, the weights of
+/// the layers `features → hidden… → classes`, and per-example activations of every layer,
+/// three buffers each: pre-activations, activations and back-propagated errors). Computed in
+/// closed form from `hidden × layers`, never by listing the layers.
+fn mlp_request(p: &Params) -> Result<Option<ProblemSize>> {
+    let samples = peek_u64(p, "samples", 600)?;
+    let classes = peek_u64(p, "classes", 3)?;
+    let from_file = peek_str(p, "data").is_some();
+    let features = if from_file {
+        0
+    } else {
+        peek_u64(p, "features", 2)?
+    };
+    // (widths of the hidden layers as (width, count) runs, their description)
+    let (runs, desc): (Vec<(u64, u64)>, String) = match peek_str(p, "hidden") {
+        Some(h) if h.contains(',') => {
+            let w: Vec<u64> = h
+                .split(',')
+                .map(|w| w.trim().parse().unwrap_or(0))
+                .collect();
+            (w.iter().map(|&w| (w, 1)).collect(), format!("hidden = {h}"))
+        }
+        _ => {
+            let (w, l) = (peek_u64(p, "hidden", 16)?, peek_u64(p, "layers", 1)?);
+            (vec![(w, l)], format!("hidden = {w} x {l} layers"))
+        }
+    };
+    let (n, act) = mlp_counts(features, &runs, classes);
+    let data = if from_file {
+        Some(0)
+    } else {
+        f64s(&[samples, features.saturating_add(1)])
+    };
+    let bytes = sum(&[
+        data,
+        act.and_then(|a| f64s(&[3, samples, a])),
+        n.and_then(|n| f64s(&[2, n])),
+        n.and_then(working_set),
+    ]);
+    let what = format!(
+        "mlp samples = {samples}, features = {features}, {desc}, classes = {classes} ({} weights)",
+        n.map_or_else(|| "more than 2^64".into(), |n| n.to_string())
+    );
+    let key = ["layers", "hidden", "classes", "features", "samples"]
+        .into_iter()
+        .find(|k| peek_str(p, k).is_some())
+        .unwrap_or("hidden");
+    let request = Request::new(what, bytes, "use fewer samples or smaller layers").with_key(key);
+    Ok(Some(ProblemSize {
+        n: if from_file { None } else { n },
+        request,
+    }))
+}
+
+/// The weights `Σ (in + 1)·out` and activations per example `features + Σ widths + classes` of
+/// an mlp whose hidden layers are `runs` of `(width, count)`; `None` on overflow.
+fn mlp_counts(features: u64, runs: &[(u64, u64)], classes: u64) -> (Option<u64>, Option<u64>) {
+    let mut n = Some(0u64);
+    let mut act = features.checked_add(classes);
+    let mut prev = features;
+    let add = |acc: Option<u64>, x: Option<u64>| acc.and_then(|a| x.and_then(|x| a.checked_add(x)));
+    for &(w, count) in runs.iter().filter(|r| r.1 > 0) {
+        // first layer of the run: prev -> w; the other count - 1: w -> w
+        n = add(n, prev.checked_add(1).and_then(|x| x.checked_mul(w)));
+        let inner = w.checked_add(1).and_then(|x| x.checked_mul(w));
+        n = add(n, inner.and_then(|x| x.checked_mul(count - 1)));
+        act = add(act, w.checked_mul(count));
+        prev = w;
+    }
+    n = add(n, prev.checked_add(1).and_then(|x| x.checked_mul(classes)));
+    (n, act)
 }

@@ -62,3 +62,21 @@ impl DualGradient for Rosenbrock {
 }
 
 crate::dual_objective!(Rosenbrock);
+
+/// What the chained Rosenbrock function in `n` variables allocates: `x₀` and `x*`, plus the
+/// working set of whatever uses it ([`crate::memory::working_set`]).
+///
+/// ```
+/// let r = curvlab::problems::rosenbrock::memory_request(1_000_000_000);
+/// assert_eq!(r.bytes, Some(10 * 8 * 1_000_000_000));
+/// assert!(r.what.starts_with("rosenbrock dim = 1000000000"));
+/// ```
+pub fn memory_request(n: u64) -> crate::memory::Request {
+    use crate::memory::{Request, f64s, sum, working_set};
+    Request::new(
+        format!("rosenbrock dim = {n}"),
+        sum(&[f64s(&[2, n]), working_set(n)]),
+        "use a smaller dim",
+    )
+    .with_key("dim")
+}

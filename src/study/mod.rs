@@ -15,6 +15,7 @@
 pub mod expand;
 pub mod format;
 pub mod instance;
+pub mod memory;
 pub mod merge;
 pub mod outputs;
 pub mod plots;

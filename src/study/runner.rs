@@ -104,6 +104,7 @@ pub fn method_context(inst: &ProblemInstance, seed: u64) -> MethodContext {
 /// with the file and line of the offending key.
 pub fn prepare(spec: &StudySpec, factory: MethodFactory) -> Result<Prepared> {
     let plan = Plan::new(spec);
+    super::memory::check_plan(spec, &plan)?;
     // Built in parallel on the current rayon pool; errors are reported in the study's order.
     let pairs: Vec<(usize, u64)> = (0..plan.problems.len())
         .flat_map(|pi| spec.seeds.iter().map(move |&s| (pi, s)))

@@ -994,3 +994,39 @@ pub fn build(p: &Params, _seed: u64) -> Result<ProblemInstance> {
         objective: Box::new(SumOfSquares::new(mgh)),
     })
 }
+
+/// What MGH problem `id` allocates, from its parameters (read without marking them): the
+/// residuals and their dual-number copies (`16·(n + m)` values) plus the working set of
+/// whatever uses it; `Ok(None)` when the parameters are invalid (the builder reports them).
+/// Sizes are bounded by the catalogue (`n ≤ 100000`), so this never refuses a valid problem on
+/// a machine with a few hundred MB.
+///
+/// ```
+/// use curvlab::params::Params;
+/// let p = Params::from_pairs(&["id=21", "dim=1000"]).unwrap();
+/// let (n, r) = curvlab::problems::mgh::memory_request(&p).unwrap().unwrap();
+/// assert_eq!((n, r.bytes), (1000, Some(8 * (16 * 2000 + 8 * 1000))));
+/// ```
+pub fn memory_request(p: &Params) -> Result<Option<(u64, crate::memory::Request)>> {
+    use crate::memory::{Request, f64s, peek_count, peek_u64, sum, working_set};
+    let to_usize = |x: Option<f64>| x.map(|v| v.min(usize::MAX as f64) as usize);
+    let id = peek_u64(p, "id", 1)?.min(usize::MAX as u64) as usize;
+    let Ok(mgh) = Mgh::with_dims(
+        id,
+        to_usize(peek_count(p, "dim")?),
+        to_usize(peek_count(p, "m")?),
+    ) else {
+        return Ok(None);
+    };
+    let (n, m) = (mgh.n() as u64, mgh.m() as u64);
+    let bytes = sum(&[f64s(&[16, n.saturating_add(m)]), working_set(n)]);
+    Ok(Some((
+        n,
+        Request::new(
+            format!("mgh id = {id} with n = {n}, m = {m}"),
+            bytes,
+            "use a smaller dim or m",
+        )
+        .with_key("dim"),
+    )))
+}
