@@ -26,6 +26,8 @@ pub mod spec;
 pub mod spectra;
 pub mod summary;
 pub mod theory;
+pub mod verdict;
+pub mod profiles;
 
 pub use expand::{Instance, Plan, RunKey};
 pub use merge::merge_shards;

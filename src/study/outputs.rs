@@ -78,6 +78,10 @@ pub struct RunRecord {
     pub termination: String,
     /// Largest Hessian eigenvalue at the final point (the "sharpness"), where computed.
     pub sharpness: Option<f64>,
+    /// Smallest Hessian eigenvalue at the final point, where computed (the local-minimum /
+    /// saddle test of [`super::verdict::classify`]).
+    #[serde(default)]
+    pub lambda_min: Option<f64>,
 }
 
 impl RunRecord {
@@ -121,6 +125,7 @@ impl RunRecord {
             seconds: 0.0,
             termination: format!("error: {message}"),
             sharpness: None,
+            lambda_min: None,
         }
     }
 
