@@ -95,10 +95,11 @@ impl Profiles {
     /// use curvlab::study::profiles::Profiles;
     /// let p = Profiles::new(vec!["a".into(), "b".into()], vec![vec![2.0, 4.0], vec![f64::INFINITY, 5.0]]).unwrap();
     /// assert_eq!((p.performance(0, 1.0), p.performance(1, 1.0), p.performance(1, 2.0)), (0.5, 0.5, 1.0));
+/// assert_eq!(p.performance(0, f64::INFINITY), 0.5); // ρ(∞): the fraction solved
     /// ```
     pub fn performance(&self, s: usize, tau: f64) -> f64 {
         let r = self.ratios(s);
-        r.iter().filter(|&&x| x <= tau).count() as f64 / r.len() as f64
+        r.iter().filter(|&&x| x.is_finite() && x <= tau).count() as f64 / r.len() as f64
     }
 
     /// The data profile `d_s(α)`: the fraction of problems solved within `α` cost units.
@@ -112,7 +113,7 @@ impl Profiles {
         let solved = self
             .costs
             .iter()
-            .filter(|row| row.get(s).is_some_and(|&t| t <= alpha))
+            .filter(|row| row.get(s).is_some_and(|&t| t.is_finite() && t <= alpha))
             .count();
         solved as f64 / self.costs.len() as f64
     }

@@ -344,7 +344,8 @@ fn who_wins(s: &mut String, rows: &[Row], sp: &InstanceSpectra) {
             .collect();
         let _ = write!(
             s,
-            " Ranking (success rate, then median iterations over all seeds — a seed that did              not succeed counts as ∞ —, [min–max] over the successful seeds): {}.",
+            " Ranking (success rate, then median iterations over all seeds — a seed that did \
+             not succeed counts as ∞ —, [min–max] over the successful seeds): {}.",
             list.join("; ")
         );
     }
@@ -382,7 +383,8 @@ fn time_winner(s: &mut String, rows: &[Row], wi: &Row) {
     {
         let _ = write!(
             s,
-            " No winner by time: {} and {} are within the timer's noise ({} s vs {} s; a              difference counts when it exceeds both 10 % and 1 ms).",
+            " No winner by time: {} and {} are within the timer's noise ({} s vs {} s; a \
+             difference counts when it exceeds both 10 % and 1 ms).",
             md_escape(&wt.method.label()),
             md_escape(&second.method.label()),
             fmt_g(Some(t)),

@@ -132,16 +132,19 @@ pub fn stopping_rule(spec: &StudySpec, inst: &ProblemInstance) -> Option<Stoppin
 }
 
 /// The family a registry method belongs to for [`why`]: `newton`, `krylov` (Newton-CG,
-/// trust-region Newton-CG, Hessian-free, L-BFGS), `momentum`, `gd`, `adaptive` or `other`.
+/// trust-region Newton-CG, Hessian-free), `quasi-newton` (L-BFGS), `momentum`, `gd`,
+/// `adaptive` or `other`.
 ///
 /// ```
 /// use curvlab::study::theory::family;
-/// assert_eq!((family("lbfgs"), family("adam"), family("zzz")), ("krylov", "adaptive", "other"));
+/// assert_eq!((family("lbfgs"), family("newton-cg")), ("quasi-newton", "krylov"));
+/// assert_eq!((family("adam"), family("zzz")), ("adaptive", "other"));
 /// ```
 pub fn family(kind: &str) -> &'static str {
     match kind {
         "newton" => "newton",
-        "newton-cg" | "trust-ncg" | "hessian-free" | "lbfgs" => "krylov",
+        "newton-cg" | "trust-ncg" | "hessian-free" => "krylov",
+        "lbfgs" => "quasi-newton",
         "momentum" | "nesterov" => "momentum",
         "gd" => "gd",
         "adam" | "adamw" | "amsgrad" | "nadam" | "rmsprop" | "adagrad" => "adaptive",
@@ -160,6 +163,8 @@ pub fn family(kind: &str) -> &'static str {
 /// let s = instance_spectra(&inst, Some(StoppingRule::RelativeGradient { eps: 1e-6 }), 0);
 /// assert!(why("newton", &s).contains("one step"));
 /// assert!(why("momentum", &s).contains("√κ"));
+/// // Each family has its own text: L-BFGS is not explained with Newton-CG's.
+/// assert!(why("lbfgs", &s).contains("secant") && !why("newton-cg", &s).contains("secant"));
 /// ```
 pub fn why(kind: &str, sp: &InstanceSpectra) -> String {
     let kappa = sp.condition_number();
@@ -172,6 +177,14 @@ pub fn why(kind: &str, sp: &InstanceSpectra) -> String {
              here), while first-order methods converge linearly at a κ-dependent rate."
         ),
         "krylov" => why_krylov(sp),
+        "quasi-newton" => format!(
+            "L-BFGS builds an approximation of the inverse Hessian from the last few pairs of \
+             steps and gradient differences (the secant condition), without a single Hessian \
+             product, so its steps are scaled by curvature the first-order methods ignore \
+             (κ = {ks}); on a quadratic with exact line searches BFGS reproduces conjugate \
+             gradients, and near a minimizer the full BFGS update converges superlinearly \
+             (Nocedal & Wright 2006, §6.1 and Thm 6.6; Liu & Nocedal 1989)."
+        ),
         "momentum" => {
             let rate = |k: f64| (k - 1.0) / (k + 1.0);
             format!(
