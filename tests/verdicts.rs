@@ -122,12 +122,23 @@ fn end_point_curvature_matches_a_dense_eigendecomposition_at_the_local_minimizer
     let lmin = 0.5 * (tr - (tr * tr - 4.0 * det).sqrt());
     let measured = rec.lambda_min.unwrap();
     assert!(lmin > 0.0);
-    assert!((measured - lmin).abs() <= 1e-4 * lmin, "{measured} vs {lmin}");
+    assert!(
+        (measured - lmin).abs() <= 1e-4 * lmin,
+        "{measured} vs {lmin}"
+    );
 }
 
 /// A record as a converged or failed run of `method` on seed `seed`.
 fn synthetic(method: &str, seed: u64, ok: bool, iterations: usize) -> RunRecord {
-    let mut r = RunRecord::errored("0000000000000000", "s", "mlp", method, seed, 3, String::new());
+    let mut r = RunRecord::errored(
+        "0000000000000000",
+        "s",
+        "mlp",
+        method,
+        seed,
+        3,
+        String::new(),
+    );
     r.converged = ok;
     r.termination = if ok { "grad_tol" } else { "max_iters" }.into();
     r.iterations = iterations;
@@ -208,9 +219,16 @@ kind = 'newton'
     assert_eq!(failed, 2);
     finalize(&spec, &Plan::new(&spec), d.path(), None, true, None).unwrap();
     let md = std::fs::read_to_string(d.path().join("summary.md")).unwrap();
-    assert!(md.contains("By iterations **lbfgs** (succeeded on 3/3 seeds"), "{md}");
+    assert!(
+        md.contains("By iterations **lbfgs** (succeeded on 3/3 seeds"),
+        "{md}"
+    );
     assert!(md.contains("2. newton 1/3, ∞ ("), "{md}");
-    assert!(md.contains("newton (failed 2/3, solved 1/3") || md.contains("newton (solved 1/3, failed 2/3"), "{md}");
+    assert!(
+        md.contains("newton (failed 2/3, solved 1/3")
+            || md.contains("newton (solved 1/3, failed 2/3"),
+        "{md}"
+    );
 }
 
 fn find_seed_iters(recs: &BTreeMap<String, RunRecord>, m: &str) -> usize {
@@ -248,7 +266,10 @@ fn profiles_match_hand_computed_values() {
     assert_eq!(p.data(1, 20.0), 0.75);
     assert_eq!(p.data(2, 59.0), 0.25);
     let t = p.markdown("gradient evaluations");
-    assert!(t.contains("| c | 0 | 0 | 0.5 | 0.5 | 0 | 0.5 | 0.5 |"), "{t}");
+    assert!(
+        t.contains("| c | 0 | 0 | 0.5 | 0.5 | 0 | 0.5 | 0.5 |"),
+        "{t}"
+    );
     assert!(Profiles::new(vec!["a".into()], vec![vec![-1.0]]).is_err());
 }
 

@@ -18,6 +18,7 @@ pub mod instance;
 pub mod merge;
 pub mod outputs;
 pub mod plots;
+pub mod profiles;
 pub mod resume;
 pub mod run_id;
 pub mod runner;
@@ -27,7 +28,6 @@ pub mod spectra;
 pub mod summary;
 pub mod theory;
 pub mod verdict;
-pub mod profiles;
 
 pub use expand::{Instance, Plan, RunKey};
 pub use merge::merge_shards;

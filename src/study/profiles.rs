@@ -95,7 +95,7 @@ impl Profiles {
     /// use curvlab::study::profiles::Profiles;
     /// let p = Profiles::new(vec!["a".into(), "b".into()], vec![vec![2.0, 4.0], vec![f64::INFINITY, 5.0]]).unwrap();
     /// assert_eq!((p.performance(0, 1.0), p.performance(1, 1.0), p.performance(1, 2.0)), (0.5, 0.5, 1.0));
-/// assert_eq!(p.performance(0, f64::INFINITY), 0.5); // ρ(∞): the fraction solved
+    /// assert_eq!(p.performance(0, f64::INFINITY), 0.5); // ρ(∞): the fraction solved
     /// ```
     pub fn performance(&self, s: usize, tau: f64) -> f64 {
         let r = self.ratios(s);
@@ -127,9 +127,9 @@ impl Profiles {
     /// assert!(p.markdown("gradient evaluations").contains("| a | 1 | 1 | 1 | 1 | 1 | 1 | 1 |"));
     /// ```
     pub fn markdown(&self, unit: &str) -> String {
-        let mut s = format!(
+        let mut s = String::from(
             "| method | ρ(1) (cheapest) | ρ(2) | ρ(10) | ρ(∞) (solved) | d(10) | d(100) | \
-             d(1000) |\n|---|---|---|---|---|---|---|---|\n"
+             d(1000) |\n|---|---|---|---|---|---|---|---|\n",
         );
         for (i, name) in self.solvers.iter().enumerate() {
             let cells: Vec<String> = [1.0, 2.0, 10.0, f64::INFINITY]
@@ -189,13 +189,17 @@ where
         .configure_mesh()
         .x_desc(xdesc)
         .y_desc("fraction of problems")
+        .max_light_lines(1)
         .axis_desc_style(("sans-serif", 14))
         .x_label_formatter(&|v| fmt_g(Some(*v)))
         .draw()
         .map_err(perr)?;
     for (i, pts) in curves.iter().enumerate() {
         chart
-            .draw_series(LineSeries::new(pts.iter().copied(), color(i).stroke_width(2)))
+            .draw_series(LineSeries::new(
+                pts.iter().copied(),
+                color(i).stroke_width(2),
+            ))
             .map_err(perr)?;
     }
     Ok(())
@@ -244,7 +248,11 @@ pub fn write_svg(p: &Profiles, path: &Path, title: &str, unit: &str) -> Result<(
             })
     };
     let (_, rmax) = finite(&mut ratios.iter().flatten().copied());
-    let tau1 = if rmax.is_finite() { (rmax * 1.5).max(2.0) } else { 2.0 };
+    let tau1 = if rmax.is_finite() {
+        (rmax * 1.5).max(2.0)
+    } else {
+        2.0
+    };
     let (cmin, cmax) = finite(&mut p.costs.iter().flatten().copied());
     let (a0, a1) = if cmin.is_finite() {
         ((cmin.max(0.5)) / 1.5, (cmax.max(1.0)) * 1.5)

@@ -20,7 +20,7 @@ use super::format::{fmt_g, md_escape, mean, ratio, slug};
 use super::outputs::{RunRecord, read_records, write_atomic, write_runs_csv};
 use super::spec::StudySpec;
 use super::spectra::{InstanceSpectra, instance_spectra};
-use super::theory::{Measure, family, stopping_rule, theory_for, why};
+use super::theory::{Measure, family, stopping_rule, theory_for, why_at};
 use super::verdict::{
     RankKey, SeedCost, Tolerances, Verdict, beyond_timer_noise, classify, rank, seed_cost,
 };
@@ -101,6 +101,25 @@ impl Row<'_> {
             success_rate: self.successes() as f64 / self.runs.len().max(1) as f64,
             cost: c,
         }
+    }
+
+    /// Mean `(λ_min, λ_max)` of `∇²f(x_end)` over the successful seeds (all seeds when none).
+    fn end_curvature(&self) -> Option<(f64, f64)> {
+        let ok: Vec<&&RunRecord> = self
+            .runs
+            .iter()
+            .zip(&self.verdicts)
+            .filter(|(_, v)| v.is_success())
+            .map(|(r, _)| r)
+            .collect();
+        let pick: Vec<&&RunRecord> = if ok.is_empty() {
+            self.runs.iter().collect()
+        } else {
+            ok
+        };
+        let lo = mean(&pick.iter().filter_map(|r| r.lambda_min).collect::<Vec<_>>())?;
+        let hi = mean(&pick.iter().filter_map(|r| r.sharpness).collect::<Vec<_>>())?;
+        (lo.is_finite() && hi.is_finite()).then_some((lo, hi))
     }
 
     /// `solved 2/3, failed 1/3`.
@@ -307,6 +326,26 @@ fn ranked(rows: &[Row], f: &dyn Fn(&Row) -> SeedCost) -> Vec<usize> {
     rank(&rows.iter().map(|r| r.key(f(r))).collect::<Vec<_>>())
 }
 
+/// The curvature where a method ended: κ when positive definite, the inertia sign otherwise.
+fn end_text(label: &str, lo: f64, hi: f64) -> String {
+    let label = md_escape(label);
+    if lo > 0.0 {
+        format!(
+            "Where {label} ended, ∇²f(x_end) has λ_min = {}, λ_max = {}, κ = {}.",
+            fmt_g(Some(lo)),
+            fmt_g(Some(hi)),
+            fmt_g(Some(hi / lo))
+        )
+    } else {
+        format!(
+            "Where {label} ended, ∇²f(x_end) is not positive definite (λ_min = {}, λ_max = {}; \
+             no condition number).",
+            fmt_g(Some(lo)),
+            fmt_g(Some(hi))
+        )
+    }
+}
+
 /// "Who wins and why": the winner by iterations and by time among the runs that succeeded
 /// ([`super::verdict`]), ranked by success rate first; or the lowest final f when none did.
 fn who_wins(s: &mut String, rows: &[Row], sp: &InstanceSpectra) {
@@ -323,8 +362,13 @@ fn who_wins(s: &mut String, rows: &[Row], sp: &InstanceSpectra) {
         wi.successes(),
         wi.runs.len(),
         cost_text(&wi.iters),
-        why(&wi.method.kind, sp)
+        why_at(&wi.method.kind, sp, wi.end_curvature())
     );
+    if !sp.quadratic
+        && let Some((lo, hi)) = wi.end_curvature()
+    {
+        let _ = write!(s, " {}", end_text(&wi.method.label(), lo, hi));
+    }
     time_winner(s, rows, wi);
     if rows.iter().any(|r| r.runs.len() > 1) {
         let list: Vec<String> = by_iters
@@ -492,7 +536,12 @@ fn results_table(s: &mut String, rows: &[Row], gap_col: bool) {
                 &r.runs.iter().map(|x| f(x) as f64).collect::<Vec<_>>(),
             ))
         };
-        let lmin = mean(&r.runs.iter().filter_map(|x| x.lambda_min).collect::<Vec<_>>());
+        let lmin = mean(
+            &r.runs
+                .iter()
+                .filter_map(|x| x.lambda_min)
+                .collect::<Vec<_>>(),
+        );
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} / {} / {} / {} / {} | {} | {} / {} |",

@@ -167,8 +167,30 @@ pub fn family(kind: &str) -> &'static str {
 /// assert!(why("lbfgs", &s).contains("secant") && !why("newton-cg", &s).contains("secant"));
 /// ```
 pub fn why(kind: &str, sp: &InstanceSpectra) -> String {
-    let kappa = sp.condition_number();
-    let ks = fmt_g(kappa);
+    why_at(kind, sp, None)
+}
+
+/// [`why`] with the curvature where the run ended: `end = (λ_min, λ_max)` of `∇²f(x_end)`. On a
+/// non-quadratic problem the condition number quoted is then `κ(∇²f(x_end))` (when `λ_min > 0`),
+/// the one that governs the final convergence rate, rather than the one at `x₀`.
+///
+/// ```
+/// use curvlab::curvature::StoppingRule;
+/// use curvlab::study::{spectra::instance_spectra, theory::why_at};
+/// let inst = curvlab::problems::build_problem("rosenbrock", &Default::default(), 0).unwrap();
+/// let s = instance_spectra(&inst, Some(StoppingRule::RelativeGradient { eps: 1e-6 }), 0);
+/// // At x* = (1, 1) the Hessian of Rosenbrock is [[802, −400], [−400, 200]]: κ ≈ 2508.
+/// assert!(why_at("gd", &s, Some((0.3994, 1001.6))).contains("2508 at the end point"));
+/// ```
+pub fn why_at(kind: &str, sp: &InstanceSpectra, end: Option<(f64, f64)>) -> String {
+    let end_kappa = end
+        .filter(|&(lo, hi)| !sp.quadratic && lo > 0.0 && hi.is_finite())
+        .map(|(lo, hi)| hi / lo);
+    let kappa = end_kappa.or(sp.condition_number());
+    let ks = match end_kappa {
+        Some(k) => format!("{} at the end point", fmt_g(Some(k))),
+        None => fmt_g(kappa),
+    };
     match family(kind) {
         "newton" if sp.quadratic => why_newton_quadratic(sp),
         "newton" => format!(
