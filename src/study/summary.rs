@@ -357,11 +357,12 @@ fn who_wins(s: &mut String, rows: &[Row], sp: &InstanceSpectra) {
     };
     let _ = write!(
         s,
-        "By iterations **{}** (succeeded on {}/{} seeds; {} iterations). {}",
+        "By iterations **{}** (succeeded on {}/{} seeds; {} iteration{}). {}",
         md_escape(&wi.method.label()),
         wi.successes(),
         wi.runs.len(),
         cost_text(&wi.iters),
+        if wi.iters.median_all == 1.0 { "" } else { "s" },
         why_at(&wi.method.kind, sp, wi.end_curvature())
     );
     if !sp.quadratic
