@@ -357,7 +357,10 @@ fn every_svg_is_xml_and_names_its_series() {
             // right under its method's.)
             let pos = |t: &str| content.find(t).unwrap_or(usize::MAX);
             assert!(pos("gd(lr=optimal)") < pos("theory: gd"), "{content}");
-            assert!(pos("theory: gd") < pos("hb(beta=0.9, lr=0.005)"), "{content}");
+            assert!(
+                pos("theory: gd") < pos("hb(beta=0.9, lr=0.005)"),
+                "{content}"
+            );
             assert_eq!(content.matches("theory").count(), 2, "{content}"); // gd's, and the title
             for m in methods {
                 assert!(content.contains(m), "{name} lacks {m}");
