@@ -14,7 +14,6 @@
 //! gradient-equivalent `cost`), so no division by `n + 1`.
 
 use super::format::{fmt_g, md_escape};
-use super::plots::color;
 use crate::error::{Error, Result};
 use plotters::prelude::*;
 use std::fmt::Write as _;
@@ -151,6 +150,28 @@ impl Profiles {
     }
 }
 
+/// Plot errors as [`Error::Numerical`] (own copy: `plots/` imports this module, not the reverse).
+fn perr<E: std::fmt::Debug>(e: E) -> Error {
+    Error::Numerical(format!("plot: {e:?}"))
+}
+
+/// matplotlib's tab10 (the palette of the study plots).
+fn color(i: usize) -> RGBColor {
+    const C: [RGBColor; 10] = [
+        RGBColor(31, 119, 180),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+        RGBColor(214, 39, 40),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(127, 127, 127),
+        RGBColor(188, 189, 34),
+        RGBColor(23, 190, 207),
+    ];
+    C[i % C.len()]
+}
+
 /// The staircase of a fraction-of-problems curve: the sorted finite values `v`, out of `total`
 /// problems, drawn from `x0` to `x1`.
 fn staircase(v: &[f64], total: usize, x0: f64, x1: f64) -> Vec<(f64, f64)> {
@@ -177,7 +198,6 @@ fn panel<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let perr = super::plots::perr;
     let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 16))
         .margin(10)
@@ -213,7 +233,6 @@ fn legend<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let perr = super::plots::perr;
     for (i, name) in names.iter().enumerate() {
         let y = 70 + 24 * i as i32;
         area.draw(&PathElement::new(
@@ -238,7 +257,6 @@ where
 /// assert!(std::fs::read_to_string(d.path().join("p.svg")).unwrap().contains("<svg"));
 /// ```
 pub fn write_svg(p: &Profiles, path: &Path, title: &str, unit: &str) -> Result<()> {
-    let perr = super::plots::perr;
     let total = p.costs.len();
     let ratios: Vec<Vec<f64>> = (0..p.solvers.len()).map(|s| p.ratios(s)).collect();
     let finite = |v: &mut dyn Iterator<Item = f64>| {
