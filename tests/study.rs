@@ -329,7 +329,8 @@ fn every_svg_is_xml_and_names_its_series() {
         names.contains(&"iterations-vs-condition.svg".to_string()),
         "{names:?}"
     );
-    assert_eq!(names.len(), 4 * 2 + 2 + 1, "{names:?}");
+    // + benchmark-profiles.svg (issue 18: performance/data profiles over the 4 instances).
+    assert_eq!(names.len(), 4 * 2 + 2 + 1 + 1, "{names:?}");
     let methods = [
         "gd(lr=optimal)",
         "hb(beta=0.9, lr=0.005)",
@@ -352,8 +353,15 @@ fn every_svg_is_xml_and_names_its_series() {
         if name == "iterations-vs-condition.svg" {
             // A theory curve exists for gd ("hb" has no prediction: not a registry name),
             // measured points for all three.
-            assert!(content.contains("gd(lr=optimal) (theory: gd)"));
-            assert!(!content.contains("hb(beta=0.9, lr=0.005) (theory"));
+            // (issue 18: the legend is a column beside the panels, the theory line's entry
+            // right under its method's.)
+            let pos = |t: &str| content.find(t).unwrap_or(usize::MAX);
+            assert!(pos("gd(lr=optimal)") < pos("theory: gd"), "{content}");
+            assert!(
+                pos("theory: gd") < pos("hb(beta=0.9, lr=0.005)"),
+                "{content}"
+            );
+            assert_eq!(content.matches("theory").count(), 2, "{content}"); // gd's, and the title
             for m in methods {
                 assert!(content.contains(m), "{name} lacks {m}");
             }

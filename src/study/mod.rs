@@ -19,6 +19,7 @@ pub mod memory;
 pub mod merge;
 pub mod outputs;
 pub mod plots;
+pub mod profiles;
 pub mod resume;
 pub mod run_id;
 pub mod runner;
@@ -27,6 +28,7 @@ pub mod spec;
 pub mod spectra;
 pub mod summary;
 pub mod theory;
+pub mod verdict;
 
 pub use expand::{Instance, Plan, RunKey};
 pub use merge::merge_shards;

@@ -87,6 +87,10 @@ pub struct RunRecord {
     /// written (the run could not start).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_fnv: Option<String>,
+    /// Smallest Hessian eigenvalue at the final point, where computed (the local-minimum /
+    /// saddle test of [`super::verdict::classify`]).
+    #[serde(default)]
+    pub lambda_min: Option<f64>,
 }
 
 /// The 64-bit FNV-1a hash of `bytes`, as 16 hex digits.
@@ -170,6 +174,7 @@ impl RunRecord {
             sharpness: None,
             x: None,
             trace_fnv: None,
+            lambda_min: None,
         }
     }
 

@@ -253,14 +253,14 @@ pub fn execute(
         // Sharpness λ_max(∇²f) at the final point: dense or Lanczos (curvature's rule).
         let sharp = crate::curvature::sharpness(inst.objective.as_ref(), &report.x, key.seed)
             .ok()
-            .map(|s| s.lambda_max)
-            .filter(|v| v.is_finite());
+            .map(|s| (s.lambda_max, s.lambda_min))
+            .filter(|v| v.0.is_finite());
         Ok((report, rec_method.points, sharp))
     }));
     match outcome {
         Ok(Ok((report, points, sharp))) => {
             rec.set_report(&report);
-            rec.sharpness = sharp;
+            (rec.sharpness, rec.lambda_min) = (sharp.map(|s| s.0), sharp.map(|s| s.1));
             let traj = (n == 2 && points.len() == report.trace.len()).then_some(points.as_slice());
             rec.trace_fnv = Some(write_trace(&opts.out, &key.id, &report, traj)?);
         }

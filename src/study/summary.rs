@@ -20,7 +20,10 @@ use super::format::{fmt_g, md_escape, mean, ratio, slug};
 use super::outputs::{RunRecord, read_records, write_atomic, write_runs_csv};
 use super::spec::StudySpec;
 use super::spectra::{InstanceSpectra, instance_spectra};
-use super::theory::{Measure, family, stopping_rule, theory_for, why};
+use super::theory::{Measure, family, stopping_rule, theory_for, why_at};
+use super::verdict::{
+    RankKey, SeedCost, Tolerances, Verdict, beyond_timer_noise, classify, rank, seed_cost,
+};
 use crate::curvature::Prediction;
 use crate::error::{Error, Result};
 use crate::problems::{ProblemInstance, build_problem};
@@ -73,13 +76,97 @@ pub fn finalize(
 struct Row<'a> {
     method: &'a Instance,
     runs: Vec<&'a RunRecord>,
+    /// The verdict on each run, in the order of `runs`.
+    verdicts: Vec<Verdict>,
     converged: usize,
+    /// Mean iterations / HVPs over the converged seeds (the theory table's measurement).
     iterations: Option<f64>,
     hvps: Option<f64>,
-    seconds: Option<f64>,
+    /// Over all seeds, a seed that did not succeed counting as +∞ ([`super::verdict`]).
+    iters: SeedCost,
+    cost: SeedCost,
+    secs: SeedCost,
     f_end: Option<f64>,
     gap: Option<f64>,
     sharpness: Option<f64>,
+}
+
+impl Row<'_> {
+    fn successes(&self) -> usize {
+        self.verdicts.iter().filter(|v| v.is_success()).count()
+    }
+
+    fn key(&self, c: SeedCost) -> RankKey {
+        RankKey {
+            success_rate: self.successes() as f64 / self.runs.len().max(1) as f64,
+            cost: c,
+        }
+    }
+
+    /// Mean `(λ_min, λ_max)` of `∇²f(x_end)` over the successful seeds (all seeds when none).
+    fn end_curvature(&self) -> Option<(f64, f64)> {
+        let ok: Vec<&&RunRecord> = self
+            .runs
+            .iter()
+            .zip(&self.verdicts)
+            .filter(|(_, v)| v.is_success())
+            .map(|(r, _)| r)
+            .collect();
+        let pick: Vec<&&RunRecord> = if ok.is_empty() {
+            self.runs.iter().collect()
+        } else {
+            ok
+        };
+        let lo = mean(&pick.iter().filter_map(|r| r.lambda_min).collect::<Vec<_>>())?;
+        let hi = mean(&pick.iter().filter_map(|r| r.sharpness).collect::<Vec<_>>())?;
+        (lo.is_finite() && hi.is_finite()).then_some((lo, hi))
+    }
+
+    /// `solved 2/3, failed 1/3`.
+    fn verdict_text(&self) -> String {
+        let mut counts: BTreeMap<Verdict, usize> = BTreeMap::new();
+        for v in &self.verdicts {
+            *counts.entry(*v).or_default() += 1;
+        }
+        counts
+            .iter()
+            .map(|(v, k)| format!("{} {k}/{}", v.label(), self.runs.len()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn row<'a>(m: &'a Instance, runs: Vec<&'a RunRecord>) -> Row<'a> {
+    let tol = Tolerances::default();
+    let verdicts: Vec<Verdict> = runs.iter().map(|r| classify(r, &tol)).collect();
+    let conv: Vec<&&RunRecord> = runs.iter().filter(|r| r.converged).collect();
+    let cm = |f: &dyn Fn(&RunRecord) -> f64| mean(&conv.iter().map(|r| f(r)).collect::<Vec<_>>());
+    let am = |f: &dyn Fn(&RunRecord) -> Option<f64>| {
+        mean(&runs.iter().filter_map(|r| f(r)).collect::<Vec<_>>())
+    };
+    let sc = |f: &dyn Fn(&RunRecord) -> f64| {
+        seed_cost(
+            &verdicts
+                .iter()
+                .zip(&runs)
+                .map(|(v, r)| (*v, f(r)))
+                .collect::<Vec<_>>(),
+        )
+    };
+    Row {
+        method: m,
+        converged: conv.len(),
+        iterations: cm(&|r| r.iterations as f64),
+        hvps: cm(&|r| r.hvp_evals as f64),
+        iters: sc(&|r| r.iterations as f64),
+        cost: sc(&|r| r.cost),
+        secs: sc(&|r| r.seconds),
+        f_end: am(&|r| r.f),
+        gap: am(&|r| Some(r.f? - r.f_star?)),
+        sharpness: am(&|r| r.sharpness),
+        verdicts,
+        runs,
+    }
 }
 
 fn rows<'a>(
@@ -95,26 +182,9 @@ fn rows<'a>(
             .filter(|r| r.problem == problem && r.method == mi)
             .filter_map(|r| records.get(&r.id))
             .collect();
-        if runs.is_empty() {
-            continue;
+        if !runs.is_empty() {
+            out.push(row(m, runs));
         }
-        let conv: Vec<&&RunRecord> = runs.iter().filter(|r| r.converged).collect();
-        let cm =
-            |f: &dyn Fn(&RunRecord) -> f64| mean(&conv.iter().map(|r| f(r)).collect::<Vec<_>>());
-        let am = |f: &dyn Fn(&RunRecord) -> Option<f64>| {
-            mean(&runs.iter().filter_map(|r| f(r)).collect::<Vec<_>>())
-        };
-        out.push(Row {
-            method: m,
-            converged: conv.len(),
-            iterations: cm(&|r| r.iterations as f64),
-            hvps: cm(&|r| r.hvp_evals as f64),
-            seconds: cm(&|r| r.seconds),
-            f_end: am(&|r| r.f),
-            gap: am(&|r| Some(r.f? - r.f_star?)),
-            sharpness: am(&|r| r.sharpness),
-            runs,
-        });
     }
     out
 }
@@ -227,46 +297,154 @@ fn facts(sp: &InstanceSpectra) -> String {
     facts.join(" · ")
 }
 
-/// "Who wins and why": the winners by iterations and by time, or the lowest final f.
+/// A cost over seeds for the text: `20 [18–25]` (median over all seeds, spread over the
+/// successful ones), or `∞ (10 on its successful seeds)` when half or more did not succeed.
+fn cost_text(c: &SeedCost) -> String {
+    let spread = c
+        .spread
+        .filter(|(a, b)| a < b)
+        .map(|(a, b)| format!(" [{}–{}]", fmt_g(Some(a)), fmt_g(Some(b))))
+        .unwrap_or_default();
+    match c.median_success {
+        _ if c.median_all.is_finite() => format!("{}{spread}", fmt_g(Some(c.median_all))),
+        Some(m) => format!("∞ ({} on its successful seeds{spread})", fmt_g(Some(m))),
+        None => "∞".into(),
+    }
+}
+
+/// The value a time comparison uses: the median over all seeds, or over the successful ones
+/// when that is infinite.
+fn typical(c: &SeedCost) -> f64 {
+    if c.median_all.is_finite() {
+        c.median_all
+    } else {
+        c.median_success.unwrap_or(f64::INFINITY)
+    }
+}
+
+fn ranked(rows: &[Row], f: &dyn Fn(&Row) -> SeedCost) -> Vec<usize> {
+    rank(&rows.iter().map(|r| r.key(f(r))).collect::<Vec<_>>())
+}
+
+/// The curvature where a method ended: κ when positive definite, the inertia sign otherwise.
+fn end_text(label: &str, lo: f64, hi: f64) -> String {
+    let label = md_escape(label);
+    if lo > 0.0 {
+        format!(
+            "Where {label} ended, ∇²f(x_end) has λ_min = {}, λ_max = {}, κ = {}.",
+            fmt_g(Some(lo)),
+            fmt_g(Some(hi)),
+            fmt_g(Some(hi / lo))
+        )
+    } else {
+        format!(
+            "Where {label} ended, ∇²f(x_end) is not positive definite (λ_min = {}, λ_max = {}; \
+             no condition number).",
+            fmt_g(Some(lo)),
+            fmt_g(Some(hi))
+        )
+    }
+}
+
+/// "Who wins and why": the winner by iterations and by time among the runs that succeeded
+/// ([`super::verdict`]), ranked by success rate first; or the lowest final f when none did.
 fn who_wins(s: &mut String, rows: &[Row], sp: &InstanceSpectra) {
-    let best = |key: &dyn Fn(&Row) -> Option<f64>| {
-        rows.iter()
-            .filter(|r| r.converged > 0)
-            .filter_map(|r| key(r).map(|v| (v, r)))
-            .min_by(|a, b| a.0.total_cmp(&b.0))
-    };
     let _ = write!(s, "**Who wins and why.** ");
-    let (Some((k, wi)), Some((t, wt))) = (best(&|r| r.iterations), best(&|r| r.seconds)) else {
-        let lowest = rows
-            .iter()
-            .filter_map(|r| r.f_end.map(|f| (f, r)))
-            .min_by(|a, b| a.0.total_cmp(&b.0));
-        let _ = write!(s, "No method reached the tolerance");
-        if let Some((f, r)) = lowest {
-            let _ = write!(
-                s,
-                "; lowest final f: **{}** (f = {})",
-                md_escape(&r.method.label()),
-                fmt_g(Some(f))
-            );
-        }
-        s.push('.');
+    let by_iters = ranked(rows, &|r| r.iters);
+    let Some(wi) = by_iters.first().map(|&i| &rows[i]) else {
+        no_winner(s, rows);
         return;
     };
     let _ = write!(
         s,
-        "By iterations **{}** ({} iteration{}); by time **{}** ({} s). {}",
+        "By iterations **{}** (succeeded on {}/{} seeds; {} iteration{}). {}",
         md_escape(&wi.method.label()),
-        fmt_g(Some(k)),
-        if k == 1.0 { "" } else { "s" },
-        md_escape(&wt.method.label()),
-        fmt_g(Some(t)),
-        why(&wi.method.kind, sp)
+        wi.successes(),
+        wi.runs.len(),
+        cost_text(&wi.iters),
+        if wi.iters.median_all == 1.0 { "" } else { "s" },
+        why_at(&wi.method.kind, sp, wi.end_curvature())
     );
-    if !std::ptr::eq(wi, wt)
-        && let (Some(ti), Some(ki)) = (wi.seconds, wi.iterations)
-        && let Some(kt) = wt.iterations
+    if !sp.quadratic
+        && let Some((lo, hi)) = wi.end_curvature()
     {
+        let _ = write!(s, " {}", end_text(&wi.method.label(), lo, hi));
+    }
+    time_winner(s, rows, wi);
+    if rows.iter().any(|r| r.runs.len() > 1) {
+        let list: Vec<String> = by_iters
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| {
+                let r = &rows[i];
+                format!(
+                    "{}. {} {}/{}, {}",
+                    k + 1,
+                    md_escape(&r.method.label()),
+                    r.successes(),
+                    r.runs.len(),
+                    cost_text(&r.iters)
+                )
+            })
+            .collect();
+        let _ = write!(
+            s,
+            " Ranking (success rate, then median iterations over all seeds — a seed that did \
+             not succeed counts as ∞ —, [min–max] over the successful seeds): {}.",
+            list.join("; ")
+        );
+    }
+}
+
+/// No run succeeded: say so, with the lowest final f.
+fn no_winner(s: &mut String, rows: &[Row]) {
+    let lowest = rows
+        .iter()
+        .filter_map(|r| r.f_end.map(|f| (f, r)))
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    let _ = write!(s, "No method solved this problem (no winner)");
+    if let Some((f, r)) = lowest {
+        let _ = write!(
+            s,
+            "; lowest final f: {} (f = {})",
+            md_escape(&r.method.label()),
+            fmt_g(Some(f))
+        );
+    }
+    s.push('.');
+}
+
+/// The winner by time, declared only beyond the timer's noise
+/// ([`super::verdict::beyond_timer_noise`]).
+fn time_winner(s: &mut String, rows: &[Row], wi: &Row) {
+    let order = ranked(rows, &|r| r.secs);
+    let Some(wt) = order.first().map(|&i| &rows[i]) else {
+        return;
+    };
+    let t = typical(&wt.secs);
+    if let Some(second) = order.get(1).map(|&i| &rows[i])
+        && second.successes() * wt.runs.len() == wt.successes() * second.runs.len()
+        && !beyond_timer_noise(t, typical(&second.secs))
+    {
+        let _ = write!(
+            s,
+            " No winner by time: {} and {} are within the timer's noise ({} s vs {} s; a \
+             difference counts when it exceeds both 10 % and 1 ms).",
+            md_escape(&wt.method.label()),
+            md_escape(&second.method.label()),
+            fmt_g(Some(t)),
+            fmt_g(Some(typical(&second.secs)))
+        );
+        return;
+    }
+    let _ = write!(
+        s,
+        " By time **{}** ({} s).",
+        md_escape(&wt.method.label()),
+        cost_text(&wt.secs)
+    );
+    let (ti, ki, kt) = (typical(&wi.secs), typical(&wi.iters), typical(&wt.iters));
+    if !std::ptr::eq(wi, wt) && ti.is_finite() && ki.is_finite() && kt.is_finite() {
         let per = |sec: f64, k: f64| sec / k.max(1.0);
         let _ = write!(
             s,
@@ -280,24 +458,33 @@ fn who_wins(s: &mut String, rows: &[Row], sp: &InstanceSpectra) {
     }
 }
 
-/// Runs that did not converge, with the reason adaptive methods hover on a quadratic.
-fn not_converged(s: &mut String, rows: &[Row], sp: &InstanceSpectra) {
+/// Runs that did not succeed, with their verdicts, and the reason adaptive methods hover on a
+/// quadratic.
+fn not_solved(s: &mut String, rows: &[Row], sp: &InstanceSpectra) {
     let stalled: Vec<String> = rows
         .iter()
         .filter(|r| r.converged == 0 && family(&r.method.kind) == "adaptive")
         .map(|r| md_escape(&r.method.label()))
         .collect();
-    let unconverged: Vec<String> = rows
+    let gap_or_f = |r: &Row| match r.gap {
+        Some(g) => format!("f − f* = {}", fmt_g(Some(g))),
+        None => format!("f = {}", fmt_g(r.f_end)),
+    };
+    let failed: Vec<String> = rows
         .iter()
-        .filter(|r| r.converged == 0 && (!sp.quadratic || family(&r.method.kind) != "adaptive"))
-        .map(|r| format!("{} (f = {})", md_escape(&r.method.label()), fmt_g(r.f_end)))
+        .filter(|r| r.successes() < r.runs.len())
+        .filter(|r| !(sp.quadratic && r.converged == 0 && family(&r.method.kind) == "adaptive"))
+        .map(|r| {
+            format!(
+                "{} ({}; {})",
+                md_escape(&r.method.label()),
+                r.verdict_text(),
+                gap_or_f(r)
+            )
+        })
         .collect();
-    if !unconverged.is_empty() {
-        let _ = write!(
-            s,
-            " Not converged within the budget: {}.",
-            unconverged.join(", ")
-        );
+    if !failed.is_empty() {
+        let _ = write!(s, " Not solved: {}.", failed.join(", "));
     }
     if sp.quadratic && !stalled.is_empty() {
         let _ = write!(
@@ -340,8 +527,8 @@ fn sharpness_note(s: &mut String, rows: &[Row]) {
 fn results_table(s: &mut String, rows: &[Row], gap_col: bool) {
     let _ = writeln!(
         s,
-        "| method | converged | iterations | seconds | evaluations f / ∇f / Hv / H / Gv | {} | \
-         sharpness λ_max(∇²f(x_end)) |\n|---|---|---|---|---|---|---|",
+        "| method | verdict | iterations | seconds | cost (∇f-equivalents) | evaluations f / ∇f / \
+         Hv / H / Gv | {} | λ_min / λ_max of ∇²f(x_end) |\n|---|---|---|---|---|---|---|---|",
         if gap_col { "f − f*" } else { "f (final)" }
     );
     for r in rows {
@@ -350,27 +537,41 @@ fn results_table(s: &mut String, rows: &[Row], gap_col: bool) {
                 &r.runs.iter().map(|x| f(x) as f64).collect::<Vec<_>>(),
             ))
         };
+        let lmin = mean(
+            &r.runs
+                .iter()
+                .filter_map(|x| x.lambda_min)
+                .collect::<Vec<_>>(),
+        );
         let _ = writeln!(
             s,
-            "| {} | {}/{} | {} | {} | {} / {} / {} / {} / {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} / {} / {} / {} / {} | {} | {} / {} |",
             md_escape(&r.method.label()),
-            r.converged,
-            r.runs.len(),
-            fmt_g(r.iterations),
-            fmt_g(r.seconds),
+            r.verdict_text(),
+            cost_text(&r.iters),
+            cost_text(&r.secs),
+            cost_text(&r.cost),
             ev(&|x| x.value_evals),
             ev(&|x| x.gradient_evals),
             ev(&|x| x.hvp_evals),
             ev(&|x| x.hessian_evals),
             ev(&|x| x.ggn_evals),
             fmt_g(if gap_col { r.gap } else { r.f_end }),
+            fmt_g(lmin),
             fmt_g(r.sharpness)
         );
     }
     let _ = writeln!(
         s,
-        "\nIterations and seconds: mean over the converged seeds; evaluations, f and \
-         sharpness: mean over all seeds.\n"
+        "\nVerdicts: solved = stopping rule met with f − f* ≤ {}·max(1, |f*|); local minimum = \
+         stopping rule met far above f* with λ_min(∇²f(x_end)) ≥ −{}·max(1, |λ|max); saddle = \
+         negative curvature beyond that; stationary (f* unknown) = stopping rule met, no \
+         negative curvature, f* not known (counted as a success); failed = anything else. \
+         Iterations, seconds and cost: median over all seeds, a seed that did not succeed \
+         counting as ∞, [min–max] over the successful seeds; evaluations, f and curvature: \
+         mean over all seeds.\n",
+        fmt_g(Some(Tolerances::default().f_rel)),
+        fmt_g(Some(Tolerances::default().lambda_rel))
     );
 }
 
@@ -378,7 +579,7 @@ fn results_table(s: &mut String, rows: &[Row], gap_col: bool) {
 fn instance_section(s: &mut String, rows: &[Row], sp: &InstanceSpectra, plots: &[&String]) {
     let _ = writeln!(s, "{}\n", facts(sp));
     who_wins(s, rows, sp);
-    not_converged(s, rows, sp);
+    not_solved(s, rows, sp);
     if !sp.quadratic {
         sharpness_note(s, rows);
     }
@@ -431,6 +632,15 @@ fn summary_markdown(
         let prefix = slug(pi, p);
         let mine: Vec<&String> = plots.iter().filter(|f| f.starts_with(&prefix)).collect();
         instance_section(&mut s, &rows(plan, records, pi), sp, &mine);
+    }
+    if let Some(prof) = super::profiles::study_profiles(plan, records) {
+        let _ = writeln!(
+            s,
+            "## Performance and data profiles\n\nCost: gradient-equivalent evaluations \
+             (`cost`); a run counts only when it succeeded (solved, or stationary where f* is \
+             unknown); one problem per instance and seed.\n\n{}",
+            prof.markdown("gradient evaluations")
+        );
     }
     for f in plots.iter().filter(|f| !f.starts_with('p')) {
         let _ = writeln!(s, "![{f}](plots/{f})\n");

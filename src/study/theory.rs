@@ -132,16 +132,19 @@ pub fn stopping_rule(spec: &StudySpec, inst: &ProblemInstance) -> Option<Stoppin
 }
 
 /// The family a registry method belongs to for [`why`]: `newton`, `krylov` (Newton-CG,
-/// trust-region Newton-CG, Hessian-free, L-BFGS), `momentum`, `gd`, `adaptive` or `other`.
+/// trust-region Newton-CG, Hessian-free), `quasi-newton` (L-BFGS), `momentum`, `gd`,
+/// `adaptive` or `other`.
 ///
 /// ```
 /// use curvlab::study::theory::family;
-/// assert_eq!((family("lbfgs"), family("adam"), family("zzz")), ("krylov", "adaptive", "other"));
+/// assert_eq!((family("lbfgs"), family("newton-cg")), ("quasi-newton", "krylov"));
+/// assert_eq!((family("adam"), family("zzz")), ("adaptive", "other"));
 /// ```
 pub fn family(kind: &str) -> &'static str {
     match kind {
         "newton" => "newton",
-        "newton-cg" | "trust-ncg" | "hessian-free" | "lbfgs" => "krylov",
+        "newton-cg" | "trust-ncg" | "hessian-free" => "krylov",
+        "lbfgs" => "quasi-newton",
         "momentum" | "nesterov" => "momentum",
         "gd" => "gd",
         "adam" | "adamw" | "amsgrad" | "nadam" | "rmsprop" | "adagrad" => "adaptive",
@@ -160,10 +163,34 @@ pub fn family(kind: &str) -> &'static str {
 /// let s = instance_spectra(&inst, Some(StoppingRule::RelativeGradient { eps: 1e-6 }), 0);
 /// assert!(why("newton", &s).contains("one step"));
 /// assert!(why("momentum", &s).contains("√κ"));
+/// // Each family has its own text: L-BFGS is not explained with Newton-CG's.
+/// assert!(why("lbfgs", &s).contains("secant") && !why("newton-cg", &s).contains("secant"));
 /// ```
 pub fn why(kind: &str, sp: &InstanceSpectra) -> String {
-    let kappa = sp.condition_number();
-    let ks = fmt_g(kappa);
+    why_at(kind, sp, None)
+}
+
+/// [`why`] with the curvature where the run ended: `end = (λ_min, λ_max)` of `∇²f(x_end)`. On a
+/// non-quadratic problem the condition number quoted is then `κ(∇²f(x_end))` (when `λ_min > 0`),
+/// the one that governs the final convergence rate, rather than the one at `x₀`.
+///
+/// ```
+/// use curvlab::curvature::StoppingRule;
+/// use curvlab::study::{spectra::instance_spectra, theory::why_at};
+/// let inst = curvlab::problems::build_problem("rosenbrock", &Default::default(), 0).unwrap();
+/// let s = instance_spectra(&inst, Some(StoppingRule::RelativeGradient { eps: 1e-6 }), 0);
+/// // At x* = (1, 1) the Hessian of Rosenbrock is [[802, −400], [−400, 200]]: κ ≈ 2508.
+/// assert!(why_at("gd", &s, Some((0.3994, 1001.6))).contains("2508 at the end point"));
+/// ```
+pub fn why_at(kind: &str, sp: &InstanceSpectra, end: Option<(f64, f64)>) -> String {
+    let end_kappa = end
+        .filter(|&(lo, hi)| !sp.quadratic && lo > 0.0 && hi.is_finite())
+        .map(|(lo, hi)| hi / lo);
+    let kappa = end_kappa.or(sp.condition_number());
+    let ks = match end_kappa {
+        Some(k) => format!("{} at the end point", fmt_g(Some(k))),
+        None => fmt_g(kappa),
+    };
     match family(kind) {
         "newton" if sp.quadratic => why_newton_quadratic(sp),
         "newton" => format!(
@@ -172,6 +199,14 @@ pub fn why(kind: &str, sp: &InstanceSpectra) -> String {
              here), while first-order methods converge linearly at a κ-dependent rate."
         ),
         "krylov" => why_krylov(sp),
+        "quasi-newton" => format!(
+            "L-BFGS builds an approximation of the inverse Hessian from the last few pairs of \
+             steps and gradient differences (the secant condition), without a single Hessian \
+             product, so its steps are scaled by curvature the first-order methods ignore \
+             (κ = {ks}); on a quadratic with exact line searches BFGS reproduces conjugate \
+             gradients, and near a minimizer the full BFGS update converges superlinearly \
+             (Nocedal & Wright 2006, §6.1 and Thm 6.6; Liu & Nocedal 1989)."
+        ),
         "momentum" => {
             let rate = |k: f64| (k - 1.0) / (k + 1.0);
             format!(

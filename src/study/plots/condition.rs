@@ -2,7 +2,7 @@
 //! tolerance against κ per method (dots, one per seed) with the predictions of
 //! [`crate::curvature::explain_for`] for the study's own stopping rule drawn over them (lines).
 
-use super::{Series, color, perr};
+use super::{color, perr};
 use crate::error::Result;
 use crate::study::expand::Plan;
 use crate::study::outputs::{RunRecord, write_atomic};
@@ -12,20 +12,30 @@ use plotters::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Measured points (κ, iterations or Hessian-vector products) and predicted lines, one pair per
-/// method.
+/// One method's points: converged runs, runs that did not converge (at the count where they
+/// stopped: the budget), the predicted line, and whether the unit is Hessian-vector products.
+struct MethodSeries {
+    label: String,
+    theory_label: String,
+    converged: Vec<(f64, f64)>,
+    unconverged: Vec<(f64, f64)>,
+    predicted: Vec<(f64, f64)>,
+    hvp: bool,
+}
+
+/// Measured points (κ, iterations or Hessian-vector products) and predicted lines per method.
 fn series(
     plan: &Plan,
     records: &BTreeMap<String, RunRecord>,
     spectra: &[InstanceSpectra],
     kappa: &[Option<f64>],
-) -> (Vec<Series>, Vec<Series>) {
-    let mut measured: Vec<Series> = Vec::new();
-    let mut theory: Vec<Series> = Vec::new();
+) -> Vec<MethodSeries> {
+    let mut all = Vec::new();
     for (mi, m) in plan.methods.iter().enumerate() {
         let t = theory_for(&m.kind, &m.params);
         let hvp = t.is_some_and(|t| t.measure == Measure::HessianVectorProducts);
         let mut pts = Vec::new();
+        let mut missed = Vec::new();
         let mut pred = Vec::new();
         for (pi, k) in kappa.iter().enumerate() {
             let Some(k) = *k else { continue };
@@ -34,15 +44,17 @@ fn series(
                 .iter()
                 .filter(|r| r.problem == pi && r.method == mi)
             {
-                if let Some(rec) = records.get(&r.id)
-                    && rec.converged
-                {
+                if let Some(rec) = records.get(&r.id) {
                     let y = if hvp {
                         rec.hvp_evals as f64
                     } else {
                         rec.iterations as f64
                     };
-                    pts.push((k, y.max(1.0)));
+                    if rec.converged {
+                        pts.push((k, y.max(1.0)));
+                    } else {
+                        missed.push((k, y.max(1.0)));
+                    }
                 }
             }
             if let Some(t) = t
@@ -56,20 +68,21 @@ fn series(
             }
         }
         pred.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let label = if hvp {
-            format!("{} [Hessian-vector products]", m.label())
-        } else {
-            m.label()
-        };
         let tl = match t {
-            Some(t) if t.exact => format!("{} (theory: {})", m.label(), t.family),
-            Some(t) => format!("{} (reference: {} †)", m.label(), t.family),
+            Some(t) if t.exact => format!("theory: {}", t.family),
+            Some(t) => format!("reference: {} †", t.family),
             None => String::new(),
         };
-        measured.push((label, pts));
-        theory.push((tl, pred));
+        all.push(MethodSeries {
+            label: m.label(),
+            theory_label: tl,
+            converged: pts,
+            unconverged: missed,
+            predicted: pred,
+            hvp,
+        });
     }
-    (measured, theory)
+    all
 }
 
 /// Iterations against κ per method, measured (dots) and predicted (lines), for studies that
@@ -91,23 +104,14 @@ pub(super) fn plot(
     if distinct.len() < 2 {
         return Ok(false);
     }
-    let (measured, theory) = series(plan, records, spectra, &kappa);
-    let all: Vec<&(f64, f64)> = measured
+    let methods = series(plan, records, spectra, &kappa);
+    if methods
         .iter()
-        .chain(&theory)
-        .flat_map(|(_, p)| p)
-        .collect();
-    if all.is_empty() {
+        .all(|m| m.converged.is_empty() && m.unconverged.is_empty() && m.predicted.is_empty())
+    {
         return Ok(false);
     }
-    let (mut xlo, mut xhi, mut ylo, mut yhi) = (f64::INFINITY, 0.0f64, f64::INFINITY, 0.0f64);
-    for &&(x, y) in &all {
-        xlo = xlo.min(x);
-        xhi = xhi.max(x);
-        ylo = ylo.min(y);
-        yhi = yhi.max(y);
-    }
-    let buf = draw(&measured, &theory, (xlo, xhi, ylo, yhi))?;
+    let buf = draw(&methods)?;
     write_atomic(
         &out.join("plots").join("iterations-vs-condition.svg"),
         buf.as_bytes(),
@@ -115,62 +119,142 @@ pub(super) fn plot(
     Ok(true)
 }
 
-fn draw(measured: &[Series], theory: &[Series], range: (f64, f64, f64, f64)) -> Result<String> {
-    let (xlo, xhi, ylo, yhi) = range;
-    let mut buf = String::new();
-    {
-        let root = SVGBackend::with_string(&mut buf, (1100, 800)).into_drawing_area();
-        root.fill(&WHITE).map_err(perr)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                "iterations to the tolerance against κ: measured (dots) and theory (lines)",
-                ("sans-serif", 18),
-            )
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(
-                (xlo / 1.5..xhi * 1.5).log_scale(),
-                (ylo.max(1.0) / 2.0..yhi * 4.0).log_scale(),
-            )
-            .map_err(perr)?;
-        chart
-            .configure_mesh()
-            .x_desc("condition number κ of ∇²f (log scale)")
-            .y_desc("iterations (log scale)")
-            .x_label_formatter(&|v| format!("{v:.0e}"))
-            .y_label_formatter(&|v| format!("{v:.0e}"))
-            .draw()
-            .map_err(perr)?;
-        for (i, ((ml, pts), (tl, pred))) in measured.iter().zip(theory).enumerate() {
-            let c = color(i);
-            if !pts.is_empty() {
-                chart
-                    .draw_series(pts.iter().map(|&p| Circle::new(p, 4, c.filled())))
-                    .map_err(perr)?
-                    .label(ml.as_str())
-                    .legend(move |(x, y)| Circle::new((x + 9, y), 4, c.filled()));
-            }
-            if pred.len() >= 2 {
-                chart
-                    .draw_series(LineSeries::new(
-                        pred.iter().copied(),
-                        c.mix(0.6).stroke_width(2),
-                    ))
-                    .map_err(perr)?
-                    .label(tl.as_str())
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], c.mix(0.6).stroke_width(2))
-                    });
-            }
+/// The axis ranges of a set of methods' points: (κ low, κ high, count low, count high).
+fn ranges(methods: &[&MethodSeries]) -> Option<(f64, f64, f64, f64)> {
+    let pts = methods
+        .iter()
+        .flat_map(|m| m.converged.iter().chain(&m.unconverged).chain(&m.predicted));
+    let (mut xlo, mut xhi, mut ylo, mut yhi) = (f64::INFINITY, 0.0f64, f64::INFINITY, 0.0f64);
+    let mut any = false;
+    for &(x, y) in pts {
+        (xlo, xhi, ylo, yhi) = (xlo.min(x), xhi.max(x), ylo.min(y), yhi.max(y));
+        any = true;
+    }
+    any.then_some((xlo, xhi, ylo, yhi))
+}
+
+/// One panel: the methods of one unit (iterations, or Hessian-vector products).
+fn panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    methods: &[(usize, &MethodSeries)],
+    unit: &str,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let only: Vec<&MethodSeries> = methods.iter().map(|m| m.1).collect();
+    let Some((xlo, xhi, ylo, yhi)) = ranges(&only) else {
+        return Ok(());
+    };
+    let mut chart = ChartBuilder::on(area)
+        .caption(format!("{unit} to the tolerance"), ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(
+            (xlo / 1.5..xhi * 1.5).log_scale(),
+            (ylo.max(1.0) / 2.0..yhi * 4.0).log_scale(),
+        )
+        .map_err(perr)?;
+    chart
+        .configure_mesh()
+        .x_desc("condition number κ of ∇²f (log scale)")
+        .y_desc(format!("{unit} (log scale)"))
+        .max_light_lines(1)
+        .x_label_formatter(&|v| format!("{v:.0e}"))
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .draw()
+        .map_err(perr)?;
+    for &(i, m) in methods {
+        let c = color(i);
+        if m.predicted.len() >= 2 {
+            chart
+                .draw_series(LineSeries::new(
+                    m.predicted.iter().copied(),
+                    c.mix(0.6).stroke_width(2),
+                ))
+                .map_err(perr)?;
         }
         chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
+            .draw_series(m.converged.iter().map(|&p| Circle::new(p, 4, c.filled())))
             .map_err(perr)?;
+        chart
+            .draw_series(
+                m.unconverged
+                    .iter()
+                    .map(|&p| Circle::new(p, 6, c.stroke_width(2))),
+            )
+            .map_err(perr)?;
+    }
+    Ok(())
+}
+
+/// The legend in its own column: a dot per method (hollow: not converged, at the budget) and
+/// its theory line.
+fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    methods: &[MethodSeries],
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let mut y = 60;
+    let text = |s: String, y: i32| Text::new(s, (34, y - 7), ("sans-serif", 13));
+    for (i, m) in methods.iter().enumerate() {
+        let c = color(i);
+        area.draw(&Circle::new((16, y), 4, c.filled()))
+            .map_err(perr)?;
+        area.draw(&text(m.label.clone(), y)).map_err(perr)?;
+        y += 20;
+        if m.predicted.len() >= 2 {
+            area.draw(&PathElement::new(
+                vec![(6, y), (26, y)],
+                c.mix(0.6).stroke_width(2),
+            ))
+            .map_err(perr)?;
+            area.draw(&text(m.theory_label.clone(), y)).map_err(perr)?;
+            y += 20;
+        }
+    }
+    area.draw(&Circle::new((16, y + 10), 6, BLACK.stroke_width(2)))
+        .map_err(perr)?;
+    area.draw(&text("not converged (at the budget)".into(), y + 10))
+        .map_err(perr)?;
+    Ok(())
+}
+
+fn draw(methods: &[MethodSeries]) -> Result<String> {
+    let iters: Vec<(usize, &MethodSeries)> =
+        methods.iter().enumerate().filter(|m| !m.1.hvp).collect();
+    let hvps: Vec<(usize, &MethodSeries)> =
+        methods.iter().enumerate().filter(|m| m.1.hvp).collect();
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, (1400, 700)).into_drawing_area();
+        root.fill(&WHITE).map_err(perr)?;
+        let root = root
+            .titled(
+                "measured (dots; hollow: not converged) against κ, with the theory (lines)",
+                ("sans-serif", 18),
+            )
+            .map_err(perr)?;
+        let (plots, side) = root.split_horizontally(1080);
+        if hvps.is_empty() || iters.is_empty() {
+            panel(
+                &plots,
+                if hvps.is_empty() { &iters } else { &hvps },
+                if hvps.is_empty() {
+                    "iterations"
+                } else {
+                    "Hessian-vector products"
+                },
+            )?;
+        } else {
+            let halves = plots.split_evenly((1, 2));
+            panel(&halves[0], &iters, "iterations")?;
+            panel(&halves[1], &hvps, "Hessian-vector products")?;
+        }
+        legend(&side, methods)?;
         root.present().map_err(perr)?;
     }
     Ok(buf)

@@ -39,7 +39,10 @@ fn lin_max(series: &[Series]) -> f64 {
     if m > 0.0 { m * 1.02 } else { 1.0 }
 }
 
-/// Draws one panel: a line per series, log-scaled y, with a legend.
+/// Draws one panel: a line per series, log-scaled y (and log-scaled x for iteration counts,
+/// drawn at `k + 1`, so that second-order methods are not squashed at x = 0), with a legend.
+/// Values at or below the floor (exact zeros of `f − f*`) are drawn at the floor with a
+/// downward triangle.
 fn panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
     title: &str,
@@ -52,22 +55,84 @@ where
 {
     let (lo, hi) = log_range(series);
     let floor = lo;
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 16))
-        .margin(8)
-        .x_label_area_size(35)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0f64..lin_max(series), (lo..hi).log_scale())
-        .map_err(perr)?;
-    chart
-        .configure_mesh()
-        .x_desc(xdesc)
-        .y_desc(ydesc)
-        .axis_desc_style(("sans-serif", 14))
-        .x_label_formatter(&|v| fmt_g(Some(*v)))
-        .y_label_formatter(&|v| format!("{v:.0e}"))
-        .draw()
-        .map_err(perr)?;
+    let log_x = xdesc == "iteration";
+    let shifted: Vec<Series> = series
+        .iter()
+        .map(|(l, p)| {
+            let p = p
+                .iter()
+                .map(|&(x, y)| (if log_x { x + 1.0 } else { x }, y))
+                .collect();
+            (l.clone(), p)
+        })
+        .collect();
+    let series = shifted.as_slice();
+    let xmax = lin_max(series).max(if log_x { 2.0 } else { 0.0 });
+    let xdesc = if log_x {
+        "iteration + 1 (log scale)"
+    } else {
+        xdesc
+    };
+    let builder = |area| {
+        let mut b = ChartBuilder::on(area);
+        b.caption(title, ("sans-serif", 16))
+            .margin(8)
+            .x_label_area_size(35)
+            .y_label_area_size(60);
+        b
+    };
+    let corner_x: Box<dyn Fn(f64) -> f64> = if log_x {
+        Box::new(move |x: f64| x.ln() / xmax.ln())
+    } else {
+        Box::new(move |x: f64| x / xmax)
+    };
+    let (llo, lhi) = (lo.ln(), hi.ln());
+    let corner = legend_corner(series, &|x, y| {
+        (corner_x(x), (y.max(floor).ln() - llo) / (lhi - llo))
+    });
+    if log_x {
+        let mut chart = builder(area)
+            .build_cartesian_2d((1.0..xmax).log_scale(), (lo..hi).log_scale())
+            .map_err(perr)?;
+        chart
+            .configure_mesh()
+            .x_desc(xdesc)
+            .y_desc(ydesc)
+            .axis_desc_style(("sans-serif", 14))
+            .x_label_formatter(&|v| fmt_g(Some(*v)))
+            .y_label_formatter(&|v| format!("{v:.0e}"))
+            .draw()
+            .map_err(perr)?;
+        lines(&mut chart, series, floor, corner)
+    } else {
+        let mut chart = builder(area)
+            .build_cartesian_2d(0f64..xmax, (lo..hi).log_scale())
+            .map_err(perr)?;
+        chart
+            .configure_mesh()
+            .x_desc(xdesc)
+            .y_desc(ydesc)
+            .axis_desc_style(("sans-serif", 14))
+            .x_label_formatter(&|v| fmt_g(Some(*v)))
+            .y_label_formatter(&|v| format!("{v:.0e}"))
+            .draw()
+            .map_err(perr)?;
+        lines(&mut chart, series, floor, corner)
+    }
+}
+
+/// The series of one panel: a line each, a dot at the last point, a downward triangle where
+/// the value is at or below the floor (an exact zero of `f − f*`), and the legend.
+fn lines<'a, DB: DrawingBackend + 'a, X>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, LogCoord<f64>>>,
+    series: &[Series],
+    floor: f64,
+    corner: SeriesLabelPosition,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+    X: Ranged<ValueType = f64>,
+{
     for (i, (label, pts)) in series.iter().enumerate() {
         let c = color(i);
         let clean: Vec<(f64, f64)> = pts
@@ -84,12 +149,12 @@ where
         chart
             .draw_series(clean.last().map(|&p| Circle::new(p, 4, c.filled())))
             .map_err(perr)?;
+        // The first point at the floor: f − f* reached exactly 0 (or below the axis).
+        let zero = pts.iter().find(|(x, y)| x.is_finite() && *y <= floor);
+        chart
+            .draw_series(zero.map(|&(x, _)| TriangleMarker::new((x, floor), 6, c.filled())))
+            .map_err(perr)?;
     }
-    let xmax = lin_max(series);
-    let (llo, lhi) = (lo.ln(), hi.ln());
-    let corner = legend_corner(series, &|x, y| {
-        (x / xmax, (y.max(floor).ln() - llo) / (lhi - llo))
-    });
     chart
         .configure_series_labels()
         .position(corner)

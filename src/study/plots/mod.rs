@@ -144,6 +144,17 @@ pub fn write_plots(
     for f in per_instance {
         files.extend(f?);
     }
+    if let Some(prof) = super::profiles::study_profiles(plan, records) {
+        let name = "benchmark-profiles.svg";
+        let title = format!("{}: performance and data profiles", spec.name);
+        super::profiles::write_svg(
+            &prof,
+            &out.join("plots").join(name),
+            &title,
+            "gradient evaluations",
+        )?;
+        files.push(name.into());
+    }
     if condition::plot(plan, out, records, spectra)? {
         files.push("iterations-vs-condition.svg".into());
     }
