@@ -11,7 +11,6 @@
 
 use crate::error::{Error, Result, check_finite};
 use crate::linalg::LinearOperator;
-use crate::linalg::vector::dot;
 use faer::Mat;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -12,6 +12,10 @@
 //! rounding allows. The returned residuals are the TRUE residuals `‖A v − θ v‖`, computed with one
 //! extra application per returned pair (counted in `applications`).
 //!
+//! [`Lanczos::run`] uses the restarted block Krylov solver ([`crate::curvature::block`]) by
+//! default ([`BlockSize::Auto`]); the single-vector solver described here is
+//! [`BlockSize::Single`].
+//!
 //! Single-vector Krylov methods see one copy of a multiple eigenvalue in exact arithmetic. With
 //! the multiplicity check on (the default), after convergence the converged vectors are locked and
 //! a fresh random start orthogonal to them is run until its extreme Ritz value converges too; a
