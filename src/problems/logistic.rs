@@ -19,7 +19,7 @@ use super::registry::{ProblemInfo, ProblemInstance, label};
 use crate::error::{Error, Result, check_len};
 use crate::objective::{FiniteSum, GaussNewton, Objective};
 use crate::params::{ParamInfo, Params};
-use faer::{Accum, ColMut, ColRef, Mat, MatMut, MatRef, Par};
+use faer::{Accum, ColMut, ColRef, Mat, MatRef, Par};
 
 /// Registry entry.
 pub const INFO: ProblemInfo = ProblemInfo {
@@ -220,46 +220,6 @@ impl LogisticRegression {
         ob[0] = u.iter().sum();
     }
 
-    /// Exact HVPs of a block `V` (`(d+1) × k`) on the rows `a`: `U = [a 1] V` and
-    /// `[a 1]ᵀ diag(σ'(z)/N) U` as two matrix-matrix products, one pass over the data.
-    fn hvp_block_on(
-        &self,
-        a: MatRef<'_, f64>,
-        x: &[f64],
-        v: MatRef<'_, f64>,
-        out: MatMut<'_, f64>,
-    ) {
-        let (m, d, k) = (a.nrows(), a.ncols(), v.ncols());
-        let (w, b) = x.split_at(d);
-        let mut z = vec![0.0; m];
-        margins(a, w, b[0], &mut z);
-        let mut u = Mat::<f64>::zeros(m, k);
-        for j in 0..k {
-            u.col_mut(j).fill(v[(d, j)]);
-        }
-        faer::linalg::matmul::matmul(u.as_mut(), Accum::Add, a, v.subrows(0, d), 1.0, Par::Seq);
-        for j in 0..k {
-            for (i, zi) in z.iter().enumerate() {
-                u[(i, j)] *= sigmoid_variance(*zi) / m as f64;
-            }
-        }
-        let (mut ow, mut ob) = out.split_at_row_mut(d);
-        faer::linalg::matmul::matmul(
-            ow.as_mut(),
-            Accum::Replace,
-            a.transpose(),
-            u.as_ref(),
-            1.0,
-            Par::Seq,
-        );
-        for j in 0..k {
-            for i in 0..d {
-                ow[(i, j)] += self.lambda * v[(i, j)];
-            }
-            ob[(0, j)] = (0..m).map(|i| u[(i, j)]).sum();
-        }
-    }
-
     fn check_hvp(&self, x: &[f64], v: &[f64], out: &[f64]) -> Result<()> {
         self.check(x)?;
         check_len("v", x.len(), v.len())?;
@@ -370,15 +330,6 @@ impl Objective for LogisticRegression {
         self.hvp_on(self.data.x(), x, v, out);
         Ok(())
     }
-    /// One pass over the data for the whole block (two matrix-matrix products).
-    fn hvp_block(&self, x: &[f64], v: MatRef<'_, f64>, out: MatMut<'_, f64>) -> Result<()> {
-        self.check(x)?;
-        check_len("block rows", x.len(), v.nrows())?;
-        check_len("output block rows", x.len(), out.nrows())?;
-        check_len("output block columns", v.ncols(), out.ncols())?;
-        self.hvp_block_on(self.data.x(), x, v, out);
-        Ok(())
-    }
     /// The closed form `[X 1]ᵀ diag(σ(1−σ)) [X 1] / N + diag(λ I, 0)`, with one matrix product.
     fn hessian(&self, x: &[f64]) -> Result<Mat<f64>> {
         self.check(x)?;
@@ -423,9 +374,7 @@ impl GaussNewton for LogisticRegression {
     fn ggn_vp(&self, x: &[f64], v: &[f64], out: &mut [f64]) -> Result<()> {
         self.hvp(x, v, out)
     }
-    fn ggn_vp_block(&self, x: &[f64], v: MatRef<'_, f64>, out: MatMut<'_, f64>) -> Result<()> {
-        self.hvp_block(x, v, out)
-    }
+}
 }
 
 /// Minibatches: `(1/|B|) Σ_{i∈B} ℓᵢ + (λ/2)‖w‖²`; per-example gradients
