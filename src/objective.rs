@@ -7,7 +7,7 @@
 //! average over examples give minibatch quantities ([`FiniteSum`]).
 
 use crate::error::{Error, Result, check_finite, check_finite_scalar, check_len};
-use faer::Mat;
+use faer::{Mat, MatMut, MatRef};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use crate::objective_fns::{
@@ -65,6 +65,23 @@ pub trait Objective: Send + Sync {
         Err(Error::Unsupported(
             "this objective has no Hessian-vector products (Objective::hvp not implemented)".into(),
         ))
+    }
+
+    /// Writes `∇²f(x) V` into `out` for a block `V` of `k` directions (`n × k`): `k` products
+    /// (counted as `k` by [`Counted`]). The default calls [`Objective::hvp`] per column; the data
+    /// problems override it with one forward/backward pass for the whole block.
+    ///
+    /// ```
+    /// use curvlab::Objective;
+    /// use curvlab::problems::Rosenbrock;
+    /// let f = Rosenbrock::new(2).unwrap();
+    /// let v = faer::mat![[1.0, 0.0], [0.0, 1.0]];
+    /// let mut out = faer::Mat::<f64>::zeros(2, 2);
+    /// f.hvp_block(&[1.0, 1.0], v.as_ref(), out.as_mut()).unwrap();
+    /// assert_eq!((out[(0, 0)], out[(1, 0)], out[(1, 1)]), (802.0, -400.0, 200.0));
+    /// ```
+    fn hvp_block(&self, x: &[f64], v: MatRef<'_, f64>, out: MatMut<'_, f64>) -> Result<()> {
+        block_by_columns(self.dim(), v, out, |a, b| self.hvp(x, a, b))
     }
 
     /// The dense Hessian `∇²f(x)`. The default assembles it column by column from `dim()` HVPs
@@ -148,6 +165,46 @@ pub fn symmetrize(h: &mut Mat<f64>) {
 pub trait GaussNewton: Send + Sync {
     /// Writes `G(x) v` into `out`.
     fn ggn_vp(&self, x: &[f64], v: &[f64], out: &mut [f64]) -> Result<()>;
+    /// Writes `G(x) V` into `out` for a block of `k` directions; the default loops over columns.
+    fn ggn_vp_block(&self, x: &[f64], v: MatRef<'_, f64>, out: MatMut<'_, f64>) -> Result<()> {
+        let n = x.len();
+        block_by_columns(n, v, out, |a, b| self.ggn_vp(x, a, b))
+    }
+}
+
+/// Applies a vector product `f(v, out)` to each column of `v` (`n × k`) into `out`.
+///
+/// ```
+/// let v = faer::mat![[1.0, 2.0]];
+/// let mut out = faer::Mat::<f64>::zeros(1, 2);
+/// curvlab::objective::block_by_columns(1, v.as_ref(), out.as_mut(), |a, b| {
+///     b[0] = 3.0 * a[0];
+///     Ok(())
+/// })
+/// .unwrap();
+/// assert_eq!((out[(0, 0)], out[(0, 1)]), (3.0, 6.0));
+/// ```
+pub fn block_by_columns(
+    n: usize,
+    v: MatRef<'_, f64>,
+    mut out: MatMut<'_, f64>,
+    mut f: impl FnMut(&[f64], &mut [f64]) -> Result<()>,
+) -> Result<()> {
+    check_len("block rows", n, v.nrows())?;
+    check_len("output block rows", n, out.nrows())?;
+    check_len("output block columns", v.ncols(), out.ncols())?;
+    let mut a = vec![0.0; n];
+    let mut b = vec![0.0; n];
+    for j in 0..v.ncols() {
+        for (i, ai) in a.iter_mut().enumerate() {
+            *ai = v[(i, j)];
+        }
+        f(&a, &mut b)?;
+        for (i, bi) in b.iter().enumerate() {
+            out[(i, j)] = *bi;
+        }
+    }
+    Ok(())
 }
 
 /// An objective that is an average over `N` examples (plus an optional regularizer):
@@ -376,6 +433,15 @@ impl<O: Objective> Objective for Counted<O> {
         self.inner.hvp(x, v, out)?;
         check_finite("hvp", out, 0)
     }
+    fn hvp_block(&self, x: &[f64], v: MatRef<'_, f64>, out: MatMut<'_, f64>) -> Result<()> {
+        check_len("x", self.dim(), x.len())?;
+        check_len("block rows", self.dim(), v.nrows())?;
+        check_len("output block columns", v.ncols(), out.ncols())?;
+        for _ in 0..v.ncols() {
+            self.bump(HVP, None);
+        }
+        self.inner.hvp_block(x, v, out)
+    }
     fn hessian(&self, x: &[f64]) -> Result<Mat<f64>> {
         check_len("x", self.dim(), x.len())?;
         self.bump(HESSIAN, None);
@@ -417,6 +483,18 @@ impl<O: Objective> GaussNewton for Counted<O> {
         self.bump(GGN, None);
         gn.ggn_vp(x, v, out)?;
         check_finite("ggn_vp", out, 0)
+    }
+    fn ggn_vp_block(&self, x: &[f64], v: MatRef<'_, f64>, out: MatMut<'_, f64>) -> Result<()> {
+        let gn = self
+            .inner
+            .as_gauss_newton()
+            .ok_or_else(|| Error::Unsupported("objective has no Gauss-Newton products".into()))?;
+        check_len("x", self.dim(), x.len())?;
+        check_len("block rows", self.dim(), v.nrows())?;
+        for _ in 0..v.ncols() {
+            self.bump(GGN, None);
+        }
+        gn.ggn_vp_block(x, v, out)
     }
 }
 
@@ -464,6 +542,9 @@ impl<T: Objective + ?Sized> Objective for &T {
     fn hvp(&self, x: &[f64], v: &[f64], out: &mut [f64]) -> Result<()> {
         (**self).hvp(x, v, out)
     }
+    fn hvp_block(&self, x: &[f64], v: MatRef<'_, f64>, out: MatMut<'_, f64>) -> Result<()> {
+        (**self).hvp_block(x, v, out)
+    }
     fn hessian(&self, x: &[f64]) -> Result<Mat<f64>> {
         (**self).hessian(x)
     }
@@ -490,6 +571,9 @@ impl<T: Objective + ?Sized> Objective for Box<T> {
     }
     fn hvp(&self, x: &[f64], v: &[f64], out: &mut [f64]) -> Result<()> {
         (**self).hvp(x, v, out)
+    }
+    fn hvp_block(&self, x: &[f64], v: MatRef<'_, f64>, out: MatMut<'_, f64>) -> Result<()> {
+        (**self).hvp_block(x, v, out)
     }
     fn hessian(&self, x: &[f64]) -> Result<Mat<f64>> {
         (**self).hessian(x)

@@ -11,7 +11,6 @@
 
 use crate::error::{Error, Result, check_finite};
 use crate::linalg::LinearOperator;
-use crate::linalg::vector::dot;
 use faer::Mat;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -83,15 +82,12 @@ pub fn hutchinson_trace<A: LinearOperator + ?Sized>(
     check_probes(probes)?;
     let n = op.dim();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut z = vec![0.0; n];
-    let mut az = vec![0.0; n];
     let mut samples = Vec::with_capacity(probes);
-    for p in 0..probes {
-        rademacher(&mut rng, &mut z);
-        op.apply(&z, &mut az)?;
-        check_finite("operator application in Hutchinson", &az, p + 1)?;
-        samples.push(dot(&z, &az));
-    }
+    for_probe_blocks(op, &mut rng, n, probes, |z, az| {
+        for c in 0..z.ncols() {
+            samples.push((0..n).map(|i| z[(i, c)] * az[(i, c)]).sum());
+        }
+    })?;
     let (estimate, std_error) = mean_se(&samples);
     Ok(TraceEstimate {
         estimate,
@@ -99,6 +95,57 @@ pub fn hutchinson_trace<A: LinearOperator + ?Sized>(
         probes,
         matvecs: probes,
     })
+}
+
+/// Probes per block application (bounds the `n × b` memory of a block).
+pub const PROBE_BLOCK: usize = 32;
+
+/// Draws `probes` Rademacher probes (in the order of one-at-a-time draws) in blocks of at most
+/// [`PROBE_BLOCK`] columns, applies `op` to each block with one
+/// [`LinearOperator::apply_block`], and hands `(Z, A Z)` to `f`.
+fn for_probe_blocks<A: LinearOperator + ?Sized>(
+    op: &A,
+    rng: &mut ChaCha8Rng,
+    n: usize,
+    probes: usize,
+    mut f: impl FnMut(&Mat<f64>, &Mat<f64>),
+) -> Result<()> {
+    let mut done = 0;
+    let mut z = vec![0.0; n];
+    while done < probes {
+        let b = (probes - done).min(PROBE_BLOCK);
+        let mut zb = Mat::<f64>::zeros(n, b);
+        for c in 0..b {
+            rademacher(rng, &mut z);
+            for (i, zi) in z.iter().enumerate() {
+                zb[(i, c)] = *zi;
+            }
+        }
+        let azb = apply_checked(op, &zb, "Hutchinson", done)?;
+        f(&zb, &azb);
+        done += b;
+    }
+    Ok(())
+}
+
+/// `A X` by one block application, with a NaN/Inf check naming the estimator.
+fn apply_checked<A: LinearOperator + ?Sized>(
+    op: &A,
+    x: &Mat<f64>,
+    what: &str,
+    before: usize,
+) -> Result<Mat<f64>> {
+    let mut y = Mat::<f64>::zeros(x.nrows(), x.ncols());
+    op.apply_block(x.as_ref(), y.as_mut())?;
+    for c in 0..y.ncols() {
+        let col: Vec<f64> = (0..y.nrows()).map(|i| y[(i, c)]).collect();
+        check_finite(
+            &format!("operator application in {what}"),
+            &col,
+            before + c + 1,
+        )?;
+    }
+    Ok(y)
 }
 
 /// Hutchinson's diagonal estimate `mean(z ⊙ Az)` (Bekas, Kokiopoulou & Saad 2007) with
@@ -117,20 +164,17 @@ pub fn hutchinson_diagonal<A: LinearOperator + ?Sized>(
     check_probes(probes)?;
     let n = op.dim();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut z = vec![0.0; n];
-    let mut az = vec![0.0; n];
     let mut sum = vec![0.0; n];
     let mut sumsq = vec![0.0; n];
-    for p in 0..probes {
-        rademacher(&mut rng, &mut z);
-        op.apply(&z, &mut az)?;
-        check_finite("operator application in Hutchinson", &az, p + 1)?;
-        for i in 0..n {
-            let s = z[i] * az[i];
-            sum[i] += s;
-            sumsq[i] += s * s;
+    for_probe_blocks(op, &mut rng, n, probes, |z, az| {
+        for c in 0..z.ncols() {
+            for i in 0..n {
+                let s = z[(i, c)] * az[(i, c)];
+                sum[i] += s;
+                sumsq[i] += s * s;
+            }
         }
-    }
+    })?;
     let m = probes as f64;
     let diagonal: Vec<f64> = sum.iter().map(|s| s / m).collect();
     let std_error = (0..n)
@@ -174,47 +218,36 @@ pub fn hutch_plus_plus<A: LinearOperator + ?Sized>(
     let g = matvecs / 3;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut z = vec![0.0; n];
-    let mut az = vec![0.0; n];
-    let mut used = 0;
-    // Sketch A S and orthonormalize.
-    let mut y = Mat::<f64>::zeros(n, s);
+    // Sketch A S (one block) and orthonormalize.
+    let mut sk = Mat::<f64>::zeros(n, s);
     for c in 0..s {
         rademacher(&mut rng, &mut z);
-        op.apply(&z, &mut az)?;
-        used += 1;
-        check_finite("operator application in Hutch++", &az, used)?;
-        for i in 0..n {
-            y[(i, c)] = az[i];
+        for (i, zi) in z.iter().enumerate() {
+            sk[(i, c)] = *zi;
         }
     }
+    let y = apply_checked(op, &sk, "Hutch++", 0)?;
     let q = y.qr().compute_thin_Q();
-    // tr(Qᵀ A Q).
-    let mut t_sketch = 0.0;
-    let mut qc = vec![0.0; n];
-    for c in 0..q.ncols() {
-        for i in 0..n {
-            qc[i] = q[(i, c)];
-        }
-        op.apply(&qc, &mut az)?;
-        used += 1;
-        check_finite("operator application in Hutch++", &az, used)?;
-        t_sketch += dot(&qc, &az);
-    }
-    // Hutchinson on (I − QQᵀ) A (I − QQᵀ).
-    let mut samples = Vec::with_capacity(g);
-    for _ in 0..g {
+    // tr(Qᵀ A Q), one block.
+    let aq = apply_checked(op, &q, "Hutch++", s)?;
+    let t_sketch: f64 = (0..q.ncols())
+        .map(|c| (0..n).map(|i| q[(i, c)] * aq[(i, c)]).sum::<f64>())
+        .sum();
+    // Hutchinson on (I − QQᵀ) A (I − QQᵀ), one block of probes.
+    let mut zb = Mat::<f64>::zeros(n, g);
+    for c in 0..g {
         rademacher(&mut rng, &mut z);
-        let zc = faer::ColRef::from_slice(&z);
-        let coef = q.transpose() * zc;
-        let proj = &q * &coef;
-        for i in 0..n {
-            qc[i] = z[i] - proj[i];
+        for (i, zi) in z.iter().enumerate() {
+            zb[(i, c)] = *zi;
         }
-        op.apply(&qc, &mut az)?;
-        used += 1;
-        check_finite("operator application in Hutch++", &az, used)?;
-        samples.push(dot(&qc, &az));
     }
+    let coef = q.transpose() * &zb;
+    let pz = &zb - &q * &coef;
+    let apz = apply_checked(op, &pz, "Hutch++", s + q.ncols())?;
+    let samples: Vec<f64> = (0..g)
+        .map(|c| (0..n).map(|i| pz[(i, c)] * apz[(i, c)]).sum())
+        .collect();
+    let used = s + q.ncols() + g;
     let (mean, se) = mean_se(&samples);
     Ok(TraceEstimate {
         estimate: t_sketch + mean,

@@ -12,6 +12,10 @@
 //! rounding allows. The returned residuals are the TRUE residuals `‖A v − θ v‖`, computed with one
 //! extra application per returned pair (counted in `applications`).
 //!
+//! [`Lanczos::run`] uses the restarted block Krylov solver ([`crate::curvature::block`]) by
+//! default ([`BlockSize::Auto`]); the single-vector solver described here is
+//! [`BlockSize::Single`].
+//!
 //! Single-vector Krylov methods see one copy of a multiple eigenvalue in exact arithmetic. With
 //! the multiplicity check on (the default), after convergence the converged vectors are locked and
 //! a fresh random start orthogonal to them is run until its extreme Ritz value converges too; a
@@ -19,6 +23,8 @@
 //! repeats. It costs roughly one more convergence run; turn it off when multiplicities do not
 //! matter.
 
+pub use crate::curvature::block::BlockSize;
+use crate::curvature::block::run_block;
 use crate::error::{Error, Result};
 use crate::linalg::LinearOperator;
 use crate::linalg::lanczos::LanczosBasis;
@@ -95,6 +101,7 @@ pub struct Lanczos {
     max_applications: Option<usize>,
     multiplicity_check: bool,
     symmetry_tol: f64,
+    block: BlockSize,
 }
 
 impl Lanczos {
@@ -114,7 +121,45 @@ impl Lanczos {
             max_applications: None,
             multiplicity_check: true,
             symmetry_tol: crate::linalg::lanczos::DEFAULT_SYMMETRY_TOL,
+            block: BlockSize::Auto,
         })
+    }
+    /// The solver: the restarted block Krylov solver with an automatic block size
+    /// ([`BlockSize::Auto`], the default), a fixed block size, or the single-vector
+    /// thick-restart Lanczos ([`BlockSize::Single`]).
+    ///
+    /// ```
+    /// use curvlab::curvature::{BlockSize, Lanczos, Which};
+    /// // Eigenvalue 5 twice: the block solver returns both copies.
+    /// let a = faer::Mat::<f64>::from_fn(40, 40, |i, j| {
+    ///     if i != j { 0.0 } else if i < 2 { 5.0 } else { 1.0 + i as f64 / 40.0 }
+    /// });
+    /// let r = Lanczos::new(3, Which::Largest).unwrap().run(&a).unwrap();
+    /// assert!((r.largest[1].value - 5.0).abs() < 1e-9);
+    /// let s = Lanczos::new(3, Which::Largest).unwrap().with_block_size(BlockSize::Fixed(0));
+    /// assert!(s.is_err());
+    /// ```
+    pub fn with_block_size(mut self, block: BlockSize) -> Result<Self> {
+        if block == BlockSize::Fixed(0) {
+            return Err(Error::invalid("block size", 0, "must be >= 1"));
+        }
+        self.block = block;
+        Ok(self)
+    }
+    pub(crate) fn k(&self) -> usize {
+        self.k
+    }
+    pub(crate) fn which(&self) -> Which {
+        self.which
+    }
+    pub(crate) fn tol(&self) -> f64 {
+        self.tol
+    }
+    pub(crate) fn seed(&self) -> u64 {
+        self.seed
+    }
+    pub(crate) fn basis_size(&self) -> Option<usize> {
+        self.basis_size
     }
     /// Relative accuracy of the Ritz values, in `(0, 1)`.
     pub fn with_tol(mut self, tol: f64) -> Result<Self> {
@@ -164,7 +209,7 @@ impl Lanczos {
     }
 
     /// Indices (into ascending Ritz values of a basis of size `len`) of the `want` wanted ones.
-    fn wanted(&self, len: usize, want: usize) -> Vec<usize> {
+    pub(crate) fn wanted(&self, len: usize, want: usize) -> Vec<usize> {
         let want = want.min(len);
         match self.which {
             Which::Largest => (len - want..len).collect(),
@@ -194,6 +239,17 @@ impl Lanczos {
         if self.k > n {
             return Err(Error::invalid("k", self.k, &format!("must be <= n = {n}")));
         }
+        match self.block {
+            BlockSize::Single => self.run_single(op),
+            BlockSize::Fixed(p) => run_block(self, op, p, self.multiplicity_check),
+            BlockSize::Auto if self.multiplicity_check => run_block(self, op, 3, true),
+            BlockSize::Auto => run_block(self, op, 1, false),
+        }
+    }
+
+    /// The single-vector thick-restart Lanczos with the locked multiplicity pass.
+    fn run_single<A: LinearOperator + ?Sized>(&self, op: &A) -> Result<LanczosResult> {
+        let n = op.dim();
         let mut st = self.start(n)?;
         let (theta, y) = loop {
             while st.basis.len() < st.m && st.basis.has_next() {

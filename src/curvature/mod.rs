@@ -17,6 +17,7 @@
 //!   along an optimization path.
 
 pub mod auto;
+pub mod block;
 pub mod condition;
 pub mod diagonal_probe;
 pub mod explain;
@@ -38,7 +39,7 @@ pub use hutchinson::{
     DiagonalEstimate, TraceEstimate, hutch_plus_plus, hutchinson_diagonal, hutchinson_trace,
 };
 pub use inertia::{Inertia, NegativeCurvature, inertia, negative_curvature};
-pub use lanczos::{Lanczos, LanczosResult, RitzPair, Which, lanczos};
+pub use lanczos::{BlockSize, Lanczos, LanczosResult, RitzPair, Which, lanczos};
 pub use power::{PowerIteration, PowerResult, power_iteration};
 pub use slq::{Density, Slq, slq_density};
 pub use spectrum::{Spectrum, spectrum, spectrum_with_vectors, symmetric_dense};

@@ -3,6 +3,7 @@
 //! damping), level-1 vector kernels on slices, and the Krylov solvers (CG, preconditioned CG,
 //! Steihaug-Toint) and Lanczos process built on them.
 
+pub mod block_lanczos;
 pub mod cg;
 pub mod cholesky;
 pub mod lanczos;

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result, check_finite, check_len};
 use crate::objective::Objective;
-use faer::Mat;
+use faer::{Mat, MatMut, MatRef};
 
 /// A square linear operator. Most curvlab operators are symmetric (Hessians, Gauss-Newton
 /// matrices); solvers that need symmetry say so.
@@ -24,6 +24,61 @@ pub trait LinearOperator: Send + Sync {
     fn as_dense(&self) -> Option<faer::MatRef<'_, f64>> {
         None
     }
+    /// Writes `A X` into `Y` for a block `X` of `k` columns (`n × k`), counted as `k`
+    /// applications. The default applies [`LinearOperator::apply`] to each column; dense and
+    /// sparse matrices and the Hessian / GGN of the data problems override it with one
+    /// matrix-matrix pass.
+    ///
+    /// ```
+    /// use curvlab::linalg::LinearOperator;
+    /// let a = faer::mat![[2.0, 1.0], [1.0, 3.0]];
+    /// let x = faer::mat![[1.0, 0.0], [1.0, 1.0]];
+    /// let mut y = faer::Mat::<f64>::zeros(2, 2);
+    /// a.apply_block(x.as_ref(), y.as_mut()).unwrap();
+    /// assert_eq!((y[(0, 0)], y[(1, 0)], y[(0, 1)], y[(1, 1)]), (3.0, 4.0, 1.0, 3.0));
+    /// assert!(a.apply_block(x.as_ref(), faer::Mat::<f64>::zeros(3, 2).as_mut()).is_err());
+    /// ```
+    fn apply_block(&self, x: MatRef<'_, f64>, y: MatMut<'_, f64>) -> Result<()> {
+        apply_block_by_columns(self, x, y)
+    }
+}
+
+/// Checks the shapes of `Y = A X` for an operator of size `n`.
+pub fn check_block(n: usize, x: MatRef<'_, f64>, y: &MatMut<'_, f64>) -> Result<()> {
+    check_len("block rows", n, x.nrows())?;
+    check_len("output block rows", n, y.nrows())?;
+    check_len("output block columns", x.ncols(), y.ncols())
+}
+
+/// `Y = A X` one column at a time with [`LinearOperator::apply`] (the default of
+/// [`LinearOperator::apply_block`]).
+///
+/// ```
+/// use curvlab::linalg::operator::apply_block_by_columns;
+/// let a = faer::mat![[2.0, 0.0], [0.0, 3.0]];
+/// let mut y = faer::Mat::<f64>::zeros(2, 1);
+/// apply_block_by_columns(&a, faer::mat![[1.0], [1.0]].as_ref(), y.as_mut()).unwrap();
+/// assert_eq!((y[(0, 0)], y[(1, 0)]), (2.0, 3.0));
+/// ```
+pub fn apply_block_by_columns<A: LinearOperator + ?Sized>(
+    op: &A,
+    x: MatRef<'_, f64>,
+    mut y: MatMut<'_, f64>,
+) -> Result<()> {
+    let n = op.dim();
+    check_block(n, x, &y)?;
+    let mut v = vec![0.0; n];
+    let mut out = vec![0.0; n];
+    for j in 0..x.ncols() {
+        for (i, vi) in v.iter_mut().enumerate() {
+            *vi = x[(i, j)];
+        }
+        op.apply(&v, &mut out)?;
+        for (i, o) in out.iter().enumerate() {
+            y[(i, j)] = *o;
+        }
+    }
+    Ok(())
 }
 
 /// Forms the dense matrix of any operator from `n` applications to unit vectors.
@@ -64,6 +119,9 @@ impl<A: LinearOperator + ?Sized> LinearOperator for &A {
     fn as_dense(&self) -> Option<faer::MatRef<'_, f64>> {
         (**self).as_dense()
     }
+    fn apply_block(&self, x: MatRef<'_, f64>, y: MatMut<'_, f64>) -> Result<()> {
+        (**self).apply_block(x, y)
+    }
 }
 
 impl LinearOperator for Mat<f64> {
@@ -75,6 +133,9 @@ impl LinearOperator for Mat<f64> {
     }
     fn as_dense(&self) -> Option<faer::MatRef<'_, f64>> {
         Some(self.as_ref())
+    }
+    fn apply_block(&self, x: MatRef<'_, f64>, y: MatMut<'_, f64>) -> Result<()> {
+        DenseOperator::new(self.as_ref())?.apply_block(x, y)
     }
 }
 
@@ -128,6 +189,12 @@ impl LinearOperator for DenseOperator<'_> {
     fn as_dense(&self) -> Option<faer::MatRef<'_, f64>> {
         Some(self.a)
     }
+    /// One matrix-matrix product (faer `matmul`, sequential).
+    fn apply_block(&self, x: MatRef<'_, f64>, y: MatMut<'_, f64>) -> Result<()> {
+        check_block(self.a.nrows(), x, &y)?;
+        faer::linalg::matmul::matmul(y, faer::Accum::Replace, self.a, x, 1.0, faer::Par::Seq);
+        Ok(())
+    }
 }
 
 /// The Hessian `∇²f(x)` of an objective at a fixed point, applied by exact HVPs.
@@ -166,6 +233,28 @@ impl<O: Objective + ?Sized> LinearOperator for HessianOperator<'_, O> {
         self.obj.hvp(&self.x, v, out)?;
         check_finite("hvp", out, 0)
     }
+    /// [`Objective::hvp_block`]: one pass over the data for the whole block where the objective
+    /// implements it.
+    fn apply_block(&self, x: MatRef<'_, f64>, mut y: MatMut<'_, f64>) -> Result<()> {
+        check_block(self.obj.dim(), x, &y)?;
+        self.obj.hvp_block(&self.x, x, y.as_mut())?;
+        check_block_finite("hvp_block", y.as_ref())
+    }
+}
+
+/// An error when a block holds NaN or ±∞.
+fn check_block_finite(what: &str, y: MatRef<'_, f64>) -> Result<()> {
+    for j in 0..y.ncols() {
+        for i in 0..y.nrows() {
+            if !y[(i, j)].is_finite() {
+                return Err(Error::NonFinite {
+                    what: format!("{what}[({i}, {j})] = {}", y[(i, j)]),
+                    iteration: 0,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The generalized Gauss-Newton matrix `G(x) = Jᵀ H_L J` of an objective at a fixed point.
@@ -206,6 +295,16 @@ impl<O: Objective + ?Sized> LinearOperator for GgnOperator<'_, O> {
             .ok_or_else(|| Error::Unsupported("no Gauss-Newton products".into()))?;
         gn.ggn_vp(&self.x, v, out)?;
         check_finite("ggn_vp", out, 0)
+    }
+    /// [`crate::objective::GaussNewton::ggn_vp_block`]: one pass for the whole block.
+    fn apply_block(&self, x: MatRef<'_, f64>, mut y: MatMut<'_, f64>) -> Result<()> {
+        check_block(self.obj.dim(), x, &y)?;
+        let gn = self
+            .obj
+            .as_gauss_newton()
+            .ok_or_else(|| Error::Unsupported("no Gauss-Newton products".into()))?;
+        gn.ggn_vp_block(&self.x, x, y.as_mut())?;
+        check_block_finite("ggn_vp_block", y.as_ref())
     }
 }
 
@@ -248,6 +347,15 @@ impl<A: LinearOperator> LinearOperator for Damped<A> {
     fn apply(&self, v: &[f64], out: &mut [f64]) -> Result<()> {
         self.op.apply(v, out)?;
         crate::linalg::vector::axpy(self.lambda, v, out);
+        Ok(())
+    }
+    fn apply_block(&self, x: MatRef<'_, f64>, mut y: MatMut<'_, f64>) -> Result<()> {
+        self.op.apply_block(x, y.as_mut())?;
+        for j in 0..x.ncols() {
+            for i in 0..x.nrows() {
+                y[(i, j)] += self.lambda * x[(i, j)];
+            }
+        }
         Ok(())
     }
 }

@@ -469,4 +469,53 @@ impl LinearOperator for CsrMatrix {
         }
         self.matvec(v, out)
     }
+    /// `A X` by [`CsrMatrix::matmat`]: one pass over the nonzeros for the whole block.
+    fn apply_block(&self, x: faer::MatRef<'_, f64>, y: faer::MatMut<'_, f64>) -> Result<()> {
+        if self.nrows != self.ncols {
+            return Err(Error::Dimension {
+                what: format!(
+                    "matrix columns ({} x {} is not square)",
+                    self.nrows, self.ncols
+                ),
+                expected: self.nrows,
+                got: self.ncols,
+            });
+        }
+        self.matmat(x, y)
+    }
+}
+
+impl CsrMatrix {
+    /// `Y = A X` for a dense block `X` (`ncols × k`): each row of `A` is read once for all `k`
+    /// columns (CSR × dense, Saad 2003, §3.4).
+    ///
+    /// ```
+    /// use curvlab::linalg::sparse::CsrMatrix;
+    /// let a = CsrMatrix::from_triplets(1, 2, &[(0, 0, 1.0), (0, 1, 2.0)]).unwrap();
+    /// let x = faer::mat![[1.0, 0.0], [1.0, 1.0]];
+    /// let mut y = faer::Mat::<f64>::zeros(1, 2);
+    /// a.matmat(x.as_ref(), y.as_mut()).unwrap();
+    /// assert_eq!((y[(0, 0)], y[(0, 1)]), (3.0, 2.0));
+    /// assert!(a.matmat(faer::Mat::<f64>::zeros(3, 2).as_ref(), y.as_mut()).is_err());
+    /// ```
+    pub fn matmat(&self, x: faer::MatRef<'_, f64>, mut y: faer::MatMut<'_, f64>) -> Result<()> {
+        check_len("block rows", self.ncols, x.nrows())?;
+        check_len("output block rows", self.nrows, y.nrows())?;
+        check_len("output block columns", x.ncols(), y.ncols())?;
+        let k = x.ncols();
+        let mut acc = vec![0.0; k];
+        for i in 0..self.nrows {
+            acc.fill(0.0);
+            let (s, e) = (self.indptr[i], self.indptr[i + 1]);
+            for (&j, &a) in self.indices[s..e].iter().zip(&self.values[s..e]) {
+                for (c, ac) in acc.iter_mut().enumerate() {
+                    *ac += a * x[(j, c)];
+                }
+            }
+            for (c, ac) in acc.iter().enumerate() {
+                y[(i, c)] = *ac;
+            }
+        }
+        Ok(())
+    }
 }

@@ -375,6 +375,7 @@ impl GaussNewton for LogisticRegression {
         self.hvp(x, v, out)
     }
 }
+}
 
 /// Minibatches: `(1/|B|) Σ_{i∈B} ℓᵢ + (λ/2)‖w‖²`; per-example gradients
 /// `∇ℓᵢ = (σ(zᵢ) − yᵢ)(xᵢ, 1)`.

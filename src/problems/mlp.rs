@@ -801,6 +801,221 @@ impl Mlp {
         self.add_weight_decay(v, out);
     }
 
+    /// `φ'(a)` and `φ''(a)` of hidden layer `l` at every (unit, example) entry.
+    fn layer_derivatives(&self, fwd: &Forward, l: usize) -> (Vec<f64>, Vec<f64>) {
+        fwd.pre[l]
+            .iter()
+            .zip(&fwd.post[l])
+            .map(|(&a, &h)| self.activation.derivatives(a, h))
+            .unzip()
+    }
+
+    /// Forward R-pass for a block of `k` directions: `R{a_l}`, `R{h_l}` as `out × (B·k)`
+    /// column-major matrices (direction `j` in columns `jB..(j+1)B`), so the products with `W_l`
+    /// are one wide matrix product per layer.
+    fn r_forward_block(
+        &self,
+        x: &[f64],
+        vs: &[Vec<f64>],
+        h0: MatRef<'_, f64>,
+        fwd: &Forward,
+        phi1: &[Vec<f64>],
+    ) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+        let (b, k, nl) = (h0.ncols(), vs.len(), self.layers());
+        let mut ra: Vec<Vec<f64>> = Vec::with_capacity(nl);
+        let mut rh: Vec<Vec<f64>> = Vec::with_capacity(nl.saturating_sub(1));
+        for l in 0..nl {
+            let (nin, nout) = (self.sizes[l], self.sizes[l + 1]);
+            let (w, _) = self.split(x, l);
+            let mut a = vec![0.0; nout * b * k];
+            for (j, aj) in a.chunks_exact_mut(nout * b).enumerate() {
+                let (vw, vb) = self.split(&vs[j], l);
+                for c in aj.chunks_exact_mut(nout) {
+                    c.copy_from_slice(vb);
+                }
+                let dst = cm_mut(aj, nout, b);
+                mm(dst, Accum::Add, cm(vw, nout, nin), self.input(h0, fwd, l));
+            }
+            if l > 0 {
+                let dst = cm_mut(&mut a, nout, b * k);
+                mm(
+                    dst,
+                    Accum::Add,
+                    cm(w, nout, nin),
+                    cm(&rh[l - 1], nin, b * k),
+                );
+            }
+            if l + 1 < nl {
+                let d1 = &phi1[l];
+                let r = a
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &r)| d1[i % d1.len()] * r)
+                    .collect();
+                rh.push(r);
+            }
+            ra.push(a);
+        }
+        (ra, rh)
+    }
+
+    /// `H_L R{z}` for each of the `k` directions of a block.
+    fn loss_hessian_block(&self, fwd: &Forward, rz: &[f64], b: usize) -> Vec<f64> {
+        let kc = self.classes();
+        rz.chunks_exact(kc * b)
+            .flat_map(|c| self.loss_hessian_times(fwd, c, b as f64))
+            .collect()
+    }
+
+    /// Block HVP `∇²f(x) V`: one forward pass, one gradient backward pass, and R-passes whose
+    /// `W`-products are wide (`B·k` columns). `outs[j]` receives column `j`.
+    fn hvp_block_rows(
+        &self,
+        x: &[f64],
+        vs: &[Vec<f64>],
+        h0: MatRef<'_, f64>,
+        labels: &[usize],
+        outs: &mut [Vec<f64>],
+    ) {
+        let (b, k, nl) = (h0.ncols(), vs.len(), self.layers());
+        let fwd = self.forward(x, h0, labels);
+        let (phi1, phi2): (Vec<_>, Vec<_>) =
+            (0..nl - 1).map(|l| self.layer_derivatives(&fwd, l)).unzip();
+        let (ra, rh) = self.r_forward_block(x, vs, h0, &fwd, &phi1);
+        let deltas = self.deltas(x, &fwd, self.output_delta(&fwd, labels, b as f64), b);
+        let mut rd = self.loss_hessian_block(&fwd, &ra[nl - 1], b);
+        for l in (0..nl).rev() {
+            let (nin, nout) = (self.sizes[l], self.sizes[l + 1]);
+            let d = &deltas[l];
+            for (j, out) in outs.iter_mut().enumerate() {
+                let rdj = &rd[j * nout * b..(j + 1) * nout * b];
+                let (ow, ob) = self.split_mut(out, l);
+                let input = self.input(h0, &fwd, l).transpose();
+                mm(
+                    cm_mut(ow, nout, nin),
+                    Accum::Replace,
+                    cm(rdj, nout, b),
+                    input,
+                );
+                if l > 0 {
+                    let rhj = cm(&rh[l - 1][j * nin * b..(j + 1) * nin * b], nin, b);
+                    mm(
+                        cm_mut(ow, nout, nin),
+                        Accum::Add,
+                        cm(d, nout, b),
+                        rhj.transpose(),
+                    );
+                }
+                ob.fill(0.0);
+                add_row_sums(rdj, nout, ob);
+            }
+            if l > 0 {
+                let (w, _) = self.split(x, l);
+                let wt = cm(w, nout, nin).transpose();
+                let mut e = vec![0.0; nin * b];
+                mm(cm_mut(&mut e, nin, b), Accum::Replace, wt, cm(d, nout, b));
+                let mut re = vec![0.0; nin * b * k];
+                mm(
+                    cm_mut(&mut re, nin, b * k),
+                    Accum::Replace,
+                    wt,
+                    cm(&rd, nout, b * k),
+                );
+                for (j, rej) in re.chunks_exact_mut(nin * b).enumerate() {
+                    let (vw, _) = self.split(&vs[j], l);
+                    let vwt = cm(vw, nout, nin).transpose();
+                    mm(cm_mut(rej, nin, b), Accum::Add, vwt, cm(d, nout, b));
+                    let raj = &ra[l - 1][j * nin * b..(j + 1) * nin * b];
+                    for i in 0..nin * b {
+                        rej[i] = phi2[l - 1][i] * raj[i] * e[i] + phi1[l - 1][i] * rej[i];
+                    }
+                }
+                rd = re;
+            }
+        }
+        for (v, out) in vs.iter().zip(outs.iter_mut()) {
+            self.add_weight_decay(v, out);
+        }
+    }
+
+    /// Block GGN product `G(x) V = Jᵀ H_L J V + λ V_W` with one forward pass and wide products.
+    fn ggn_block_rows(
+        &self,
+        x: &[f64],
+        vs: &[Vec<f64>],
+        h0: MatRef<'_, f64>,
+        labels: &[usize],
+        outs: &mut [Vec<f64>],
+    ) {
+        let (b, k, nl) = (h0.ncols(), vs.len(), self.layers());
+        let fwd = self.forward(x, h0, labels);
+        let phi1: Vec<Vec<f64>> = (0..nl - 1)
+            .map(|l| self.layer_derivatives(&fwd, l).0)
+            .collect();
+        let (ra, _) = self.r_forward_block(x, vs, h0, &fwd, &phi1);
+        let mut d = self.loss_hessian_block(&fwd, &ra[nl - 1], b);
+        for l in (0..nl).rev() {
+            let (nin, nout) = (self.sizes[l], self.sizes[l + 1]);
+            for (j, out) in outs.iter_mut().enumerate() {
+                let dj = &d[j * nout * b..(j + 1) * nout * b];
+                let (ow, ob) = self.split_mut(out, l);
+                let input = self.input(h0, &fwd, l).transpose();
+                mm(
+                    cm_mut(ow, nout, nin),
+                    Accum::Replace,
+                    cm(dj, nout, b),
+                    input,
+                );
+                ob.fill(0.0);
+                add_row_sums(dj, nout, ob);
+            }
+            if l > 0 {
+                let (w, _) = self.split(x, l);
+                let mut e = vec![0.0; nin * b * k];
+                let wt = cm(w, nout, nin).transpose();
+                mm(
+                    cm_mut(&mut e, nin, b * k),
+                    Accum::Replace,
+                    wt,
+                    cm(&d, nout, b * k),
+                );
+                let d1 = &phi1[l - 1];
+                for (i, ei) in e.iter_mut().enumerate() {
+                    *ei *= d1[i % d1.len()];
+                }
+                d = e;
+            }
+        }
+        for (v, out) in vs.iter().zip(outs.iter_mut()) {
+            self.add_weight_decay(v, out);
+        }
+    }
+
+    /// Runs a block kernel on the columns of `v`, writing the columns of `out`.
+    fn block_apply(
+        &self,
+        x: &[f64],
+        v: MatRef<'_, f64>,
+        mut out: MatMut<'_, f64>,
+        kernel: impl FnOnce(&[Vec<f64>], MatRef<'_, f64>, &[usize], &mut [Vec<f64>]),
+    ) -> Result<()> {
+        check_len("x", self.n, x.len())?;
+        check_len("block rows", self.n, v.nrows())?;
+        check_len("output block rows", self.n, out.nrows())?;
+        check_len("output block columns", v.ncols(), out.ncols())?;
+        let vs: Vec<Vec<f64>> = (0..v.ncols())
+            .map(|j| (0..self.n).map(|i| v[(i, j)]).collect())
+            .collect();
+        let mut outs = vec![vec![0.0; self.n]; v.ncols()];
+        self.with_rows(None, |h0, y| kernel(&vs, h0, y, &mut outs))?;
+        for (j, o) in outs.iter().enumerate() {
+            for (i, oi) in o.iter().enumerate() {
+                out[(i, j)] = *oi;
+            }
+        }
+        Ok(())
+    }
+
     fn check_xv(&self, x: &[f64], v: &[f64], out: &[f64]) -> Result<()> {
         check_len("x", self.n, x.len())?;
         check_len("v", self.n, v.len())?;
@@ -826,6 +1041,13 @@ impl Objective for Mlp {
         self.check_xv(x, v, out)?;
         self.with_rows(None, |h0, y| self.hvp_rows(x, v, h0, y, out))
     }
+    /// One forward pass and one gradient backward pass for the whole block; the R-passes
+    /// multiply by `W_l` with `B·k` columns at once.
+    fn hvp_block(&self, x: &[f64], v: MatRef<'_, f64>, out: MatMut<'_, f64>) -> Result<()> {
+        self.block_apply(x, v, out, |vs, h0, y, outs| {
+            self.hvp_block_rows(x, vs, h0, y, outs)
+        })
+    }
     fn as_gauss_newton(&self) -> Option<&dyn GaussNewton> {
         Some(self)
     }
@@ -839,6 +1061,11 @@ impl GaussNewton for Mlp {
     fn ggn_vp(&self, x: &[f64], v: &[f64], out: &mut [f64]) -> Result<()> {
         self.check_xv(x, v, out)?;
         self.with_rows(None, |h0, y| self.ggn_rows(x, v, h0, y, out))
+    }
+    fn ggn_vp_block(&self, x: &[f64], v: MatRef<'_, f64>, out: MatMut<'_, f64>) -> Result<()> {
+        self.block_apply(x, v, out, |vs, h0, y, outs| {
+            self.ggn_block_rows(x, vs, h0, y, outs)
+        })
     }
 }
 
