@@ -83,6 +83,7 @@ fn run_gives_the_same_iterations_whatever_faer_parallelism_was_set_before() {
     use clap::Parser;
     let Ok(curvlab::cli::Cli {
         command: curvlab::cli::Command::Run(a),
+        ..
     }) = curvlab::cli::Cli::try_parse_from(std::iter::once("curvlab").chain(args))
     else {
         panic!("parse")

@@ -375,7 +375,6 @@ impl GaussNewton for LogisticRegression {
         self.hvp(x, v, out)
     }
 }
-}
 
 /// Minibatches: `(1/|B|) Σ_{i∈B} ℓᵢ + (λ/2)‖w‖²`; per-example gradients
 /// `∇ℓᵢ = (σ(zᵢ) − yᵢ)(xᵢ, 1)`.
