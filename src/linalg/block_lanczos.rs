@@ -52,6 +52,9 @@ pub struct BlockBasis {
     applications: usize,
     norm_estimate: f64,
     asymmetry: f64,
+    /// Columns of the next block that are random fill-ins for a rank-deficient block: their
+    /// products with earlier vectors are not in the coupling, so the symmetry check skips them.
+    injected: Vec<bool>,
     rng: ChaCha8Rng,
 }
 
@@ -95,6 +98,7 @@ impl BlockBasis {
             applications: 0,
             norm_estimate: 0.0,
             asymmetry: 0.0,
+            injected: Vec::new(),
             rng: ChaCha8Rng::seed_from_u64(seed),
         };
         let mut w = start.to_owned();
@@ -223,6 +227,9 @@ impl BlockBasis {
     fn check_symmetry(&mut self, h: &Mat<f64>, len: usize, p: usize) -> Result<()> {
         let scale = self.norm_estimate.max(f64::MIN_POSITIVE);
         for c in 0..p.min(self.coupling.ncols()) {
+            if self.injected.get(c).copied().unwrap_or(false) {
+                continue;
+            }
             for i in 0..len.min(self.coupling.nrows()) {
                 let d = (h[(i, c)] - self.coupling[(i, c)]).abs() / scale;
                 self.asymmetry = self.asymmetry.max(d);
@@ -262,6 +269,7 @@ impl BlockBasis {
         let (n, p) = (self.n, w.ncols());
         let mut q = Mat::<f64>::zeros(n, p);
         let mut r = Mat::<f64>::zeros(p, p);
+        self.injected = vec![false; p];
         for c in 0..p {
             let mut col: Vec<f64> = (0..n).map(|i| w[(i, c)]).collect();
             let first = crate::linalg::vector::norm(&col);
@@ -279,9 +287,9 @@ impl BlockBasis {
                 r[(c, c)] = s;
             } else {
                 col = self.random_orthogonal(&q, c)?;
-                for d in 0..c {
-                    r[(d, c)] = 0.0;
-                }
+                // W's column c lies in the span of the earlier columns (its projections
+                // r[(d, c)] are kept: they are its coupling); a random fill-in continues the basis.
+                self.injected[c] = true;
             }
             let s = crate::linalg::vector::norm(&col);
             for (i, x) in col.iter().enumerate() {
