@@ -20,7 +20,9 @@
 //! kept in the basis: soft locking). Returned residuals are true residuals `‖A v − θ v‖` from one
 //! block application (counted).
 
-use crate::curvature::lanczos::{LANCZOS_STREAM, Lanczos, LanczosResult, RitzPair, Which};
+use crate::curvature::lanczos::{
+    BlockSize, LANCZOS_STREAM, Lanczos, LanczosResult, RitzPair, Which,
+};
 use crate::error::{Error, Result};
 use crate::linalg::LinearOperator;
 use crate::linalg::block_lanczos::BlockBasis;
@@ -28,19 +30,6 @@ use faer::Mat;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-
-/// The block size of the Krylov eigensolver.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum BlockSize {
-    /// Chosen by the rule of the module documentation (2, grown on a detected cluster; 1 when
-    /// multiplicities are not asked for).
-    Auto,
-    /// A fixed block size `p ≥ 1`.
-    Fixed(usize),
-    /// The single-vector thick-restart Lanczos with its locked multiplicity pass
-    /// ([`crate::curvature::lanczos`] before the block solver).
-    Single,
-}
 
 /// The state of one block run between its phases.
 struct State {
@@ -291,4 +280,34 @@ fn ritz(t: faer::MatRef<'_, f64>) -> Result<(Vec<f64>, Mat<f64>)> {
         Error::Numerical("eigensolver of the projected matrix did not converge".into())
     })?;
     Ok(((0..t.nrows()).map(|i| e.S()[i]).collect(), e.U().to_owned()))
+}
+
+impl Lanczos {
+    /// Runs on `op`, which must be symmetric with `k ≤ n`. When the budget runs out first, the
+    /// result says so (`converged = false`, `budget_exhausted = true`) and carries the pairs
+    /// reached with their true residuals. The solver is the one [`Lanczos::with_block_size`]
+    /// chose (the single-vector thick-restart Lanczos by default).
+    ///
+    /// ```
+    /// use curvlab::curvature::{Lanczos, Which};
+    /// let a = faer::Mat::<f64>::from_fn(30, 30, |i, j| if i == j { (i + 1) as f64 } else { 0.0 });
+    /// let r = Lanczos::new(2, Which::Largest).unwrap().run(&a).unwrap();
+    /// assert!((r.largest[0].value - 30.0).abs() < 1e-9);
+    /// ```
+    pub fn run<A: LinearOperator + ?Sized>(&self, op: &A) -> Result<LanczosResult> {
+        let n = op.dim();
+        if self.k() > n {
+            return Err(Error::invalid(
+                "k",
+                self.k(),
+                &format!("must be <= n = {n}"),
+            ));
+        }
+        match self.block_size() {
+            BlockSize::Single => self.run_single(op),
+            BlockSize::Fixed(p) => run_block(self, op, p, self.multiplicity_check()),
+            BlockSize::Auto if self.multiplicity_check() => run_block(self, op, 3, true),
+            BlockSize::Auto => run_block(self, op, 1, false),
+        }
+    }
 }
