@@ -33,10 +33,12 @@ drop_seconds_column() {
 mask_summary_times() {
     sed -E \
         -e 's/; by time \*\*([^*]|\\\*)*\*\* \([^ )]* s\)\./; by time <masked>./' \
+        -e 's/ By time \*\*([^*]|\\\*)*\*\* \([^)]* s\)\.//' \
+        -e 's/ No winner by time: .* and 1 ms\)\.//' \
         -e "s/ By time .* wins instead: each of its iterations costs [^ ]* less than one of .*'s, which outweighs its [^ ]* more iterations\.//" \
         "$1" |
         awk '
-            /^\| method \| converged \| iterations \| seconds \|/ { t = 1; print; next }
+            /^\| method \| (converged|verdict) \| iterations \| seconds \|/ { t = 1; print; next }
             t && /^\|---/ { print; next }
             t && /^\| / { n = split($0, c, / \| /); c[4] = "<s>"; out = c[1]
                           for (i = 2; i <= n; i++) out = out " | " c[i]

@@ -102,10 +102,10 @@ t0=$SECONDS
 say "unsharded reference: $(($(wc -l <"$W/ref/runs.csv") - 1)) runs in $((SECONDS - t0)) s"
 
 # A. By hand, as in the README.
-if sbatch --parsable --array=0-3 --cpus-per-task=1 --wrap true >/dev/null 2>"$W/a/refused.txt"; then
+if sbatch --parsable --array=0-3 --cpus-per-task=1 --wrap true >/dev/null 2>"$W/refused.txt"; then
     fail "sbatch --array=0-3 was accepted although MaxArraySize=3"
 fi
-say "A: --array=0-3 refused by the cluster: $(head -1 "$W/a/refused.txt")"
+say "A: --array=0-3 refused by the cluster: $(head -1 "$W/refused.txt")"
 jid=$(sbatch --parsable --array=0-2 --cpus-per-task=1 --output="$W/a/slurm-%A_%a.out" \
     studies/sbatch_array.sh "$STUDY" "$W/a")
 mjid=$(sbatch --parsable --dependency=afterok:"$jid" --output="$W/a/merge-%j.out" \
@@ -120,16 +120,16 @@ check_merged "$W/a"
 
 # B. --submit 4: split at MaxArraySize=3.
 bash studies/sbatch_array.sh --submit 4 "$STUDY" "$W/b" -- --cpus-per-task=1 \
-    --output="$W/b/slurm-%A_%a.out" >"$W/b/jobs.txt"
-arrays="$(awk '$1 == "array" {print $3 "+" $4}' "$W/b/jobs.txt" | tr '\n' ' ')"
+    --output="$W/b/slurm-%A_%a.out" >"$W/jobs-b.txt"
+arrays="$(awk '$1 == "array" {print $3 "+" $4}' "$W/jobs-b.txt" | tr '\n' ' ')"
 [ "$arrays" = "0+3 3+1 " ] || fail "B: want arrays offset 0 x 3 tasks and offset 3 x 1 task, got '$arrays'"
-for j in $(awk '$1 == "array" {print $2}' "$W/b/jobs.txt"); do wait_job "$j" 300; done
-wait_job "$(awk '$1 == "merge" {print $2}' "$W/b/jobs.txt")" 120
+for j in $(awk '$1 == "array" {print $2}' "$W/jobs-b.txt"); do wait_job "$j" 300; done
+wait_job "$(awk '$1 == "merge" {print $2}' "$W/jobs-b.txt")" 120
 for i in 0 1 2 3; do
     [ "$(cat "$W/b/shard-$i/shard.txt")" = "$i/4" ] || fail "B: shard-$i/shard.txt is not $i/4"
     grep -q "shard $i/4 from SLURM_ARRAY_TASK_ID" "$W"/b/slurm-*.out || fail "B: no task says shard $i/4"
 done
-say "B: $(tr '\n' ' ' <"$W/b/jobs.txt"):"
+say "B: $(tr '\n' ' ' <"$W/jobs-b.txt"):"
 check_merged "$W/b"
 
 # C. Cancel task 1 after its first finished run, resubmit it alone with --resume.
@@ -149,8 +149,8 @@ until [ "$(states "${jid}_1")" = CANCELLED ]; do
     sleep 0.2
 done
 slice=$(((RUNS + 2 - 1) / 3)) # ids at positions 1, 4, 7, ... < RUNS
-(cd "$W/c/shard-1/runs" && md5sum -- *.json) >"$W/c/before.md5"
-before=$(wc -l <"$W/c/before.md5")
+(cd "$W/c/shard-1/runs" && md5sum -- *.json) >"$W/before-c.md5"
+before=$(wc -l <"$W/before-c.md5")
 [ "$before" -gt 0 ] && [ "$before" -lt "$slice" ] || fail "C: $before of $slice runs done at the kill"
 say "C: task ${jid}_1 cancelled with $before of $slice runs finished"
 jid2=$(sbatch --parsable --array=1 --cpus-per-task=1 --export=ALL,CURVLAB_SHARD_COUNT=3 \
@@ -159,7 +159,7 @@ mjid=$(sbatch --parsable --dependency=afterany:"$jid",afterok:"$jid2" \
     --output="$W/c/merge-%j.out" --wrap "$CURVLAB merge $W/c/shard-* --out $W/c")
 wait_job "$jid2" 300
 wait_job "$mjid" 120
-(cd "$W/c/shard-1/runs" && md5sum --quiet -c "$W/c/before.md5") ||
+(cd "$W/c/shard-1/runs" && md5sum --quiet -c "$W/before-c.md5") ||
     fail "C: a record written before the kill changed on resume"
 [ "$(records "$W/c/shard-1" | wc -l)" = "$slice" ] || fail "C: shard-1 does not hold its $slice runs"
 want="$slice runs ($((slice - before)) run now, $before already finished)"

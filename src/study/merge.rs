@@ -35,7 +35,7 @@ pub fn merge_shards(shards: &[&Path], out: &Path) -> Result<(usize, usize)> {
         }
     }
     let spec = StudySpec::parse(&first.join("study.toml"), &source)?;
-    refuse_other_study(out, &source)?;
+    refuse_other_study_except(out, &source, shards)?;
     let plan = Plan::new(&spec);
     create_dir(&runs_dir(out))?;
     create_dir(&traces_dir(out))?;
@@ -77,7 +77,33 @@ pub fn merge_shards(shards: &[&Path], out: &Path) -> Result<(usize, usize)> {
 /// assert!(refuse_other_study(d.path(), "name='b'").unwrap_err().is_bad_input());
 /// ```
 pub fn refuse_other_study(out: &Path, source: &str) -> Result<()> {
-    super::resume::refuse_foreign(out)?;
+    refuse_other_study_except(out, source, &[])
+}
+
+/// [`refuse_other_study`] for a merge of `shards`: the shard folders themselves and scheduler log
+/// files (`*.out`, `*.err`, `*.log`, e.g. Slurm's `slurm-%A_%a.out`) may sit in `out`, as in
+/// `curvlab merge results/s/shard-* --out results/s`.
+///
+/// ```
+/// use curvlab::study::merge::refuse_other_study_except;
+/// let d = tempfile::tempdir().unwrap();
+/// let shard = d.path().join("shard-0");
+/// std::fs::create_dir(&shard).unwrap();
+/// std::fs::write(d.path().join("merge-3.out"), "log").unwrap();
+/// assert!(refuse_other_study_except(d.path(), "name='a'", &[shard.as_path()]).is_ok());
+/// std::fs::write(d.path().join("notes.md"), "mine").unwrap();
+/// assert!(refuse_other_study_except(d.path(), "name='a'", &[shard.as_path()]).is_err());
+/// ```
+pub fn refuse_other_study_except(out: &Path, source: &str, shards: &[&Path]) -> Result<()> {
+    let canon = |p: &Path| std::fs::canonicalize(p).ok();
+    let shard_paths: Vec<_> = shards.iter().filter_map(|s| canon(s)).collect();
+    let ignore = |p: &Path| {
+        let log = p
+            .extension()
+            .is_some_and(|e| e == "out" || e == "err" || e == "log");
+        (log && p.is_file()) || canon(p).is_some_and(|c| shard_paths.contains(&c))
+    };
+    super::resume::refuse_foreign_except(out, ignore)?;
     if !super::resume::holds_results(out) {
         return Ok(());
     }

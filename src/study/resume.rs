@@ -84,6 +84,20 @@ pub fn prepare_output(out: &Path, source: &str, resume: bool) -> Result<BTreeSet
 /// assert!(e.is_bad_input() && e.to_string().contains("summary.md"));
 /// ```
 pub fn refuse_foreign(out: &Path) -> Result<()> {
+    refuse_foreign_except(out, |_| false)
+}
+
+/// [`refuse_foreign`], ignoring the entries for which `ignore(path)` is true (a merge's own
+/// shard folders and the scheduler's log files).
+///
+/// ```
+/// let d = tempfile::tempdir().unwrap();
+/// std::fs::write(d.path().join("slurm-7_0.out"), "log").unwrap();
+/// let logs = |p: &std::path::Path| p.extension().is_some_and(|e| e == "out");
+/// assert!(curvlab::study::resume::refuse_foreign_except(d.path(), logs).is_ok());
+/// assert!(curvlab::study::resume::refuse_foreign(d.path()).is_err());
+/// ```
+pub fn refuse_foreign_except(out: &Path, ignore: impl Fn(&Path) -> bool) -> Result<()> {
     if holds_results(out) {
         return Ok(());
     }
@@ -92,6 +106,7 @@ pub fn refuse_foreign(out: &Path) -> Result<()> {
     };
     let mut names: Vec<String> = entries
         .flatten()
+        .filter(|e| !ignore(&e.path()))
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     if names.is_empty() {
