@@ -147,10 +147,7 @@ impl DiagonalProbe {
                     .iter_mut()
                     .for_each(|v| *v = rng.sample(StandardNormal));
             }
-            _ => self
-                .z
-                .iter_mut()
-                .for_each(|v| *v = if rng.random::<bool>() { 1.0 } else { -1.0 }),
+            _ => crate::curvature::hutchinson::rademacher(rng, &mut self.z),
         }
     }
 }

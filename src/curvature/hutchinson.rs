@@ -39,7 +39,8 @@ pub struct DiagonalEstimate {
     pub matvecs: usize,
 }
 
-fn rademacher(rng: &mut ChaCha8Rng, z: &mut [f64]) {
+/// Fills `z` with Rademacher entries (±1 with probability ½ each).
+pub(crate) fn rademacher(rng: &mut ChaCha8Rng, z: &mut [f64]) {
     for x in z.iter_mut() {
         *x = if rng.random::<bool>() { 1.0 } else { -1.0 };
     }

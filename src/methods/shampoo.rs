@@ -53,6 +53,8 @@ struct State {
     blocks: Vec<BlockState>,
     m: Vec<f64>,
     v: Vec<f64>,
+    /// Adam's direction at this step (a buffer reused across steps).
+    adam: Vec<f64>,
     t: i32,
 }
 
@@ -197,6 +199,7 @@ impl Method for Shampoo {
             blocks,
             m: vec![0.0; n],
             v: vec![0.0; n],
+            adam: vec![0.0; n],
             t: 0,
         });
         Ok(())
@@ -213,21 +216,22 @@ impl Method for Shampoo {
         s.t = s.t.saturating_add(1);
         let refresh = ((s.t - 1) as usize).is_multiple_of(every);
         let (bc1, bc2) = (1.0 - b1.powi(s.t), 1.0 - b2.powi(s.t));
-        let adam: Vec<f64> = (s.m.iter_mut().zip(s.v.iter_mut()))
-            .zip(&it.g)
-            .map(|((m, v), g)| {
-                *m = b1 * *m + (1.0 - b1) * g;
-                *v = b2 * *v + (1.0 - b2) * g * g;
-                (*m / bc1) / ((*v / bc2).sqrt() + aeps)
-            })
-            .collect();
+        for (((m, v), g), a) in
+            s.m.iter_mut()
+                .zip(s.v.iter_mut())
+                .zip(&it.g)
+                .zip(s.adam.iter_mut())
+        {
+            *m = b1 * *m + (1.0 - b1) * g;
+            *v = b2 * *v + (1.0 - b2) * g * g;
+            *a = (*m / bc1) / ((*v / bc2).sqrt() + aeps);
+        }
         let mut sq = 0.0;
-        let blocks = s.layout.blocks().to_vec();
-        for (b, st) in blocks.iter().zip(s.blocks.iter_mut()) {
+        for (b, st) in s.layout.blocks().iter().zip(s.blocks.iter_mut()) {
             let r = b.range();
             let d = direction(*b, st, &it.g[r.clone()], refresh)?;
             let dn = d.iter().map(|v| v * v).sum::<f64>().sqrt();
-            let an = adam[r.clone()].iter().map(|v| v * v).sum::<f64>().sqrt();
+            let an = s.adam[r.clone()].iter().map(|v| v * v).sum::<f64>().sqrt();
             let scale = if dn > 0.0 { lr * an / dn } else { 0.0 };
             for (x, di) in it.x[r].iter_mut().zip(&d) {
                 *x -= scale * di;
