@@ -278,6 +278,18 @@ impl Dataset {
         self.x.ncols()
     }
 
+    /// The file the data came from (`None` for data built in memory).
+    ///
+    /// ```
+    /// use curvlab::problems::data::Dataset;
+    /// let d = Dataset::from_csv_reader("a,y\n1,0\n".as_bytes(), "f.csv".as_ref()).unwrap();
+    /// assert_eq!(d.source_path(), Some(std::path::Path::new("f.csv")));
+    /// assert!(Dataset::new(faer::mat![[1.0]], vec![0.0], None).unwrap().source_path().is_none());
+    /// ```
+    pub fn source_path(&self) -> Option<&Path> {
+        self.source.as_ref().map(|s| s.path.as_path())
+    }
+
     /// An error about example `i` (0-based): an [`Error::Parse`] naming the file and line when the
     /// data came from a file, an invalid-parameter error otherwise.
     ///

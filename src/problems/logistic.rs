@@ -114,7 +114,16 @@ pub struct LogisticRegression {
 
 impl LogisticRegression {
     /// Logistic regression with the default `λ = 1e-3`; every label must be 0 or 1 (otherwise an
-    /// error naming the example, and the file and line for CSV data).
+    /// error naming the example, and the file and line for CSV data), and both classes must
+    /// occur: on one-class data the unregularised bias has no minimiser (the loss decreases
+    /// forever as `b → ±∞`), so it is refused as scikit-learn's `LogisticRegression.fit` refuses it.
+    ///
+    /// ```
+    /// use curvlab::problems::{data::Dataset, logistic::LogisticRegression};
+    /// let one = Dataset::new(faer::mat![[1.0], [2.0]], vec![1.0, 1.0], None).unwrap();
+    /// let e = LogisticRegression::new(one).unwrap_err().to_string();
+    /// assert!(e.contains("contains only one class: 1 (2 examples labelled 1, none labelled 0)"), "{e}");
+    /// ```
     pub fn new(data: Dataset) -> Result<Self> {
         if let Some(i) = data.y().iter().position(|&y| y != 0.0 && y != 1.0) {
             return Err(data.example_error(
@@ -125,6 +134,7 @@ impl LogisticRegression {
                 ),
             ));
         }
+        check_two_classes(&data)?;
         Ok(LogisticRegression { data, lambda: 1e-3 })
     }
 
@@ -457,4 +467,28 @@ pub fn memory_request(p: &Params) -> Result<Option<super::registry::ProblemSize>
         n: Some(n),
         request,
     }))
+}
+
+/// Both labels 0 and 1 occur in `data` (labels already checked to be 0 or 1); otherwise an error
+/// with the class counts, in scikit-learn's words.
+fn check_two_classes(data: &Dataset) -> Result<()> {
+    let ones = data.y().iter().filter(|&&y| y == 1.0).count();
+    let zeros = data.len() - ones;
+    if ones > 0 && zeros > 0 {
+        return Ok(());
+    }
+    let (class, n, other) = if ones > 0 { (1, ones, 0) } else { (0, zeros, 1) };
+    let examples = if n == 1 { "example" } else { "examples" };
+    let source = data
+        .source_path()
+        .map_or_else(|| "(in memory)".to_string(), |p| p.display().to_string());
+    Err(Error::invalid(
+        "data",
+        source,
+        &format!(
+            "logistic regression needs samples of at least 2 classes in the data, but the data \
+             contains only one class: {class} ({n} {examples} labelled {class}, none labelled \
+             {other}); its unregularised bias has no minimiser"
+        ),
+    ))
 }

@@ -295,6 +295,7 @@ pub fn problem_request(kind: &str, params: &Params) -> Result<Option<ProblemSize
         "logistic" => logistic::memory_request(params),
         "least-squares" => least_squares::memory_request(params),
         "mlp" => mlp_request(params),
+        "classifier" => classifier_request(params),
         "matrix" => matrix_market::memory_request(params),
         _ => Ok(None),
     }
@@ -352,6 +353,57 @@ fn mlp_request(p: &Params) -> Result<Option<ProblemSize>> {
         n: if from_file { None } else { n },
         request,
     }))
+}
+
+/// The classifier's request from its parameters, as [`mlp_request`]: the data set (UCI digits:
+/// 64 features, at most 1,797 examples; MNIST-1D: 40 features, `samples` generated), the weights
+/// of `features → hidden… → 10` and three per-example buffers per layer. Widths repeated `depth`
+/// times are counted in closed form, so `depth = 10⁹` is refused before a list of widths exists.
+fn classifier_request(p: &Params) -> Result<Option<ProblemSize>> {
+    let mnist1d = peek_str(p, "dataset").as_deref() == Some("mnist1d");
+    let (features, samples) = if mnist1d {
+        (40, peek_u64(p, "samples", 5000)?)
+    } else {
+        (64, peek_u64(p, "samples", 1797)?.min(1797))
+    };
+    let depth_given = peek_str(p, "depth").is_some();
+    let depth = peek_u64(p, "depth", 1)?;
+    let (runs, desc): (Vec<(u64, u64)>, String) = match peek_str(p, "hidden") {
+        Some(h) if h.contains(',') => {
+            let w: Vec<u64> = h
+                .split(',')
+                .map(|w| w.trim().parse().unwrap_or(0))
+                .collect();
+            (w.iter().map(|&w| (w, 1)).collect(), format!("hidden = {h}"))
+        }
+        Some(_) => {
+            let w = peek_u64(p, "hidden", 128)?;
+            (vec![(w, depth)], format!("hidden = {w} x {depth} layers"))
+        }
+        None if depth_given => (vec![(128, depth)], format!("hidden = 128 x {depth} layers")),
+        None => (vec![(128, 2)], "hidden = 128,128".to_string()),
+    };
+    let (n, act) = mlp_counts(features, &runs, 10);
+    let bytes = sum(&[
+        f64s(&[samples, features + 1]),
+        act.and_then(|a| f64s(&[3, samples, a])),
+        n.and_then(|n| f64s(&[2, n])),
+        n.and_then(working_set),
+        // the list of widths itself
+        runs.iter()
+            .try_fold(0u64, |acc, r| acc.checked_add(r.1))
+            .and_then(|l| l.checked_mul(8)),
+    ]);
+    let what = format!(
+        "classifier samples = {samples}, {desc} ({} weights)",
+        n.map_or_else(|| "more than 2^64".into(), |n| n.to_string())
+    );
+    let key = ["depth", "hidden", "samples"]
+        .into_iter()
+        .find(|k| peek_str(p, k).is_some())
+        .unwrap_or("hidden");
+    let request = Request::new(what, bytes, "use fewer samples or smaller layers").with_key(key);
+    Ok(Some(ProblemSize { n, request }))
 }
 
 /// The weights `Σ (in + 1)·out` and activations per example `features + Σ widths + classes` of

@@ -4,10 +4,15 @@
 //! problem instances × method instances × seeds, in a fixed order: problems in file order, each
 //! table's instances with the last axis (by key name) varying fastest, then methods likewise,
 //! then seeds in file order.
+//!
+//! The run count is known from the axis lengths alone ([`count_runs`]: a saturating product,
+//! nothing materialised), so a sweep that expands to millions of runs is refused before any
+//! work ([`check_run_count`]).
 
 pub use super::instance::Instance;
 use super::run_id::run_id_rel;
 use super::spec::{ComponentSpec, StudySpec};
+use crate::error::Result;
 use crate::params::Value;
 use std::collections::BTreeMap;
 
@@ -41,6 +46,98 @@ pub fn expand(c: &ComponentSpec, table: usize) -> Vec<Instance> {
             table,
         })
         .collect()
+}
+
+/// The default cap on a study's runs (`curvlab study --max-runs` overrides it): 100,000 runs,
+/// about a day of 1-second runs on a 2-core machine.
+pub const DEFAULT_MAX_RUNS: u64 = 100_000;
+
+/// The number of instances of one table: the product of its axis lengths (saturating).
+///
+/// ```
+/// use curvlab::study::{StudySpec, expand::table_size};
+/// let src = "name='s'\n[[problems]]\nkind='quadratic'\ndim=[2,3]\ncondition=[10,100,1000]\n[[methods]]\nkind='gd'\n";
+/// let s = StudySpec::parse(std::path::Path::new("s.toml"), src).unwrap();
+/// assert_eq!(table_size(&s.problems[0]), 6);
+/// ```
+pub fn table_size(c: &ComponentSpec) -> u64 {
+    c.params
+        .values()
+        .fold(1u64, |n, p| n.saturating_mul(p.values.len() as u64))
+}
+
+/// The number of runs of a study — (Σ problem tables) × (Σ method tables) × seeds — from the
+/// axis lengths, without expanding anything; saturates at `u64::MAX`.
+///
+/// ```
+/// use curvlab::study::{StudySpec, Plan, expand::count_runs};
+/// let src = "name='s'\nseeds=[0,1]\n[[problems]]\nkind='quadratic'\ncondition=[10,100]\n[[methods]]\nkind='gd'\n[[methods]]\nkind='adam'\nlr=[1e-3,1e-2]\n";
+/// let s = StudySpec::parse(std::path::Path::new("s.toml"), src).unwrap();
+/// assert_eq!(count_runs(&s), Plan::new(&s).runs.len() as u64);
+/// ```
+pub fn count_runs(spec: &StudySpec) -> u64 {
+    let sum = |tables: &[ComponentSpec]| {
+        tables
+            .iter()
+            .fold(0u64, |n, c| n.saturating_add(table_size(c)))
+    };
+    sum(&spec.problems)
+        .saturating_mul(sum(&spec.methods))
+        .saturating_mul(spec.seeds.len() as u64)
+}
+
+/// The run count, or an error naming it, its factors and the longest axis (file and line) when
+/// it exceeds `max_runs`: refused before any run, any instance or any output.
+///
+/// ```
+/// use curvlab::study::{StudySpec, expand::check_run_count};
+/// let src = "name='s'\n[[problems]]\nkind='quadratic'\ncondition=[10,100]\n[[methods]]\nkind='gd'\n";
+/// let s = StudySpec::parse(std::path::Path::new("s.toml"), src).unwrap();
+/// assert_eq!(check_run_count(&s, 2).unwrap(), 2);
+/// let e = check_run_count(&s, 1).unwrap_err().to_string();
+/// assert!(e.starts_with("s.toml:4: the study expands to 2 runs"), "{e}");
+/// ```
+pub fn check_run_count(spec: &StudySpec, max_runs: u64) -> Result<u64> {
+    let n = count_runs(spec);
+    if n <= max_runs {
+        return Ok(n);
+    }
+    let sum = |tables: &[ComponentSpec]| {
+        tables
+            .iter()
+            .fold(0u64, |n, c| n.saturating_add(table_size(c)))
+    };
+    let count = |n: u64| {
+        if n == u64::MAX {
+            format!("{n} or more")
+        } else {
+            n.to_string()
+        }
+    };
+    let fix = if n == u64::MAX {
+        "shorten the sweep axes".to_string()
+    } else {
+        format!("shorten the sweep axes, or pass --max-runs {n} to run them all")
+    };
+    // Blame the longest axis (the first of equal length, problems before methods).
+    let mut line = spec.problems.first().map_or(0, |c| c.line);
+    let mut longest = 0;
+    for p in spec.problems.iter().chain(&spec.methods).flat_map(|c| c.params.values()) {
+        if p.values.len() > longest {
+            (longest, line) = (p.values.len(), p.line);
+        }
+    }
+    Err(spec.error_at(
+        line,
+        format!(
+            "the study expands to {} runs ({} problem instances x {} method instances x {} \
+             seeds), more than the limit of {max_runs}; {fix}",
+            count(n),
+            count(sum(&spec.problems)),
+            count(sum(&spec.methods)),
+            spec.seeds.len(),
+        ),
+    ))
 }
 
 /// One run: indices into [`Plan::problems`] and [`Plan::methods`], a seed and the stable id.

@@ -15,6 +15,7 @@
 pub mod expand;
 pub mod format;
 pub mod instance;
+pub mod lock;
 pub mod memory;
 pub mod merge;
 pub mod outputs;

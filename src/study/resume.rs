@@ -106,7 +106,7 @@ pub fn refuse_foreign_except(out: &Path, ignore: impl Fn(&Path) -> bool) -> Resu
     };
     let mut names: Vec<String> = entries
         .flatten()
-        .filter(|e| !ignore(&e.path()))
+        .filter(|e| !ignore(&e.path()) && e.file_name() != super::lock::LOCK_FILE)
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     if names.is_empty() {

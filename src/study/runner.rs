@@ -299,6 +299,7 @@ pub fn run_study(spec: &StudySpec, opts: &RunOptions) -> Result<StudyOutcome> {
         .build()
         .map_err(|e| Error::Numerical(format!("cannot start {jobs} threads: {e}")))?;
     let prepared = pool.install(|| prepare(spec, opts.factory))?;
+    let _lock = super::lock::StudyLock::acquire(&opts.out)?; // held until the study returns
     let finished = prepare_output(&opts.out, &spec.source, opts.resume)?;
     let selected: BTreeSet<String> = match opts.shard {
         Some(s) => s.select(&prepared.plan),

@@ -242,10 +242,22 @@ impl Source<'_> {
         line_of(self.text, s.span().start)
     }
 
-    /// `name`: letters, digits, `-`, `_`, `.`, not starting with `.` (it names a folder).
+    /// `name`: letters, digits, `-`, `_`, `.`, not starting with `.` and without `..` (it names
+    /// the folder `results/<name>/`, which must stay inside `results/`: no path separator, no
+    /// parent, no absolute path).
     fn name(&self, raw: Spanned<String>) -> Result<String> {
         let line = self.line(&raw);
         let name = raw.into_inner();
+        let leaves = name.contains(['/', '\\']) || name.contains("..");
+        if leaves {
+            return Err(self.err(
+                line,
+                format!(
+                    "`name` = {name:?} would leave the output folder results/ (it names \
+                     results/<name>/): no '/', '\\' or '..'; use letters, digits, '-', '_' or '.'"
+                ),
+            ));
+        }
         if name.is_empty()
             || !name
                 .chars()
@@ -255,7 +267,8 @@ impl Source<'_> {
             return Err(self.err(
                 line,
                 format!(
-                    "`name` = {name:?}: use letters, digits, '-', '_' or '.' (it names the output folder)"
+                    "`name` = {name:?}: use letters, digits, '-', '_' or '.', not starting with '.' (it \
+                     names the output folder)"
                 ),
             ));
         }
