@@ -128,7 +128,11 @@ pub fn run_to(args: &StudyArgs, err: &mut dyn std::io::Write) -> Result<()> {
 /// assert_eq!(cap_jobs(None, 4, 1), (1, None)); // the default is capped silently
 /// assert_eq!(cap_jobs(Some(3), 4, 0).0, 1);
 /// ```
-pub fn cap_jobs(requested: Option<usize>, cores: usize, runs_left: usize) -> (usize, Option<String>) {
+pub fn cap_jobs(
+    requested: Option<usize>,
+    cores: usize,
+    runs_left: usize,
+) -> (usize, Option<String>) {
     let cap = cores.min(runs_left).max(1);
     match requested {
         Some(r) if r > cap => (
@@ -151,7 +155,11 @@ fn runs_left(spec: &StudySpec, shard: Option<Shard>, out: &std::path::Path, resu
     let selected: Vec<&str> = match shard {
         Some(s) => {
             let ids = s.select(&plan);
-            plan.runs.iter().map(|r| r.id.as_str()).filter(|id| ids.contains(*id)).collect()
+            plan.runs
+                .iter()
+                .map(|r| r.id.as_str())
+                .filter(|id| ids.contains(*id))
+                .collect()
         }
         None => plan.runs.iter().map(|r| r.id.as_str()).collect(),
     };

@@ -477,7 +477,11 @@ fn check_two_classes(data: &Dataset) -> Result<()> {
     if ones > 0 && zeros > 0 {
         return Ok(());
     }
-    let (class, n, other) = if ones > 0 { (1, ones, 0) } else { (0, zeros, 1) };
+    let (class, n, other) = if ones > 0 {
+        (1, ones, 0)
+    } else {
+        (0, zeros, 1)
+    };
     let examples = if n == 1 { "example" } else { "examples" };
     let source = data
         .source_path()

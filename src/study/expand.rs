@@ -119,10 +119,16 @@ pub fn check_run_count(spec: &StudySpec, max_runs: u64) -> Result<u64> {
     } else {
         format!("shorten the sweep axes, or pass --max-runs {n} to run them all")
     };
-    // Blame the longest axis (the first of equal length, problems before methods).
+    // Blame the longest sweep axis (the first of equal length, problems before methods), or
+    // the first problem table when no key is an axis (the runs come from tables and seeds).
     let mut line = spec.problems.first().map_or(0, |c| c.line);
-    let mut longest = 0;
-    for p in spec.problems.iter().chain(&spec.methods).flat_map(|c| c.params.values()) {
+    let mut longest = 1;
+    for p in spec
+        .problems
+        .iter()
+        .chain(&spec.methods)
+        .flat_map(|c| c.params.values())
+    {
         if p.values.len() > longest {
             (longest, line) = (p.values.len(), p.line);
         }

@@ -10,6 +10,11 @@
 //! output (no `runs/`, no `study.toml`, but a user's `summary.md`, `runs.csv`, `plots/` or any
 //! other file) is refused too, with or without `--resume`.
 //!
+//! A run record that cannot be read back (truncated, edited, not JSON, holding another run's id)
+//! is not finished either: `--resume` names it on stderr and runs it again, overwriting it.
+//!
+//! Only one study writes to an output folder at a time ([`crate::study::lock`]).
+//!
 //! A finished run whose trace is missing or no longer matches the hash stored in its record
 //! ([`crate::study::outputs::trace_problem`]) is not finished: `--resume` runs it again and
 //! says so on stderr.
@@ -129,7 +134,13 @@ pub fn refuse_foreign_except(out: &Path, ignore: impl Fn(&Path) -> bool) -> Resu
 /// record is named on stderr; its run runs again).
 fn finished_runs(out: &Path) -> Result<BTreeSet<String>> {
     let mut done = BTreeSet::new();
-    for (id, rec) in read_records(out)? {
+    let records = read_records(out)?;
+    for (id, why) in unreadable_records(out, &records) {
+        super::outputs::say(format_args!(
+            "warning: run {id}: its record runs/{id}.json is corrupted ({why}); running it again"
+        ));
+    }
+    for (id, rec) in records {
         match trace_problem(out, &rec) {
             None => {
                 done.insert(id);
@@ -140,4 +151,48 @@ fn finished_runs(out: &Path) -> Result<BTreeSet<String>> {
         }
     }
     Ok(done)
+}
+
+/// The `runs/<id>.json` files that [`read_records`] did not accept (truncated by a crash of the
+/// file system, edited by hand, renamed), each with the reason: their runs are not finished.
+///
+/// ```
+/// use curvlab::study::resume::unreadable_records;
+/// let d = tempfile::tempdir().unwrap();
+/// std::fs::create_dir(d.path().join("runs")).unwrap();
+/// std::fs::write(d.path().join("runs/abc.json"), "{\"run_id\": ").unwrap();
+/// let bad = unreadable_records(d.path(), &Default::default());
+/// assert_eq!(bad.len(), 1);
+/// assert_eq!(bad[0].0, "abc");
+/// assert!(bad[0].1.starts_with("not a run record: EOF while parsing"), "{}", bad[0].1);
+/// ```
+pub fn unreadable_records(
+    out: &Path,
+    accepted: &std::collections::BTreeMap<String, super::outputs::RunRecord>,
+) -> Vec<(String, String)> {
+    let Ok(entries) = std::fs::read_dir(runs_dir(out)) else {
+        return Vec::new();
+    };
+    let mut bad = Vec::new();
+    for p in entries.flatten().map(|e| e.path()) {
+        let Some(stem) = p.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        if stem.starts_with('.')
+            || p.extension().and_then(|s| s.to_str()) != Some("json")
+            || accepted.contains_key(stem)
+        {
+            continue;
+        }
+        let why = match std::fs::read_to_string(&p) {
+            Err(e) => format!("unreadable: {e}"),
+            Ok(text) => match serde_json::from_str::<super::outputs::RunRecord>(&text) {
+                Err(e) => format!("not a run record: {e}"),
+                Ok(r) => format!("it holds run {}", r.run_id),
+            },
+        };
+        bad.push((stem.to_string(), why));
+    }
+    bad.sort();
+    bad
 }
