@@ -7,6 +7,7 @@ use curvlab::linalg::sparse::CsrMatrix;
 use curvlab::methods::{MethodContext, build_method, method_infos};
 use curvlab::params::Params;
 use curvlab::problems::data::Dataset;
+use curvlab::study::expand::{DEFAULT_MAX_RUNS, check_run_count};
 use curvlab::study::{Plan, StudySpec};
 use std::path::{Path, PathBuf};
 
@@ -56,6 +57,7 @@ fn params(data: &[u8]) -> Result<usize, String> {
 fn study(data: &[u8]) -> Result<usize, String> {
     let text = std::str::from_utf8(data).map_err(|e| e.to_string())?;
     let spec = StudySpec::parse(Path::new("fuzz.toml"), text).map_err(clear)?;
+    check_run_count(&spec, DEFAULT_MAX_RUNS).map_err(clear)?;
     let plan = Plan::new(&spec);
     for m in plan.methods.iter().take(64) {
         let _ = build_method(&m.kind, &m.to_params(), &MethodContext::default());
