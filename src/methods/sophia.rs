@@ -21,7 +21,7 @@
 //!   `ĥ = B · ĝ ⊙ ĝ`. Since `E_ŷ[∇ℓᵢ(ŷ)] = 0` and `E_ŷ[∇ℓᵢ ∇ℓᵢᵀ] = Jᵢᵀ H_L Jᵢ` (Bartlett's
 //!   identities), `E[ĥ] = diag((1/B) Σᵢ Jᵢᵀ H_L Jᵢ)`, the diagonal of the minibatch GGN (data
 //!   term), at the cost of one minibatch gradient. It needs
-//!   [`Objective::sampled_labels`](crate::Objective::sampled_labels) and is refused elsewhere.
+//!   [`Objective::sampled_labels`] and is refused elsewhere.
 //!
 //! `max(ρh, ε)` keeps negative and tiny curvature from flipping or blowing up the step: there the
 //! update is `η·sign(m)`. Defaults are those of the authors' reference implementation

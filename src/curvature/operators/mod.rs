@@ -11,7 +11,7 @@
 //!   Fisher's, any operator's from `n` unit-vector products);
 //! - [`frobenius`]: the squared-Frobenius-norm estimator `E‖Av‖² = ‖A‖²_F`;
 //! - [`inverse`]: `(A + δI)⁻¹` by conjugate gradients or by a truncated Neumann series, usable as a
-//!   [`LinearOperator`] and as a CG [`Preconditioner`](crate::linalg::cg::Preconditioner).
+//!   [`LinearOperator`](crate::linalg::LinearOperator) and as a CG [`Preconditioner`](crate::linalg::cg::Preconditioner).
 //!
 //! The model side is the [`OutputModel`] trait (`classifier` network and logistic regression):
 //! a forward pass with `J v`, and back-propagation of output vectors `Σᵢ Jᵢᵀ uᵢ`. Every operator
