@@ -2,7 +2,7 @@
 //! `DiagGGNExact`, Dangel, Kunstner & Hennig, ICLR 2020, §3):
 //!
 //! - the GGN's, `diag G = (1/N) Σᵢ Σ_c (Jᵢᵀ s_{ic})⊙²` with `H_L = S Sᵀ` per example
-//!   ([`crate::curvature::operators::OutputBatch::loss_hessian_factor`]): `k` backward passes,
+//!   (`√p_c (e_c − p)` for the softmax, `e_c` for the squared error, `√(σ(1 − σ))` for the logistic): `k` backward passes,
 //!   each summing per-example squares in one matrix product per layer — about `k` gradients;
 //! - the empirical Fisher's, `(1/N) Σᵢ gᵢ⊙gᵢ`: one backward pass;
 //! - any operator's, `eᵢᵀ A eᵢ` from `n` products with unit vectors ([`exact_diagonal`]), in
@@ -37,7 +37,7 @@ pub fn ggn_diagonal<M: OutputModel + ?Sized>(
     check_len("x", model.num_params(), x.len())?;
     let mut out = vec![0.0; model.num_params()];
     for_batches(model.num_data(), batch_size, |batch| {
-        let ob = model.outputs(x, batch, None)?;
+        let ob = super::batch_outputs(model, x, batch, None)?;
         let k = ob.k;
         let mut u = vec![0.0; ob.dz.len()];
         for c in 0..k {
@@ -69,7 +69,7 @@ pub fn empirical_fisher_diagonal<M: OutputModel + ?Sized>(
     check_len("x", model.num_params(), x.len())?;
     let mut out = vec![0.0; model.num_params()];
     for_batches(model.num_data(), batch_size, |batch| {
-        let ob = model.outputs(x, batch, None)?;
+        let ob = super::batch_outputs(model, x, batch, None)?;
         model.vjp_squared(x, batch, &ob.dz, &mut out)
     })?;
     finish(out, model.num_data())

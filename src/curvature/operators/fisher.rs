@@ -26,6 +26,13 @@ use rand_chacha::ChaCha8Rng;
 /// Default examples per minibatch of the operators.
 use super::DEFAULT_BATCH_SIZE;
 
+fn check_nonempty(n: usize) -> Result<()> {
+    if n == 0 {
+        return Err(Error::invalid("examples", 0, "the data set is empty"));
+    }
+    Ok(())
+}
+
 /// `out = Σ_batches Σᵢ Jᵢᵀ uᵢ` where `uᵢ = weight(batch, i, Jᵢ v)`: one forward pass with `Jv` and
 /// one backward pass per batch.
 fn sandwich<M: OutputModel + ?Sized>(
@@ -42,7 +49,7 @@ fn sandwich<M: OutputModel + ?Sized>(
     out.fill(0.0);
     let mut part = vec![0.0; n];
     for_batches(model.num_data(), batch_size, |batch| {
-        let ob = model.outputs(x, batch, Some(v))?;
+        let ob = super::batch_outputs(model, x, batch, Some(v))?;
         let k = ob.k;
         let mut u = vec![0.0; ob.dz.len()];
         for (i, ui) in u.chunks_exact_mut(k).enumerate() {
@@ -81,6 +88,7 @@ impl<'a, M: OutputModel + ?Sized> EmpiricalFisher<'a, M> {
     pub fn new(model: &'a M, x: Vec<f64>) -> Result<Self> {
         check_len("x", model.num_params(), x.len())?;
         check_finite("x", &x, 0)?;
+        check_nonempty(model.num_data())?;
         Ok(EmpiricalFisher {
             model,
             x,
@@ -164,6 +172,7 @@ impl<'a, M: OutputModel + ?Sized> MonteCarloFisher<'a, M> {
     ) -> Result<Self> {
         check_len("x", model.num_params(), x.len())?;
         check_finite("x", &x, 0)?;
+        check_nonempty(model.num_data())?;
         if mc_samples == 0 {
             return Err(Error::invalid("mc_samples", 0, "must be >= 1"));
         }
@@ -173,7 +182,7 @@ impl<'a, M: OutputModel + ?Sized> MonteCarloFisher<'a, M> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut done = 0;
         for_batches(model.num_data(), batch_size, |batch| {
-            let ob = model.outputs(&x, batch, None)?;
+            let ob = super::batch_outputs(model, &x, batch, None)?;
             for i in 0..batch.len() {
                 for _ in 0..mc_samples {
                     ob.sample_output_gradient(i, &mut rng, &mut sampled[done..done + k]);

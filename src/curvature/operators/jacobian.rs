@@ -97,7 +97,7 @@ impl<M: OutputModel + ?Sized> RectangularOperator for Jacobian<'_, M> {
         check_len("output", rows, out.len())?;
         let k = self.model.num_outputs();
         for_batches(self.model.num_data(), self.batch_size, |batch| {
-            let ob = self.model.outputs(&self.x, batch, Some(v))?;
+            let ob = super::batch_outputs(self.model, &self.x, batch, Some(v))?;
             let first = batch[0] * k;
             out[first..first + ob.jv.len()].copy_from_slice(&ob.jv);
             Ok(())

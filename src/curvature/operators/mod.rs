@@ -76,38 +76,10 @@ impl OutputBatch {
         self.dz.is_empty()
     }
 
-    /// `out = H_L r` for example `i`.
-    ///
-    /// ```
-    /// use curvlab::curvature::operators::{Likelihood, OutputBatch};
-    /// let b = OutputBatch { likelihood: Likelihood::Categorical, k: 2, probs: vec![0.25, 0.75],
-    ///     dz: vec![0.0; 2], jv: vec![] };
-    /// let mut out = [0.0; 2];
-    /// b.loss_hessian_times(0, &[1.0, 0.0], &mut out);
-    /// assert_eq!(out, [0.25 - 0.25 * 0.25, -0.25 * 0.75]); // first column of diag(p) − ppᵀ
-    /// ```
-    pub fn loss_hessian_times(&self, i: usize, r: &[f64], out: &mut [f64]) {
-        let k = self.k;
-        match self.likelihood {
-            Likelihood::Gaussian => out.copy_from_slice(r),
-            Likelihood::Bernoulli => {
-                let p = self.probs[i];
-                out[0] = p * (1.0 - p) * r[0];
-            }
-            Likelihood::Categorical => {
-                let p = &self.probs[i * k..(i + 1) * k];
-                let s: f64 = p.iter().zip(r).map(|(a, b)| a * b).sum();
-                for ((o, pc), rc) in out.iter_mut().zip(p).zip(r) {
-                    *o = pc * (rc - s);
-                }
-            }
-        }
-    }
-
     /// Column `c` of a square root `S` of `H_L = S Sᵀ` for example `i`: `√p_c (e_c − p)`
     /// (categorical, since `Σ_c p_c (e_c − p)(e_c − p)ᵀ = diag(p) − ppᵀ`), `e_c` (Gaussian),
     /// `√(σ(1 − σ))` (Bernoulli, `k = 1`).
-    pub fn loss_hessian_factor(&self, i: usize, c: usize, out: &mut [f64]) {
+    pub(crate) fn loss_hessian_factor(&self, i: usize, c: usize, out: &mut [f64]) {
         let k = self.k;
         match self.likelihood {
             Likelihood::Gaussian => {
@@ -132,7 +104,7 @@ impl OutputBatch {
     /// A sampled output gradient `∇_z ℓ(zᵢ, ŷ)` with `ŷ` drawn from the predictive distribution
     /// of example `i`: `p − e_ŷ` (categorical), `σ − ŷ` (Bernoulli), `−ε` with `ε ~ N(0, I)`
     /// (Gaussian). Its second moment is `H_L`.
-    pub fn sample_output_gradient(&self, i: usize, rng: &mut ChaCha8Rng, out: &mut [f64]) {
+    pub(crate) fn sample_output_gradient(&self, i: usize, rng: &mut ChaCha8Rng, out: &mut [f64]) {
         let k = self.k;
         match self.likelihood {
             Likelihood::Gaussian => {
@@ -211,7 +183,7 @@ pub fn sampled_gradient<M: OutputModel + ?Sized>(
     g: &mut [f64],
 ) -> Result<()> {
     check_len("gradient buffer", model.num_params(), g.len())?;
-    let ob = model.outputs(x, batch, None)?;
+    let ob = batch_outputs(model, x, batch, None)?;
     let k = ob.k;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut u = vec![0.0; ob.dz.len()];
@@ -225,6 +197,35 @@ pub fn sampled_gradient<M: OutputModel + ?Sized>(
 
 /// Default examples per minibatch of the operators.
 pub const DEFAULT_BATCH_SIZE: usize = 256;
+
+/// [`OutputModel::outputs`] with its shapes checked against the model, so that a model
+/// returning inconsistent vectors is an error rather than a panic in an operator.
+pub(crate) fn batch_outputs<M: OutputModel + ?Sized>(
+    model: &M,
+    x: &[f64],
+    batch: &[usize],
+    v: Option<&[f64]>,
+) -> Result<OutputBatch> {
+    let ob = model.outputs(x, batch, v)?;
+    let (k, b) = (model.num_outputs(), batch.len());
+    check_len("outputs per example", k, ob.k)?;
+    if k == 0 {
+        return Err(Error::invalid("outputs per example", 0, "must be >= 1"));
+    }
+    check_len("output gradients (k × batch)", k * b, ob.dz.len())?;
+    match ob.likelihood {
+        Likelihood::Categorical => check_len("probabilities (k × batch)", k * b, ob.probs.len())?,
+        Likelihood::Bernoulli => {
+            check_len("outputs per example (Bernoulli)", 1, k)?;
+            check_len("probabilities (batch)", b, ob.probs.len())?;
+        }
+        Likelihood::Gaussian => {}
+    }
+    if v.is_some() {
+        check_len("Jacobian-vector products (k × batch)", k * b, ob.jv.len())?;
+    }
+    Ok(ob)
+}
 
 /// Checks a minibatch size (`≥ 1`).
 pub(crate) fn check_batch_size(batch_size: usize) -> Result<usize> {
