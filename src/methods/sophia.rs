@@ -45,6 +45,13 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// Which diagonal `ĥ` Sophia preconditions with.
+///
+/// ```
+/// use curvlab::methods::{Sophia, sophia::SophiaCurvature};
+/// assert_eq!(Sophia::default().curvature(), SophiaCurvature::Hutchinson);
+/// let g = Sophia::gauss_newton_bartlett(1e-3).unwrap();
+/// assert_eq!(g.curvature(), SophiaCurvature::GaussNewtonBartlett);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SophiaCurvature {
     /// Sophia-H: Hutchinson's diagonal of the Hessian.

@@ -10,6 +10,14 @@ use crate::error::{Result, check_finite, check_len};
 use crate::linalg::vector::axpy;
 
 /// A matrix-free `rows × cols` operator.
+///
+/// ```
+/// use curvlab::curvature::operators::{Jacobian, RectangularOperator};
+/// let f = curvlab::problems::logistic::LogisticRegression::synthetic(4, 2, 0).unwrap();
+/// let j: &dyn RectangularOperator = &Jacobian::new(&f, vec![0.0; 3]).unwrap();
+/// assert_eq!(j.shape(), (4, 3));
+/// assert!(j.apply(&[1.0], &mut [0.0; 4]).is_err()); // wrong length: an error
+/// ```
 pub trait RectangularOperator: Send + Sync {
     /// `(rows, cols)`.
     fn shape(&self) -> (usize, usize);

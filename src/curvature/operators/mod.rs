@@ -39,6 +39,13 @@ use rand_distr::StandardNormal;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The predictive distribution `p(y | z)` whose negative log-likelihood is the per-example loss.
+///
+/// ```
+/// use curvlab::curvature::operators::{Likelihood, OutputModel};
+/// let f = curvlab::problems::logistic::LogisticRegression::synthetic(4, 2, 0).unwrap();
+/// let b = f.outputs(&[0.0; 3], &[0], None).unwrap();
+/// assert_eq!(b.likelihood, Likelihood::Bernoulli);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Likelihood {
     /// Softmax cross-entropy: `y ~ Categorical(softmax(z))`, `H_L = diag(p) − ppᵀ`.
@@ -51,6 +58,14 @@ pub enum Likelihood {
 
 /// What one forward pass over a minibatch gives the curvature operators (all `k × B`,
 /// column `i` for example `i` of the batch).
+///
+/// ```
+/// use curvlab::curvature::operators::OutputModel;
+/// let f = curvlab::problems::logistic::LogisticRegression::synthetic(4, 2, 0).unwrap();
+/// let b = f.outputs(&[0.0; 3], &[0, 2], Some(&[0.0, 0.0, 1.0])).unwrap();
+/// assert_eq!((b.len(), b.k, b.jv.clone()), (2, 1, vec![1.0, 1.0]));
+/// assert!(!b.is_empty());
+/// ```
 #[derive(Debug, Clone)]
 pub struct OutputBatch {
     /// The predictive distribution.
@@ -253,6 +268,17 @@ pub(crate) fn for_batches(
 
 /// A counter of operator applications (each column of a block counts one) and of the example
 /// passes they made.
+///
+/// ```
+/// use curvlab::curvature::operators::EmpiricalFisher;
+/// use curvlab::linalg::LinearOperator;
+/// let f = curvlab::problems::logistic::LogisticRegression::synthetic(7, 2, 0).unwrap();
+/// let ef = EmpiricalFisher::new(&f, vec![0.0; 3]).unwrap();
+/// let mut out = [0.0; 3];
+/// ef.apply(&[1.0, 0.0, 0.0], &mut out).unwrap();
+/// ef.apply(&[0.0, 1.0, 0.0], &mut out).unwrap();
+/// assert_eq!((ef.counter().applications(), ef.counter().examples()), (2, 14));
+/// ```
 #[derive(Debug, Default)]
 pub struct Applications {
     applications: AtomicU64,
