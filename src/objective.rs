@@ -95,6 +95,21 @@ pub trait Objective: Send + Sync {
         None
     }
 
+    /// Gradients with labels sampled from the model's own predictive distribution (for
+    /// Sophia-G's Gauss-Newton-Bartlett estimator and Monte-Carlo Fisher products), when the
+    /// objective is a likelihood with a distribution to sample from: the `classifier` with the
+    /// cross-entropy loss and `logistic`. `None` by default.
+    ///
+    /// ```
+    /// use curvlab::Objective;
+    /// assert!(curvlab::problems::Rosenbrock::new(2).unwrap().sampled_labels().is_none());
+    /// let f = curvlab::problems::logistic::LogisticRegression::synthetic(10, 2, 0).unwrap();
+    /// assert!(f.sampled_labels().is_some());
+    /// ```
+    fn sampled_labels(&self) -> Option<&dyn SampledLabels> {
+        None
+    }
+
     /// How [`Objective::hvp`] is computed when it is not exact to rounding (finite differences:
     /// [`FINITE_DIFFERENCE_NOTE`]); `None` for exact products. [`crate::minimize`](fn@crate::minimize)
     /// copies it into [`crate::Report::notes`].
@@ -170,6 +185,29 @@ pub trait GaussNewton: Send + Sync {
         let n = x.len();
         block_by_columns(n, v, out, |a, b| self.ggn_vp(x, a, b))
     }
+}
+
+/// Minibatch gradients with labels drawn from the model's predictive distribution
+/// `ŷ ~ p(y | x, θ)` instead of the data's labels: the ingredient of the Monte-Carlo Fisher
+/// (Martens 2020, §9.1) and of Sophia-G's Gauss-Newton-Bartlett estimator (Liu et al., ICLR
+/// 2024, Algorithm 2). `E_ŷ[ĝ ĝᵀ]` over one example is that example's Gauss-Newton matrix for
+/// a loss that is the negative log-likelihood of an exponential family in the outputs.
+pub trait SampledLabels: Send + Sync {
+    /// Writes `ĝ = (1/|B|) Σ_{i∈B} ∇ℓ(zᵢ(x), ŷᵢ)` into `g`, with one label `ŷᵢ` per example drawn
+    /// from the model's predictive distribution at `x` by a generator seeded with `seed` (data
+    /// term only: no regularizer).
+    ///
+    /// ```
+    /// use curvlab::Objective;
+    /// let f = curvlab::problems::logistic::LogisticRegression::synthetic(10, 2, 0).unwrap();
+    /// let s = f.sampled_labels().unwrap();
+    /// let (mut a, mut b) = (vec![0.0; 3], vec![0.0; 3]);
+    /// s.sampled_gradient(&[0.0; 3], &[0, 1, 2], 7, &mut a).unwrap();
+    /// s.sampled_gradient(&[0.0; 3], &[0, 1, 2], 7, &mut b).unwrap();
+    /// assert_eq!(a, b); // same seed, same labels
+    /// assert!(s.sampled_gradient(&[0.0; 3], &[10], 7, &mut a).is_err());
+    /// ```
+    fn sampled_gradient(&self, x: &[f64], batch: &[usize], seed: u64, g: &mut [f64]) -> Result<()>;
 }
 
 /// Applies a vector product `f(v, out)` to each column of `v` (`n × k`) into `out`.
@@ -463,6 +501,11 @@ impl<O: Objective> Objective for Counted<O> {
             .as_gauss_newton()
             .map(|_| self as &dyn GaussNewton)
     }
+    fn sampled_labels(&self) -> Option<&dyn SampledLabels> {
+        self.inner
+            .sampled_labels()
+            .map(|_| self as &dyn SampledLabels)
+    }
     fn hvp_note(&self) -> Option<String> {
         self.inner.hvp_note()
     }
@@ -495,6 +538,21 @@ impl<O: Objective> GaussNewton for Counted<O> {
             self.bump(GGN, None);
         }
         gn.ggn_vp_block(x, v, out)
+    }
+}
+
+/// A sampled-label gradient counts as a gradient over its batch.
+impl<O: Objective> SampledLabels for Counted<O> {
+    fn sampled_gradient(&self, x: &[f64], batch: &[usize], seed: u64, g: &mut [f64]) -> Result<()> {
+        let s = self
+            .inner
+            .sampled_labels()
+            .ok_or_else(|| Error::Unsupported("objective has no sampled-label gradients".into()))?;
+        check_len("x", self.dim(), x.len())?;
+        check_len("gradient buffer", self.dim(), g.len())?;
+        self.bump(GRADIENT, Some(batch.len()));
+        s.sampled_gradient(x, batch, seed, g)?;
+        check_finite("sampled-label gradient", g, 0)
     }
 }
 
@@ -551,6 +609,9 @@ impl<T: Objective + ?Sized> Objective for &T {
     fn as_gauss_newton(&self) -> Option<&dyn GaussNewton> {
         (**self).as_gauss_newton()
     }
+    fn sampled_labels(&self) -> Option<&dyn SampledLabels> {
+        (**self).sampled_labels()
+    }
     fn as_finite_sum(&self) -> Option<&dyn FiniteSum> {
         (**self).as_finite_sum()
     }
@@ -580,6 +641,9 @@ impl<T: Objective + ?Sized> Objective for Box<T> {
     }
     fn as_gauss_newton(&self) -> Option<&dyn GaussNewton> {
         (**self).as_gauss_newton()
+    }
+    fn sampled_labels(&self) -> Option<&dyn SampledLabels> {
+        (**self).sampled_labels()
     }
     fn as_finite_sum(&self) -> Option<&dyn FiniteSum> {
         (**self).as_finite_sum()

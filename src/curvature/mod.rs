@@ -24,6 +24,7 @@ pub mod explain;
 pub mod hutchinson;
 pub mod inertia;
 pub mod lanczos;
+pub mod operators;
 pub mod power;
 pub mod slq;
 pub mod spectrum;

@@ -373,6 +373,10 @@ impl Objective for LogisticRegression {
     fn as_gauss_newton(&self) -> Option<&dyn GaussNewton> {
         Some(self)
     }
+    /// Labels `ŷ ~ Bernoulli(σ(z))` ([`crate::curvature::operators::logistic`]).
+    fn sampled_labels(&self) -> Option<&dyn crate::objective::SampledLabels> {
+        Some(self)
+    }
     fn as_finite_sum(&self) -> Option<&dyn FiniteSum> {
         Some(self)
     }

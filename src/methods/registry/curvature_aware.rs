@@ -1,10 +1,12 @@
 //! Registry entries of the curvature-aware methods between the first-order family and Newton:
-//! AdaHessian (Yao et al. 2021), Sophia-H (Liu et al. 2024) and Shampoo (Gupta et al. 2018).
+//! AdaHessian (Yao et al. 2021), Sophia-H and Sophia-G (Liu et al. 2024) and Shampoo (Gupta et
+//! al. 2018).
 //! Defaults come from the typed methods' `Default`s; this file only reads keys.
 
 use super::{MethodContext, MethodEntry, MethodInfo};
 use crate::curvature::diagonal_probe::DiagonalEstimator;
 use crate::error::Result;
+use crate::methods::sophia::SophiaCurvature;
 use crate::methods::{AdaHessian, Method, Shampoo, Sophia};
 use crate::params::{ParamInfo, Params};
 
@@ -25,6 +27,14 @@ pub(super) fn register(v: &mut Vec<MethodEntry>) {
             params: SOPHIA_PARAMS,
         },
         build: build_sophia,
+    });
+    v.push(MethodEntry {
+        info: MethodInfo {
+            name: "sophia-g",
+            summary: "Sophia-G: Sophia with the Gauss-Newton-Bartlett diagonal B·ĝ⊙ĝ from labels sampled from the model (Liu et al. 2024; classifier with ce loss, logistic)",
+            params: SOPHIA_G_PARAMS,
+        },
+        build: build_sophia_g,
     });
     v.push(MethodEntry {
         info: MethodInfo {
@@ -79,6 +89,33 @@ const SOPHIA_PARAMS: &[ParamInfo] = &[
         "decoupled weight decay λ (0 to minimize f itself)",
     ),
     pi("estimator", "gaussian", ESTIMATOR_DOC),
+];
+
+const SOPHIA_G_PARAMS: &[ParamInfo] = &[
+    pi(
+        "lr",
+        "0.0001",
+        "learning rate η (the largest step per coordinate)",
+    ),
+    pi("beta1", "0.965", "gradient moment decay β₁"),
+    pi("beta2", "0.99", "diagonal-estimate decay β₂ (per refresh)"),
+    pi(
+        "rho",
+        "0.04",
+        "clipping scale: step η·clip(m / max(ρh, ε), 1)",
+    ),
+    pi("eps", "1e-12", "floor of ρh"),
+    pi("k", "10", "refresh the diagonal estimate every k steps"),
+    pi(
+        "weight_decay",
+        "0.1",
+        "decoupled weight decay λ (0 to minimize f itself)",
+    ),
+    pi(
+        "batch",
+        "256",
+        "examples per sampled-label minibatch B (capped at N)",
+    ),
 ];
 
 const SHAMPOO_PARAMS: &[ParamInfo] = &[
@@ -142,6 +179,20 @@ fn build_sophia(p: &Params, ctx: &MethodContext) -> Result<Box<dyn Method>> {
         .with_every(p.usize("k", s("k") as usize)?)?
         .with_weight_decay(p.f64("weight_decay", s("weight_decay"))?)?
         .with_estimator(estimator(p, "gaussian")?)
+        .with_seed(ctx.seed);
+    Ok(Box::new(m))
+}
+
+fn build_sophia_g(p: &Params, ctx: &MethodContext) -> Result<Box<dyn Method>> {
+    let d = Sophia::default().with_curvature(SophiaCurvature::GaussNewtonBartlett);
+    let s = settings_of(&d);
+    let m = Sophia::gauss_newton_bartlett(p.f64("lr", s("lr"))?)?
+        .with_betas(p.f64("beta1", s("beta1"))?, p.f64("beta2", s("beta2"))?)?
+        .with_rho(p.f64("rho", s("rho"))?)?
+        .with_eps(p.f64("eps", s("eps"))?)?
+        .with_every(p.usize("k", s("k") as usize)?)?
+        .with_weight_decay(p.f64("weight_decay", s("weight_decay"))?)?
+        .with_batch(p.usize("batch", s("batch") as usize)?)?
         .with_seed(ctx.seed);
     Ok(Box::new(m))
 }

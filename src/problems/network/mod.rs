@@ -20,6 +20,7 @@
 //! seed.
 
 pub mod edge;
+mod fisher;
 mod passes;
 
 use super::datasets::{self, Split};
@@ -496,6 +497,9 @@ impl Objective for Network {
     }
     fn as_gauss_newton(&self) -> Option<&dyn GaussNewton> {
         Some(self)
+    }
+    fn sampled_labels(&self) -> Option<&dyn crate::objective::SampledLabels> {
+        (self.loss == Loss::CrossEntropy).then_some(self as &dyn crate::objective::SampledLabels)
     }
     fn as_finite_sum(&self) -> Option<&dyn FiniteSum> {
         Some(self)

@@ -23,10 +23,10 @@ pub(super) struct Forward {
 pub(super) fn cm(s: &[f64], r: usize, c: usize) -> MatRef<'_, f64> {
     MatRef::from_column_major_slice(s, r, c)
 }
-fn cm_mut(s: &mut [f64], r: usize, c: usize) -> MatMut<'_, f64> {
+pub(super) fn cm_mut(s: &mut [f64], r: usize, c: usize) -> MatMut<'_, f64> {
     MatMut::from_column_major_slice_mut(s, r, c)
 }
-fn mm(dst: MatMut<'_, f64>, accum: Accum, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) {
+pub(super) fn mm(dst: MatMut<'_, f64>, accum: Accum, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) {
     faer::linalg::matmul::matmul(dst, accum, lhs, rhs, 1.0, Par::Seq);
     clean_upper();
 }
@@ -53,7 +53,7 @@ fn clean_upper() {
     pulp::Arch::new().dispatch(Touch);
 }
 /// `out = row sums of the (rows × B) column-major matrix d`.
-fn row_sums(d: &[f64], rows: usize, out: &mut [f64]) {
+pub(super) fn row_sums(d: &[f64], rows: usize, out: &mut [f64]) {
     out.fill(0.0);
     for col in d.chunks_exact(rows) {
         for (o, v) in out.iter_mut().zip(col) {
@@ -72,7 +72,12 @@ fn broadcast(bias: &[f64], b: usize) -> Vec<f64> {
 
 impl Network {
     /// The input of layer `l`: the data for `l = 0`, else `h_{l−1}`.
-    fn input<'a>(&self, h0: MatRef<'a, f64>, fwd: &'a Forward, l: usize) -> MatRef<'a, f64> {
+    pub(super) fn input<'a>(
+        &self,
+        h0: MatRef<'a, f64>,
+        fwd: &'a Forward,
+        l: usize,
+    ) -> MatRef<'a, f64> {
         if l == 0 {
             h0
         } else {
@@ -166,7 +171,13 @@ impl Network {
 
     /// Backpropagates the output delta `d_top` (`k × B`): `δ_l = ∂(·)/∂a_l` of every layer, first
     /// layer first.
-    fn deltas(&self, x: &[f64], fwd: &Forward, d_top: Vec<f64>, b: usize) -> Vec<Vec<f64>> {
+    pub(super) fn deltas(
+        &self,
+        x: &[f64],
+        fwd: &Forward,
+        d_top: Vec<f64>,
+        b: usize,
+    ) -> Vec<Vec<f64>> {
         let nl = self.layers();
         let mut out = vec![Vec::new(); nl];
         let mut d = d_top;
@@ -186,7 +197,13 @@ impl Network {
     }
 
     /// `g = (δ_l h_{l−1}ᵀ, δ_l 1)` of every layer in the flat layout (overwrites `g`).
-    fn accumulate(&self, h0: MatRef<'_, f64>, fwd: &Forward, deltas: &[Vec<f64>], g: &mut [f64]) {
+    pub(super) fn accumulate(
+        &self,
+        h0: MatRef<'_, f64>,
+        fwd: &Forward,
+        deltas: &[Vec<f64>],
+        g: &mut [f64],
+    ) {
         let b = h0.ncols();
         for (l, d) in deltas.iter().enumerate() {
             let (nin, nout) = (self.sizes[l], self.sizes[l + 1]);
@@ -371,7 +388,7 @@ impl Network {
     }
 
     /// `J v = R{z}`, the forward R-pass keeping only the outputs.
-    fn r_forward_outputs(
+    pub(super) fn r_forward_outputs(
         &self,
         x: &[f64],
         v: &[f64],
