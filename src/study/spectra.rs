@@ -342,8 +342,7 @@ pub fn instance_spectra(
             }
         }
     } else {
-        s.notes
-            .push("no known minimizer: no spectrum at x*".into());
+        s.notes.push("no known minimizer: no spectrum at x*".into());
     }
     if !quadratic {
         s.notes.push(
