@@ -290,7 +290,6 @@ fn an_exact_zero_of_f_minus_f_star_is_marked_at_the_floor() {
         .iter()
         .filter(|e| e.tag == "polygon" && e.get("fill") == Some("#D62728"))
         .count();
-    // Measured: 4 (the median's first floor point and its last-point dot is a circle; two
-    // panels, each marker a polygon), bound 2.
+    // Measured: 4 triangle polygons, bound 2.
     assert!(triangles >= 2, "{triangles} triangles");
 }
