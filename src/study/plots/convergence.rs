@@ -1,4 +1,5 @@
-//! The convergence figure: `f − f*` (or `f − f_best`) and `‖∇f‖` against iterations and
+//! The convergence figure: `f − f*` (or `f − f_best`, the lowest `f` any method reached on
+//! that seed) and `‖∇f‖` against iterations and
 //! seconds on log axes, one median line per method over the study's seeds with a band from the
 //! minimum to the maximum over the seeds (a seed that stopped early keeps its last value), the
 //! legend in its own column beside the panels, never over the data.
@@ -242,21 +243,21 @@ pub(super) fn first_seed_traces(
 }
 
 /// Every seed's trace of every method on problem instance `pi`, grouped by method (methods
-/// without any trace left out).
+/// without any trace left out), each with its seed.
 pub(super) fn all_seed_traces(
     plan: &Plan,
     out: &Path,
     pi: usize,
-) -> Vec<(String, Vec<TraceTable>)> {
+) -> Vec<(String, Vec<(u64, TraceTable)>)> {
     plan.methods
         .iter()
         .enumerate()
         .map(|(mi, m)| {
-            let t: Vec<TraceTable> = plan
+            let t: Vec<(u64, TraceTable)> = plan
                 .runs
                 .iter()
                 .filter(|r| r.problem == pi && r.method == mi)
-                .filter_map(|r| read_trace(out, &r.id))
+                .filter_map(|r| Some((r.seed, read_trace(out, &r.id)?)))
                 .collect();
             (m.label(), t)
         })
@@ -268,16 +269,20 @@ pub(super) fn all_seed_traces(
 /// ‖∇f‖ vs iterations, ‖∇f‖ vs time).
 type Panels = (&'static str, [Vec<Band>; 4]);
 
-fn convergence_series(f_star: Option<f64>, traces: &[(String, Vec<TraceTable>)]) -> Panels {
-    // Without a known f*, measure against the best value any run reached.
-    let fbest = f_star.unwrap_or_else(|| {
-        traces
-            .iter()
-            .flat_map(|(_, ts)| ts.iter().filter_map(|t| t.column("f")))
-            .flatten()
-            .filter(|v| v.is_finite())
-            .fold(f64::INFINITY, f64::min)
-    });
+fn convergence_series(f_star: Option<f64>, traces: &[(String, Vec<(u64, TraceTable)>)]) -> Panels {
+    // Without a known f*, measure each seed against the best value any method reached on that
+    // seed (seeds may draw different data, hence different minima).
+    let fbest = |seed: u64| {
+        f_star.unwrap_or_else(|| {
+            traces
+                .iter()
+                .flat_map(|(_, ts)| ts.iter().filter(|(s, _)| *s == seed))
+                .filter_map(|(_, t)| t.column("f"))
+                .flatten()
+                .filter(|v| v.is_finite())
+                .fold(f64::INFINITY, f64::min)
+        })
+    };
     let gap_label = if f_star.is_some() {
         "f − f*"
     } else {
@@ -286,7 +291,8 @@ fn convergence_series(f_star: Option<f64>, traces: &[(String, Vec<TraceTable>)])
     let mut panels: [Vec<Band>; 4] = Default::default();
     for (label, ts) in traces {
         let mut per: [Vec<Vec<(f64, f64)>>; 4] = Default::default();
-        for t in ts {
+        for (seed, t) in ts {
+            let best = fbest(*seed);
             let (Some(k), Some(f), Some(g), Some(s)) = (
                 t.column("k"),
                 t.column("f"),
@@ -295,7 +301,7 @@ fn convergence_series(f_star: Option<f64>, traces: &[(String, Vec<TraceTable>)])
             ) else {
                 continue;
             };
-            let gap: Vec<f64> = f.iter().map(|v| v - fbest).collect();
+            let gap: Vec<f64> = f.iter().map(|v| v - best).collect();
             let zip = |a: &[f64], b: &[f64]| a.iter().copied().zip(b.iter().copied()).collect();
             per[0].push(zip(&k, &gap));
             per[1].push(zip(&s, &gap));
@@ -316,7 +322,7 @@ pub(super) fn plot(
     name: &str,
     p: &Instance,
     f_star: Option<f64>,
-    traces: &[(String, Vec<TraceTable>)],
+    traces: &[(String, Vec<(u64, TraceTable)>)],
 ) -> Result<()> {
     let (gap_label, series) = convergence_series(f_star, traces);
     let mut buf = String::new();
