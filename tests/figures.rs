@@ -311,3 +311,46 @@ fn an_exact_zero_of_f_minus_f_star_is_marked_at_the_floor() {
     // Measured: 4 triangle polygons, bound 2.
     assert!(triangles >= 2, "{triangles} triangles");
 }
+
+#[test]
+fn runs_at_the_budget_are_hollow_markers_that_do_not_hide_each_other() {
+    let d = tempfile::tempdir().unwrap();
+    // At κ = 1e4 neither gd (needs ~5e4 iterations at 2/(μ+L)) nor RMSProp reaches the
+    // tolerance within 300 iterations; at κ = 10 gd does (~60).
+    let src = "name = 'budget'
+seeds = [0]
+[stop]
+grad_rtol = 1e-6
+max_iters = 300
+[[problems]]
+kind = 'quadratic'
+dim = 20
+condition = [10, 10000]
+[[methods]]
+kind = 'gd'
+lr = 'optimal'
+[[methods]]
+kind = 'rmsprop'
+lr = 0.01
+";
+    run(src, d.path());
+    let svg = std::fs::read_to_string(d.path().join("plots/iterations-vs-condition.svg")).unwrap();
+    let els = parse(&svg);
+    let hollow = |c: &str| -> Vec<(f64, f64)> {
+        els.iter()
+            .filter(|e| e.tag == "circle" && e.get("fill") == Some("none"))
+            .filter(|e| e.get("stroke") == Some(c))
+            .map(|e| (e.num("cx"), e.num("cy")))
+            .collect()
+    };
+    let (gd, rms) = (hollow("#1F77B4"), hollow("#FF7F0E"));
+    assert!(
+        !gd.is_empty() && !rms.is_empty(),
+        "gd {gd:?}, rmsprop {rms:?}"
+    );
+    // Same budget, same κ: the same height, side by side (measured 12 px apart, bound 6 =
+    // the marker radius; before, both were drawn at the same pixel).
+    let (g, r) = (gd[gd.len() - 1], rms[rms.len() - 1]);
+    assert_eq!(g.1, r.1);
+    assert!((g.0 - r.0).abs() >= 6.0, "gd at {g:?}, rmsprop at {r:?}");
+}

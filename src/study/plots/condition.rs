@@ -169,8 +169,14 @@ where
         .draw()
         .map_err(perr)?;
     let mut theories: Vec<&str> = Vec::new();
-    for &(i, m) in methods {
+    let count = methods.len() as f64;
+    for (j, &(i, m)) in methods.iter().enumerate() {
         let c = color(i);
+        // Hollow markers of different methods at the same budget and κ would hide each other:
+        // each method's sit at κ·10^(d·(j − (M−1)/2)), d = min(0.04, 0.24/M) decades, side by
+        // side within the axis margin (a factor 1.5 = 0.18 decades).
+        let spacing = (0.24 / count).min(0.04);
+        let nudge = 10f64.powf(spacing * (j as f64 - (count - 1.0) / 2.0));
         // One reference line per theory: methods of one family share it.
         if m.predicted.len() >= 2 && !theories.contains(&m.theory_label.as_str()) {
             theories.push(&m.theory_label);
@@ -188,7 +194,7 @@ where
             .draw_series(
                 m.unconverged
                     .iter()
-                    .map(|&p| Circle::new(p, 6, c.stroke_width(2))),
+                    .map(|&(k, y)| Circle::new((k * nudge, y), 6, c.stroke_width(2))),
             )
             .map_err(perr)?;
     }
@@ -206,15 +212,18 @@ where
 {
     let mut y = 60;
     let text = |s: String, y: i32| Text::new(s, (34, y - 7), ("sans-serif", 13));
-    let mut theories: Vec<&str> = Vec::new();
+    // One entry per theory and panel (a theory drawn on both panels is listed twice, in the
+    // colour of each panel's line).
+    let mut theories: Vec<(&str, bool)> = Vec::new();
     for (i, m) in methods.iter().enumerate() {
         let c = color(i);
         area.draw(&Circle::new((16, y), 4, c.filled()))
             .map_err(perr)?;
         area.draw(&text(m.label.clone(), y)).map_err(perr)?;
         y += 20;
-        if m.predicted.len() >= 2 && !theories.contains(&m.theory_label.as_str()) {
-            theories.push(&m.theory_label);
+        let key = (m.theory_label.as_str(), m.hvp);
+        if m.predicted.len() >= 2 && !theories.contains(&key) {
+            theories.push(key);
             area.draw(&PathElement::new(
                 vec![(6, y), (26, y)],
                 c.mix(0.6).stroke_width(2),
