@@ -8,6 +8,7 @@ use crate::study::expand::Instance;
 use crate::study::format::fmt_g;
 use crate::study::outputs::write_atomic;
 use crate::study::spectra::{InstanceSpectra, PointSpectrum, SlqDensity};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -139,6 +140,29 @@ fn bar_label(values: &[f64]) -> String {
     parts.join(", ")
 }
 
+/// A tiny spectrum's bar labels: each non-empty bar says which eigenvalues it holds, at
+/// `(x0(bin centre), y(fraction))`.
+fn bar_labels<DB: DrawingBackend>(
+    chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    h: &[(f64, f64)],
+    per: &[Vec<f64>],
+    x0: &dyn Fn(f64) -> f64,
+    y: &dyn Fn(f64) -> f64,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .draw_series(
+            h.iter()
+                .zip(per)
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(&(x, f), v)| Text::new(bar_label(v), (x0(x), y(f)), ("sans-serif", 12))),
+        )
+        .map_err(perr)?;
+    Ok(())
+}
+
 /// The eigenvalue at position `v` of the signed log axis.
 fn signed_log_label(v: f64, tiny: f64) -> String {
     if v.abs() < 1e-9 {
@@ -214,20 +238,10 @@ fn dense(p: &Instance, s: &InstanceSpectra, sets: &[&PointSpectrum]) -> Result<O
                     q.inertia_text()
                 ))
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], style));
-            // A tiny spectrum: each bar says which eigenvalues it holds.
             if let Some(per) = values.get(i) {
-                chart
-                    .draw_series(h.iter().zip(per).filter(|(_, v)| !v.is_empty()).map(
-                        |(&(x, f), v)| {
-                            let x0 = x - width / 2.0 + i as f64 * w;
-                            Text::new(
-                                bar_label(v),
-                                (x0, f + 0.06 * ymax * (1.0 + i as f64)),
-                                ("sans-serif", 12),
-                            )
-                        },
-                    ))
-                    .map_err(perr)?;
+                let x0 = |x: f64| x - width / 2.0 + i as f64 * w;
+                let y = |f: f64| f + 0.06 * ymax * (1.0 + i as f64);
+                bar_labels(&mut chart, h, per, &x0, &y)?;
             }
         }
         chart
