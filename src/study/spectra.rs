@@ -13,6 +13,9 @@
 //! study's own stopping rule ([`super::theory::stopping_rule`]: `grad_rtol` relative to
 //! `‖∇f(x₀)‖`, or `grad_tol` absolute from `‖∇f(x₀)‖`).
 
+use super::expand::Plan;
+use super::outputs::RunRecord;
+use super::verdict::{Tolerances, classify};
 use crate::curvature::{
     self, Algo, CostModel, Inertia, Prediction, Setting, Spectrum, StoppingRule, Which,
 };
@@ -20,6 +23,7 @@ use crate::error::Result;
 use crate::linalg::HessianOperator;
 use crate::objective::Objective;
 use crate::problems::ProblemInstance;
+use std::collections::BTreeMap;
 
 /// Eigenvalues reported at each end of the spectrum.
 pub const EXTREMES_K: usize = 5;
@@ -238,6 +242,11 @@ pub struct InstanceSpectra {
     pub at_start: Option<PointSpectrum>,
     /// Spectrum of `∇²f(x*)` where the minimizer is known.
     pub at_optimum: Option<PointSpectrum>,
+    /// Spectrum of `∇²f(x_end)` (`point = "x_end"`) at the end point of the best successful
+    /// run of the first seed ([`end_point`]), when it differs from `x₀`.
+    pub at_end: Option<PointSpectrum>,
+    /// The run `at_end` was taken at: `method label (run id)`.
+    pub end_run: Option<String>,
     /// The stopping rule the prediction is for.
     pub rule: Option<StoppingRule>,
     /// What the spectrum predicts ([`crate::curvature::explain_for`]), for quadratics with a
@@ -249,7 +258,8 @@ pub struct InstanceSpectra {
 }
 
 impl InstanceSpectra {
-    /// The spectrum the summary quotes: at `x*` if known, else at `x₀`.
+    /// The spectrum the summary quotes: at `x*` if known, else where the best run ended
+    /// ([`Self::at_end`]), else at `x₀`.
     ///
     /// ```
     /// use curvlab::params::Params;
@@ -262,7 +272,10 @@ impl InstanceSpectra {
     /// assert!(s.prediction.is_none()); // not a quadratic
     /// ```
     pub fn reference(&self) -> Option<&PointSpectrum> {
-        self.at_optimum.as_ref().or(self.at_start.as_ref())
+        self.at_optimum
+            .as_ref()
+            .or(self.at_end.as_ref())
+            .or(self.at_start.as_ref())
     }
     /// κ of [`Self::reference`].
     pub fn condition_number(&self) -> Option<f64> {
@@ -297,6 +310,8 @@ pub fn instance_spectra(
         quadratic,
         at_start: None,
         at_optimum: None,
+        at_end: None,
+        end_run: None,
         rule,
         prediction: None,
         notes: Vec::new(),
@@ -327,8 +342,7 @@ pub fn instance_spectra(
             }
         }
     } else {
-        s.notes
-            .push("no known minimizer: spectrum at the start only".into());
+        s.notes.push("no known minimizer: no spectrum at x*".into());
     }
     if !quadratic {
         s.notes.push(
@@ -361,5 +375,125 @@ pub fn instance_spectra(
             .notes
             .push("no prediction: no spectrum or no stopping rule".into()),
     }
+    s
+}
+
+/// The run whose end point explains a problem instance: among `runs` (one seed's runs of the
+/// instance, with their method labels), those that succeeded ([`classify`] with the default
+/// [`Tolerances`]: solved, or stationary where `f*` is unknown) and recorded a final point; the
+/// lowest final `f` wins, then the fewest iterations, then the first in `runs`. `None` when no
+/// run succeeded.
+///
+/// ```
+/// use curvlab::study::outputs::RunRecord;
+/// use curvlab::study::spectra::end_point;
+/// let rec = |f: f64, iters: usize, converged: bool| {
+///     let mut r = RunRecord::errored("00000000000000ff", "s", "logistic", "gd", 0, 2, String::new());
+///     (r.converged, r.f, r.iterations, r.x) = (converged, Some(f), iters, Some(vec![f, 0.0]));
+///     r.termination = if converged { "grad_tol" } else { "max_iters" }.into();
+///     r
+/// };
+/// let (a, b, c) = (rec(0.5, 9, true), rec(0.4, 90, true), rec(0.1, 5000, false));
+/// let runs = vec![("lbfgs".to_string(), &a), ("gd".to_string(), &b), ("adam".to_string(), &c)];
+/// // adam reached the lowest f but did not converge: gd's end point is the best successful one.
+/// assert_eq!(end_point(&runs), Some(1));
+/// assert_eq!(end_point(&runs[2..]), None);
+/// ```
+pub fn end_point(runs: &[(String, &RunRecord)]) -> Option<usize> {
+    let tol = Tolerances::default();
+    runs.iter()
+        .enumerate()
+        .filter(|(_, (_, r))| classify(r, &tol).is_success() && r.x.is_some())
+        .filter_map(|(i, (_, r))| Some((i, r.f?, r.iterations)))
+        .min_by(|a, b| a.1.total_cmp(&b.1).then(a.2.cmp(&b.2)).then(a.0.cmp(&b.0)))
+        .map(|(i, _, _)| i)
+}
+
+/// Adds the spectrum of `∇²f` at the end point of the best successful run ([`end_point`]) to
+/// `s` as [`InstanceSpectra::at_end`], or a note saying why there is none: no run succeeded,
+/// or the run ended at `x₀` (`‖x_end − x₀‖ ≤ 1e-12·max(1, ‖x₀‖)`). A constant Hessian is
+/// copied from `x₀`; otherwise it is computed like the others ([`point_spectrum`], `seed`).
+///
+/// ```
+/// use curvlab::params::Params;
+/// use curvlab::study::outputs::RunRecord;
+/// use curvlab::study::spectra::{add_end_spectrum, instance_spectra};
+/// let inst = curvlab::problems::build_problem("rosenbrock", &Params::new(), 0).unwrap();
+/// let mut s = instance_spectra(&inst, None, 0);
+/// let mut r = RunRecord::errored("00000000000000ff", "s", "rosenbrock", "newton", 0, 2, String::new());
+/// (r.converged, r.f, r.f_star, r.x) = (true, Some(0.0), Some(0.0), Some(vec![1.0, 1.0]));
+/// r.termination = "grad_tol".into();
+/// add_end_spectrum(&mut s, &inst, &[("newton".to_string(), &r)], 0);
+/// let end = s.at_end.as_ref().unwrap();
+/// // ∇²f(1, 1) = [[802, −400], [−400, 200]], as at x*.
+/// assert_eq!(end.point, "x_end");
+/// assert!((end.condition_number.unwrap() - s.at_optimum.as_ref().unwrap().condition_number.unwrap()).abs() < 1e-9);
+/// assert_eq!(s.end_run.as_deref(), Some("newton (00000000000000ff)"));
+/// ```
+pub fn add_end_spectrum(
+    s: &mut InstanceSpectra,
+    inst: &ProblemInstance,
+    runs: &[(String, &RunRecord)],
+    seed: u64,
+) {
+    let Some(i) = end_point(runs) else {
+        s.notes
+            .push("no successful run: no spectrum at an end point".into());
+        return;
+    };
+    let (label, rec) = &runs[i];
+    let Some(x) = rec.x.as_deref().filter(|x| x.len() == inst.x0.len()) else {
+        s.notes
+            .push(format!("{label}: no final point of length n recorded"));
+        return;
+    };
+    let norm = |v: &mut dyn Iterator<Item = f64>| v.map(|a| a * a).sum::<f64>().sqrt();
+    let moved = norm(&mut x.iter().zip(&inst.x0).map(|(a, b)| a - b));
+    if moved <= 1e-12 * norm(&mut inst.x0.iter().copied()).max(1.0) {
+        s.notes.push(format!(
+            "{label} ended at x0: its spectrum is the one at x0"
+        ));
+        return;
+    }
+    let end = if s.quadratic {
+        s.at_start.as_ref().map(|p| PointSpectrum {
+            point: "x_end".into(),
+            ..p.clone()
+        })
+    } else {
+        match point_spectrum(inst.objective.as_ref(), x, "x_end", seed) {
+            Ok((p, _, _)) => Some(p),
+            Err(e) => {
+                s.notes.push(format!("spectrum at x_end: {e}"));
+                None
+            }
+        }
+    };
+    if end.is_some() {
+        s.end_run = Some(format!("{label} ({})", rec.run_id));
+    }
+    s.at_end = end;
+}
+
+/// The `spectra.json` entry of problem instance `pi` of a study: [`instance_spectra`] and the
+/// spectrum where the best successful run of the first seed `seed` ended
+/// ([`add_end_spectrum`]), from the run records on disk (so a merged sharded study and an
+/// unsharded one write the same entry).
+pub fn study_instance_spectra(
+    inst: &ProblemInstance,
+    rule: Option<StoppingRule>,
+    plan: &Plan,
+    records: &BTreeMap<String, RunRecord>,
+    pi: usize,
+    seed: u64,
+) -> InstanceSpectra {
+    let mut s = instance_spectra(inst, rule, seed);
+    let runs: Vec<(String, &RunRecord)> = plan
+        .runs
+        .iter()
+        .filter(|r| r.problem == pi && r.seed == seed)
+        .filter_map(|r| Some((plan.methods.get(r.method)?.label(), records.get(&r.id)?)))
+        .collect();
+    add_end_spectrum(&mut s, inst, &runs, seed);
     s
 }

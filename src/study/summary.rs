@@ -19,7 +19,7 @@ use super::expand::{Instance, Plan};
 use super::format::{fmt_g, md_escape, mean, ratio, slug};
 use super::outputs::{RunRecord, read_records, write_atomic, write_runs_csv};
 use super::spec::StudySpec;
-use super::spectra::{InstanceSpectra, instance_spectra};
+use super::spectra::{InstanceSpectra, study_instance_spectra};
 use super::theory::{Measure, family, stopping_rule, theory_for, why_at};
 use super::verdict::{
     RankKey, SeedCost, Tolerances, Verdict, beyond_timer_noise, classify, rank, seed_cost,
@@ -61,8 +61,12 @@ pub fn finalize(
     // One task per instance on the current rayon pool (the study's `--jobs`).
     let spectra: Vec<InstanceSpectra> = built
         .par_iter()
+        .enumerate()
         .with_max_len(1)
-        .map(|i| instance_spectra(i, stopping_rule(spec, i), spec.seeds[0]))
+        .map(|(pi, i)| {
+            let rule = stopping_rule(spec, i);
+            study_instance_spectra(i, rule, plan, &records, pi, spec.seeds[0])
+        })
         .collect();
     let json = serde_json::to_string_pretty(&spectra)
         .map_err(|e| Error::Numerical(format!("spectra.json: {e}")))?;
@@ -275,18 +279,31 @@ fn theory_table(s: &mut String, rows: &[Row], p: &Prediction) {
     );
 }
 
-/// The facts line of an instance: n, κ, λ range, inertia, how the spectrum was computed.
+/// The facts line of an instance: n, κ, λ range, inertia, how the spectrum was computed. κ is
+/// quoted where the explanation applies ([`InstanceSpectra::reference`]: at `x*`, else where
+/// the best successful run ended), with κ at `x₀` beside it when that point differs.
 fn facts(sp: &InstanceSpectra) -> String {
     let mut facts = vec![format!("n = {}", sp.n)];
     if let Some(r) = sp.reference() {
+        let whose = match (&sp.end_run, r.point.as_str()) {
+            (Some(run), "x_end") => format!(", where {} ended", md_escape(run)),
+            _ => String::new(),
+        };
         facts.push(format!(
-            "κ(∇²f({})) = {} (λ_min = {}, λ_max = {})",
+            "κ(∇²f({})) = {} (λ_min = {}, λ_max = {}{whose})",
             r.point,
             fmt_g(sp.condition_number()),
             fmt_g(r.lambda_min()),
             fmt_g(r.lambda_max())
         ));
-        let inertia: Vec<String> = [&sp.at_start, &sp.at_optimum]
+        if let Some(x0) = sp
+            .at_start
+            .as_ref()
+            .filter(|x0| r.point != x0.point && !sp.quadratic)
+        {
+            facts.push(format!("κ(∇²f(x0)) = {}", fmt_g(x0.condition_number)));
+        }
+        let inertia: Vec<String> = [&sp.at_start, &sp.at_optimum, &sp.at_end]
             .into_iter()
             .flatten()
             .map(|q| format!("{} at {}", q.inertia_text(), q.point))

@@ -1,6 +1,9 @@
 //! The conditioning figure: for studies that sweep `condition` on quadratics, iterations to the
-//! tolerance against κ per method (dots, one per seed) with the predictions of
-//! [`crate::curvature::explain_for`] for the study's own stopping rule drawn over them (lines).
+//! tolerance against κ per method (dots, one per seed; hollow at the budget for runs that did
+//! not converge) with the predictions of [`crate::curvature::explain_for`] for the study's own
+//! stopping rule drawn over them (one line per theory, in the colour of the first method it
+//! explains). One unit per axis: iterations, and Hessian-vector products for the CG-based
+//! methods on a second panel; the legend in a column of its own, outside the data.
 
 use super::{color, perr};
 use crate::error::Result;
@@ -165,9 +168,18 @@ where
         .y_label_formatter(&|v| format!("{v:.0e}"))
         .draw()
         .map_err(perr)?;
-    for &(i, m) in methods {
+    let mut theories: Vec<&str> = Vec::new();
+    let count = methods.len() as f64;
+    for (j, &(i, m)) in methods.iter().enumerate() {
         let c = color(i);
-        if m.predicted.len() >= 2 {
+        // Hollow markers of different methods at the same budget and κ would hide each other:
+        // each method's sit at κ·10^(d·(j − (M−1)/2)), d = min(0.04, 0.24/M) decades, side by
+        // side within the axis margin (a factor 1.5 = 0.18 decades).
+        let spacing = (0.24 / count).min(0.04);
+        let nudge = 10f64.powf(spacing * (j as f64 - (count - 1.0) / 2.0));
+        // One reference line per theory: methods of one family share it.
+        if m.predicted.len() >= 2 && !theories.contains(&m.theory_label.as_str()) {
+            theories.push(&m.theory_label);
             chart
                 .draw_series(LineSeries::new(
                     m.predicted.iter().copied(),
@@ -182,7 +194,7 @@ where
             .draw_series(
                 m.unconverged
                     .iter()
-                    .map(|&p| Circle::new(p, 6, c.stroke_width(2))),
+                    .map(|&(k, y)| Circle::new((k * nudge, y), 6, c.stroke_width(2))),
             )
             .map_err(perr)?;
     }
@@ -200,13 +212,18 @@ where
 {
     let mut y = 60;
     let text = |s: String, y: i32| Text::new(s, (34, y - 7), ("sans-serif", 13));
+    // One entry per theory and panel (a theory drawn on both panels is listed twice, in the
+    // colour of each panel's line).
+    let mut theories: Vec<(&str, bool)> = Vec::new();
     for (i, m) in methods.iter().enumerate() {
         let c = color(i);
         area.draw(&Circle::new((16, y), 4, c.filled()))
             .map_err(perr)?;
         area.draw(&text(m.label.clone(), y)).map_err(perr)?;
         y += 20;
-        if m.predicted.len() >= 2 {
+        let key = (m.theory_label.as_str(), m.hvp);
+        if m.predicted.len() >= 2 && !theories.contains(&key) {
+            theories.push(key);
             area.draw(&PathElement::new(
                 vec![(6, y), (26, y)],
                 c.mix(0.6).stroke_width(2),

@@ -1,5 +1,6 @@
 //! Study plots, as SVG through plotters: per problem instance, `f − f*` and `‖∇f‖` against
-//! iterations and against seconds (one line per method, first seed, log scale), the spectrum of
+//! iterations and against seconds (per method the median over seeds and a min–max band, log
+//! scales, the legend beside the panels), the spectrum of
 //! `∇²f` at `x₀` (and at `x*` when it differs) — a histogram of the dense eigenvalues on a
 //! signed log scale, or the stochastic Lanczos quadrature density (Ubaru, Chen & Saad 2017) on a
 //! log density axis for large `n` — and for 2-D problems the
@@ -120,9 +121,10 @@ pub fn write_plots(
             let s = slug(pi, p);
             let traces = convergence::first_seed_traces(spec, plan, out, pi);
             let inst = instances.get(pi);
-            if !traces.is_empty() {
+            let all = convergence::all_seed_traces(plan, out, pi);
+            if !all.is_empty() {
                 let name = format!("{s}-convergence.svg");
-                convergence::plot(out, &name, p, inst.and_then(|i| i.f_star), &traces)?;
+                convergence::plot(out, &name, p, inst.and_then(|i| i.f_star), &all)?;
                 files.push(name);
             }
             if let Some(sp) = spectra.get(pi) {

@@ -8,6 +8,7 @@ use crate::study::expand::Instance;
 use crate::study::format::fmt_g;
 use crate::study::outputs::write_atomic;
 use crate::study::spectra::{InstanceSpectra, PointSpectrum, SlqDensity};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -36,6 +37,10 @@ fn histogram(
         .collect()
 }
 
+/// At most this many eigenvalues per spectrum: each bar is labelled with its eigenvalues and
+/// the axis gets wide margins, so that n = 2 or 3 bars stand clear of the axes.
+pub(super) const TINY_N: usize = 10;
+
 /// Histograms of dense spectra on a shared signed log axis.
 struct Bins {
     /// `|λ| ≤ tiny` collapses to 0 on the axis.
@@ -46,9 +51,13 @@ struct Bins {
     /// `(bin centre, fraction)` per bin, one histogram per spectrum.
     hists: Vec<Vec<(f64, f64)>>,
     ymax: f64,
+    /// Per spectrum, the eigenvalues of each bin (tiny spectra only, else empty).
+    values: Vec<Vec<Vec<f64>>>,
 }
 
-/// Bins the dense spectra: 40 bins over the signed log range, 2% margins.
+/// Bins the dense spectra: 40 bins over the signed log range, 2% margins — or, when every
+/// spectrum has at most [`TINY_N`] eigenvalues, 10% margins (at least half a decade), so that no
+/// bar touches an axis, and the eigenvalues of each bar kept for its label.
 fn bins(sets: &[&PointSpectrum]) -> Option<Bins> {
     let all: Vec<f64> = sets
         .iter()
@@ -59,6 +68,9 @@ fn bins(sets: &[&PointSpectrum]) -> Option<Bins> {
     if all.is_empty() {
         return None;
     }
+    let tiny_n = sets
+        .iter()
+        .all(|q| q.eigenvalues.as_ref().is_some_and(|e| e.len() <= TINY_N));
     let scale = all.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let tiny = (scale * 1e-12).max(f64::MIN_POSITIVE);
     // Signed log scale: sign(λ) · log10(|λ| / tiny), so negative curvature shows on the left
@@ -70,23 +82,40 @@ fn bins(sets: &[&PointSpectrum]) -> Option<Bins> {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(v), b.max(v))
         });
-    let (lo, hi) = if hi - lo < 1e-9 {
-        (lo - 0.5, hi + 0.5)
+    let margin = if tiny_n {
+        (0.1 * (hi - lo)).max(0.5)
+    } else if hi - lo < 1e-9 {
+        0.5
     } else {
-        (lo - 0.02 * (hi - lo), hi + 0.02 * (hi - lo))
+        0.02 * (hi - lo)
     };
+    let (lo, hi) = (lo - margin, hi + margin);
     let n = 40usize;
     let width = (hi - lo) / n as f64;
+    let bin = |v: f64| (((t(v) - lo) / width).max(0.0) as usize).min(n - 1);
     let hists: Vec<Vec<(f64, f64)>> = sets
         .iter()
         .map(|q| histogram(q.eigenvalues.as_deref().unwrap_or(&[]), &t, lo, width, n))
         .collect();
+    let values = if tiny_n {
+        sets.iter()
+            .map(|q| {
+                let mut per = vec![Vec::new(); n];
+                for &v in q.eigenvalues.as_deref().unwrap_or(&[]) {
+                    per[bin(v)].push(v);
+                }
+                per
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let ymax = hists
         .iter()
         .flatten()
         .fold(0.0f64, |m, v| m.max(v.1))
         .max(1e-3)
-        * 1.15;
+        * if tiny_n { 1.4 } else { 1.15 };
     Some(Bins {
         tiny,
         lo,
@@ -94,7 +123,44 @@ fn bins(sets: &[&PointSpectrum]) -> Option<Bins> {
         width,
         hists,
         ymax,
+        values,
     })
+}
+
+/// The label of a bar of a tiny spectrum: its eigenvalues (at most three, then `…`).
+fn bar_label(values: &[f64]) -> String {
+    let mut parts: Vec<String> = values
+        .iter()
+        .take(3)
+        .map(|&v| format!("λ = {}", fmt_g(Some(v))))
+        .collect();
+    if values.len() > 3 {
+        parts.push("…".into());
+    }
+    parts.join(", ")
+}
+
+/// A tiny spectrum's bar labels: each non-empty bar says which eigenvalues it holds, at
+/// `(x0(bin centre), y(fraction))`.
+fn bar_labels<DB: DrawingBackend>(
+    chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    h: &[(f64, f64)],
+    per: &[Vec<f64>],
+    x0: &dyn Fn(f64) -> f64,
+    y: &dyn Fn(f64) -> f64,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .draw_series(
+            h.iter()
+                .zip(per)
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(&(x, f), v)| Text::new(bar_label(v), (x0(x), y(f)), ("sans-serif", 12))),
+        )
+        .map_err(perr)?;
+    Ok(())
 }
 
 /// The eigenvalue at position `v` of the signed log axis.
@@ -119,6 +185,7 @@ fn dense(p: &Instance, s: &InstanceSpectra, sets: &[&PointSpectrum]) -> Result<O
         width,
         hists,
         ymax,
+        values,
     }) = bins(sets)
     else {
         return Ok(None);
@@ -171,6 +238,11 @@ fn dense(p: &Instance, s: &InstanceSpectra, sets: &[&PointSpectrum]) -> Result<O
                     q.inertia_text()
                 ))
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], style));
+            if let Some(per) = values.get(i) {
+                let x0 = |x: f64| x - width / 2.0 + i as f64 * w;
+                let y = |f: f64| f + 0.06 * ymax * (1.0 + i as f64);
+                bar_labels(&mut chart, h, per, &x0, &y)?;
+            }
         }
         chart
             .configure_series_labels()
@@ -257,15 +329,14 @@ fn slq(p: &Instance, sets: &[&PointSpectrum]) -> Result<Option<String>> {
     Ok(Some(buf))
 }
 
-/// The spectrum of `∇²f` at `x₀` (and at `x*` when it differs): dense histograms or SLQ
+/// The spectrum of `∇²f` at `x₀` (and at `x*` and `x_end` when they differ): dense histograms or SLQ
 /// densities. False when there is nothing to draw.
 pub(super) fn plot(out: &Path, name: &str, p: &Instance, s: &InstanceSpectra) -> Result<bool> {
-    // The spectra to draw: x0, and x* when it differs (not for a constant Hessian).
+    // The spectra to draw: x0, and x* and the end point of the best run when they differ (not
+    // for a constant Hessian).
     let mut sets: Vec<&PointSpectrum> = s.at_start.iter().collect();
-    if !s.quadratic
-        && let Some(o) = &s.at_optimum
-    {
-        sets.push(o);
+    if !s.quadratic {
+        sets.extend(s.at_optimum.iter().chain(&s.at_end));
     }
     if sets.is_empty() {
         return Ok(false);

@@ -1,6 +1,9 @@
 //! The trajectory figure of a 2-D problem: each method's path (first seed) over the contours
 //! of `f`, traced with marching squares (Lorensen & Cline 1987, in its 2-D form) on a
-//! 100 × 100 grid at geometrically spaced levels.
+//! 100 × 100 grid at geometrically spaced levels, each level labelled with its value on the
+//! line where the label clears the paths and the other labels (as matplotlib's `clabel`). Gradient descent is drawn first, thin and
+//! translucent, so that momentum and Nesterov stay visible over its zig-zag (the seed
+//! article's ravine figure).
 
 use super::{Series, color, legend_corner, perr};
 use crate::error::Result;
@@ -139,30 +142,122 @@ fn window(inst: &ProblemInstance, paths: &[Series]) -> Window {
     }
 }
 
-/// Contours of `f` at geometric levels above the grid minimum.
+/// The contour levels: 16 geometrically spaced values of `f − f_min` above the grid minimum,
+/// from `0.9·1e-5·(f_max − f_min)` to `0.9·(f_max − f_min)`.
+fn levels(w: &Window) -> Vec<f64> {
+    if !(w.zmin.is_finite() && w.zmax > w.zmin) {
+        return Vec::new();
+    }
+    let base = (w.zmax - w.zmin) * 1e-5;
+    let n = 16;
+    (0..n)
+        .map(|l| {
+            let t = l as f64 / (n - 1) as f64;
+            w.zmin + base * ((w.zmax - w.zmin) / base).powf(t) * 0.9
+        })
+        .collect()
+}
+
+/// A level's value for its label: 3 significant digits, scientific outside `[1e-3, 1e4)`.
+fn level_text(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 || !(1e-3..1e4).contains(&a) {
+        return format!("{v:.2e}");
+    }
+    let decimals = (2 - a.log10().floor() as i32).max(0) as usize;
+    format!("{v:.decimals$}")
+}
+
+/// Where a contour's label goes, in data coordinates: the midpoint of one of its segments
+/// inside the frame (not in the outer 4% of either axis), at least 8% of the window from the
+/// labels already `placed`, and farthest from the paths (`avoid`, window fractions); `None`
+/// when no segment qualifies.
+fn label_at(
+    segs: &[[(f64, f64); 2]],
+    w: &Window,
+    avoid: &[(f64, f64)],
+    placed: &[(f64, f64)],
+) -> Option<(f64, f64)> {
+    let frac = |x: f64, y: f64| {
+        (
+            (x - w.bx.0) / (w.bx.1 - w.bx.0),
+            (y - w.by.0) / (w.by.1 - w.by.0),
+        )
+    };
+    let dist = |a: (f64, f64), b: &(f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+    segs.iter()
+        .map(|s| ((s[0].0 + s[1].0) / 2.0, (s[0].1 + s[1].1) / 2.0))
+        .filter_map(|(x, y)| {
+            let f = frac(x, y);
+            let inside = (0.04..0.96).contains(&f.0) && (0.04..0.96).contains(&f.1);
+            let apart = placed.iter().all(|p| dist(f, p) >= 0.08);
+            let clear = avoid
+                .iter()
+                .map(|p| dist(f, p))
+                .fold(f64::INFINITY, f64::min);
+            (inside && apart).then_some((x, y, f, clear))
+        })
+        .max_by(|a, b| a.3.total_cmp(&b.3))
+        .map(|(x, y, _, _)| (x, y))
+}
+
+/// Contours of `f` at geometric levels above the grid minimum, each labelled with its value
+/// of `f` on the line where the label clears the paths and the other labels.
 fn contours<DB: DrawingBackend>(
     chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     w: &Window,
+    paths: &[Series],
 ) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
-    if !(w.zmin.is_finite() && w.zmax > w.zmin) {
-        return Ok(());
-    }
-    let base = (w.zmax - w.zmin) * 1e-5;
-    let levels = 16;
-    for l in 0..levels {
-        let t = l as f64 / (levels - 1) as f64;
-        let level = w.zmin + base * ((w.zmax - w.zmin) / base).powf(t) * 0.9;
+    let grey = RGBColor(150, 150, 150);
+    let frac = |&(x, y): &(f64, f64)| {
+        (
+            (x - w.bx.0) / (w.bx.1 - w.bx.0),
+            (y - w.by.0) / (w.by.1 - w.by.0),
+        )
+    };
+    // At most ~2000 path points, evenly subsampled, for the label placement.
+    let all: Vec<(f64, f64)> = paths.iter().flat_map(|(_, p)| p.iter().map(frac)).collect();
+    let step = all.len().div_ceil(2000).max(1);
+    let avoid: Vec<(f64, f64)> = all.into_iter().step_by(step).collect();
+    let mut placed: Vec<(f64, f64)> = Vec::new();
+    for level in levels(w) {
         let segs = marching_squares(&w.xs, &w.ys, &w.z, level);
         chart
-            .draw_series(segs.into_iter().map(|s| {
-                PathElement::new(vec![s[0], s[1]], RGBColor(170, 170, 170).stroke_width(1))
-            }))
+            .draw_series(
+                segs.iter()
+                    .map(|s| PathElement::new(vec![s[0], s[1]], grey.stroke_width(1))),
+            )
             .map_err(perr)?;
+        if let Some(at) = label_at(&segs, w, &avoid, &placed) {
+            placed.push(frac(&at));
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    level_text(level),
+                    at,
+                    ("sans-serif", 11).into_font().color(&RGBColor(90, 90, 90)),
+                )))
+                .map_err(perr)?;
+        }
     }
     Ok(())
+}
+
+/// Whether a path is plain gradient descent, drawn thin and translucent beneath the others
+/// (its zig-zag would hide momentum and Nesterov, which follow the same ravine).
+fn is_gd(label: &str) -> bool {
+    label == "gd" || label.starts_with("gd(")
+}
+
+/// The stroke of a path: gradient descent 1 px at 40% opacity, the others 2 px, opaque.
+fn path_style(label: &str, c: RGBColor) -> ShapeStyle {
+    if is_gd(label) {
+        c.mix(0.4).stroke_width(1)
+    } else {
+        c.stroke_width(2)
+    }
 }
 
 /// The trajectories of a 2-D problem over the contours of `f` (the seed article's ravine
@@ -209,16 +304,18 @@ fn draw(p: &Instance, inst: &ProblemInstance, paths: &[Series], w: &Window) -> R
             .disable_mesh()
             .draw()
             .map_err(perr)?;
-        contours(&mut chart, w)?;
-        for (i, (label, pts)) in paths.iter().enumerate() {
-            let c = color(i);
+        contours(&mut chart, w, paths)?;
+        // Gradient descent first, so the other paths are drawn over it.
+        let mut order: Vec<usize> = (0..paths.len()).collect();
+        order.sort_by_key(|&i| !is_gd(&paths[i].0));
+        for i in order {
+            let (label, pts) = &paths[i];
+            let style = path_style(label, color(i));
             chart
-                .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))
+                .draw_series(LineSeries::new(pts.iter().copied(), style))
                 .map_err(perr)?
                 .label(label.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
-                });
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
         }
         chart
             .draw_series(std::iter::once(Circle::new(
