@@ -162,7 +162,11 @@ impl<O: Objective + ?Sized> Ascent<'_, O> {
             };
             z.copy_from_slice(&trial);
             alpha = (2.0 * alpha).min(2.0);
-            f = if it + 1 < iters { self.gradient(z)? } else { ft };
+            f = if it + 1 < iters {
+                self.gradient(z)?
+            } else {
+                ft
+            };
         }
         Ok(f)
     }

@@ -45,8 +45,8 @@ pub use hutchinson::{
     DiagonalEstimate, TraceEstimate, hutch_plus_plus, hutchinson_diagonal, hutchinson_trace,
 };
 pub use inertia::{Inertia, NegativeCurvature, inertia, negative_curvature};
-pub use outliers::{OutlierSettings, Outliers, outliers};
 pub use lanczos::{BlockSize, Lanczos, LanczosResult, RitzPair, Which, lanczos};
+pub use outliers::{OutlierSettings, Outliers, outliers};
 pub use power::{PowerIteration, PowerResult, power_iteration};
 pub use slq::{Density, Slq, slq_density};
 pub use spectrum::{Spectrum, spectrum, spectrum_with_vectors, symmetric_dense};

@@ -195,7 +195,8 @@ mod tests {
     #[test]
     fn no_gap_means_no_outliers() {
         // Evenly spaced eigenvalues 1..=200: the largest relative gap is 1/199 < 0.2.
-        let a = faer::Mat::<f64>::from_fn(200, 200, |i, j| if i == j { (i + 1) as f64 } else { 0.0 });
+        let a =
+            faer::Mat::<f64>::from_fn(200, 200, |i, j| if i == j { (i + 1) as f64 } else { 0.0 });
         let o = outliers(&a, &OutlierSettings::default()).unwrap();
         assert_eq!((o.count, o.confirmed), (0, false));
         assert!(o.gap_ratio < 0.01, "{}", o.gap_ratio);
@@ -206,7 +207,11 @@ mod tests {
         let a = faer::Mat::<f64>::identity(10, 10);
         let s = OutlierSettings::default(); // top = 20 ≥ n = 10
         assert!(outliers(&a, &s).is_err());
-        let s = OutlierSettings { top: 5, min_gap: 1.5, ..Default::default() };
+        let s = OutlierSettings {
+            top: 5,
+            min_gap: 1.5,
+            ..Default::default()
+        };
         assert!(outliers(&a, &s).is_err());
     }
 }

@@ -1,0 +1,246 @@
+//! The `[endpoint]` part of the study report: `endpoint.csv` ([`super::endpoint::write_csv`]) and
+//! a `summary.md` section with, per problem instance and method instance, the median and the
+//! min–max over seeds of every end-point measure, followed by the comparisons the literature
+//! makes: small- against large-batch runs of one method (Keskar et al., ICLR 2017: large
+//! batches reach sharper minima — larger λ_max and ε-sharpness — with a larger generalization
+//! gap), and the outlier count against the number of classes (Sagun et al. 2017; Papyan 2019,
+//! 2020: about one outlier per class).
+
+use super::endpoint::EndpointRecord;
+use super::expand::{Instance, Plan};
+use super::format::{fmt_g, md_escape};
+use super::outputs::RunRecord;
+use super::spec::StudySpec;
+use super::verdict::median;
+use crate::error::Result;
+use crate::params::Value;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Median and range of some values: `median [min–max]`, `—` for none.
+///
+/// ```
+/// use curvlab::study::endpoint_summary::spread;
+/// assert_eq!(spread(&[3.0, 1.0, 2.0]), "2 [1–3]");
+/// assert_eq!(spread(&[]), "—");
+/// ```
+pub fn spread(v: &[f64]) -> String {
+    let Some(m) = median(v) else {
+        return "—".into();
+    };
+    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if v.len() == 1 {
+        return fmt_g(Some(m));
+    }
+    format!(
+        "{} [{}–{}]",
+        fmt_g(Some(m)),
+        fmt_g(Some(lo)),
+        fmt_g(Some(hi))
+    )
+}
+
+/// The end-point records of one method instance on one problem instance, over seeds.
+fn group<'a>(
+    plan: &Plan,
+    records: &'a BTreeMap<String, RunRecord>,
+    pi: usize,
+    mi: usize,
+) -> Vec<(&'a RunRecord, &'a EndpointRecord)> {
+    plan.runs
+        .iter()
+        .filter(|k| k.problem == pi && k.method == mi)
+        .filter_map(|k| records.get(&k.id))
+        .filter_map(|r| r.endpoint.as_ref().map(|e| (r, e)))
+        .collect()
+}
+
+type Getter = fn(&EndpointRecord) -> Option<f64>;
+
+/// The table's measure columns: header and getter.
+const COLUMNS: [(&str, Getter); 10] = [
+    ("f", |e| e.f),
+    ("λ_max", |e| e.lambda_max),
+    ("trace (Hutch++)", |e| e.trace),
+    ("ε-sharpness (%)", |e| e.eps_sharpness),
+    ("train acc.", |e| e.train_accuracy),
+    ("test acc.", |e| e.test_accuracy),
+    ("gap", |e| {
+        e.train_accuracy.zip(e.test_accuracy).map(|(a, b)| a - b)
+    }),
+    ("outliers H", |e| {
+        e.outliers_hessian.as_ref().map(|o| o.count as f64)
+    }),
+    ("outliers GGN", |e| {
+        e.outliers_ggn.as_ref().map(|o| o.count as f64)
+    }),
+    ("HVPs + GGN", |e| Some((e.hvp_evals + e.ggn_evals) as f64)),
+];
+
+fn values(g: &[(&RunRecord, &EndpointRecord)], f: Getter) -> Vec<f64> {
+    g.iter()
+        .filter_map(|(_, e)| f(e))
+        .filter(|v| v.is_finite())
+        .collect()
+}
+
+/// The table of one problem instance; columns that no run measured are left out.
+fn table(s: &mut String, plan: &Plan, records: &BTreeMap<String, RunRecord>, pi: usize) {
+    let groups: Vec<(&Instance, Vec<_>)> = (0..plan.methods.len())
+        .map(|mi| (&plan.methods[mi], group(plan, records, pi, mi)))
+        .filter(|(_, g)| !g.is_empty())
+        .collect();
+    let used: Vec<usize> = (0..COLUMNS.len())
+        .filter(|&c| {
+            groups
+                .iter()
+                .any(|(_, g)| !values(g, COLUMNS[c].1).is_empty())
+        })
+        .collect();
+    let _ = write!(s, "| method | runs (converged) |");
+    for &c in &used {
+        let _ = write!(s, " {} |", COLUMNS[c].0);
+    }
+    let _ = write!(s, "\n| --- | --- |");
+    for _ in &used {
+        let _ = write!(s, " --- |");
+    }
+    let _ = writeln!(s);
+    for (m, g) in &groups {
+        let conv = g.iter().filter(|(r, _)| r.converged).count();
+        let _ = write!(s, "| {} | {} ({conv}) |", md_escape(&m.label()), g.len());
+        for &c in &used {
+            let _ = write!(s, " {} |", spread(&values(g, COLUMNS[c].1)));
+        }
+        let _ = writeln!(s);
+    }
+    let errors: Vec<&String> = groups
+        .iter()
+        .flat_map(|(_, g)| g.iter().filter_map(|(_, e)| e.error.as_ref()))
+        .collect();
+    if let Some(e) = errors.first() {
+        let _ = writeln!(
+            s,
+            "\n{} run(s) had a failed measure, e.g.: {}",
+            errors.len(),
+            md_escape(e)
+        );
+    }
+    let _ = writeln!(s);
+}
+
+/// The batch size of a method instance (`0` or absent: the full batch).
+fn batch(m: &Instance) -> Option<f64> {
+    match m.params.get("batch_size") {
+        Some(Value::Num(b)) if *b > 0.0 => Some(*b),
+        _ => None,
+    }
+}
+
+/// Keskar et al.'s comparison: per method kind with several batch sizes, the smallest batch
+/// against the largest (full batch counts as the largest).
+fn batch_comparison(s: &mut String, plan: &Plan, records: &BTreeMap<String, RunRecord>, pi: usize) {
+    let mut kinds: Vec<&str> = plan.methods.iter().map(|m| m.kind.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    for kind in kinds {
+        let ms: Vec<usize> = (0..plan.methods.len())
+            .filter(|&i| plan.methods[i].kind == kind)
+            .collect();
+        let key = |i: &usize| batch(&plan.methods[*i]).unwrap_or(f64::INFINITY);
+        let (Some(&sb), Some(&lb)) = (
+            ms.iter().min_by(|a, b| key(a).total_cmp(&key(b))),
+            ms.iter().max_by(|a, b| key(a).total_cmp(&key(b))),
+        ) else {
+            continue;
+        };
+        if key(&sb) == key(&lb) {
+            continue;
+        }
+        let (gs, gl) = (group(plan, records, pi, sb), group(plan, records, pi, lb));
+        let med = |g: &[(&RunRecord, &EndpointRecord)], c: usize| median(&values(g, COLUMNS[c].1));
+        let _ = write!(
+            s,
+            "- `{kind}`, small batch ({}) vs large batch ({}):",
+            md_escape(&plan.methods[sb].label()),
+            md_escape(&plan.methods[lb].label())
+        );
+        for (c, name) in [
+            (1, "λ_max"),
+            (2, "trace"),
+            (3, "ε-sharpness"),
+            (6, "train−test gap"),
+        ] {
+            if let (Some(a), Some(b)) = (med(&gs, c), med(&gl, c)) {
+                let verdict = if b > a {
+                    "larger for LB, as Keskar"
+                } else {
+                    "not larger for LB, against Keskar"
+                };
+                let _ = write!(
+                    s,
+                    " {name} {} vs {} ({verdict});",
+                    fmt_g(Some(a)),
+                    fmt_g(Some(b))
+                );
+            }
+        }
+        let _ = writeln!(s);
+    }
+}
+
+/// The outlier counts against the number of classes of a `classifier`.
+fn outlier_claim(s: &mut String, plan: &Plan, records: &BTreeMap<String, RunRecord>, pi: usize) {
+    let p = &plan.problems[pi];
+    let all: Vec<_> = (0..plan.methods.len())
+        .flat_map(|mi| group(plan, records, pi, mi))
+        .collect();
+    let (h, g) = (values(&all, COLUMNS[7].1), values(&all, COLUMNS[8].1));
+    if h.is_empty() {
+        return;
+    }
+    let classes = if p.kind == "classifier" {
+        " (C = 10 classes: Sagun et al. 2017 and Papyan 2019/2020 find about C outliers)"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        s,
+        "- Outliers beyond the gap{classes}: Hessian {}, GGN {} (median [min–max] over runs).",
+        spread(&h),
+        spread(&g)
+    );
+}
+
+/// Writes `endpoint.csv` and returns the `summary.md` section (empty when the study has no
+/// `[endpoint]` table).
+pub fn section(
+    spec: &StudySpec,
+    plan: &Plan,
+    out: &Path,
+    records: &BTreeMap<String, RunRecord>,
+) -> Result<String> {
+    let Some(e) = &spec.endpoint else {
+        return Ok(String::new());
+    };
+    super::endpoint::write_csv(out, plan, records)?;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "## End-point measures\n\nAt each run's final point (`endpoint.csv`): median [min–max] over \
+         seeds. λ_max by Lanczos; trace by Hutch++ ({} products); ε-sharpness of Keskar et al. \
+         (2017) with ε = {} ({} gradient evaluations × {} starts of projected ascent); outliers: \
+         Ritz values beyond a gap confirmed empty by the SLQ density (top {} Ritz values).\n",
+        e.probes, e.ascent.eps, e.ascent.iters, e.ascent.starts, e.outliers.top
+    );
+    for (pi, p) in plan.problems.iter().enumerate() {
+        let _ = writeln!(s, "### {}\n", md_escape(&p.label()));
+        table(&mut s, plan, records, pi);
+        batch_comparison(&mut s, plan, records, pi);
+        outlier_claim(&mut s, plan, records, pi);
+        let _ = writeln!(s);
+    }
+    Ok(s)
+}
