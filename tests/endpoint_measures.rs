@@ -28,13 +28,18 @@ fn endpoint_csv(out: &Path) -> Vec<BTreeMap<String, String>> {
     r.records()
         .map(|row| {
             let row = row.unwrap();
-            h.iter().cloned().zip(row.iter().map(String::from)).collect()
+            h.iter()
+                .cloned()
+                .zip(row.iter().map(String::from))
+                .collect()
         })
         .collect()
 }
 
 fn num(row: &BTreeMap<String, String>, k: &str) -> f64 {
-    row[k].parse().unwrap_or_else(|_| panic!("{k} = {:?}", row[k]))
+    row[k]
+        .parse()
+        .unwrap_or_else(|_| panic!("{k} = {:?}", row[k]))
 }
 
 /// A dense symmetric `A = Q diag(λ) Qᵀ` (Q from the QR of a seeded Gaussian matrix) written as
@@ -95,13 +100,17 @@ fn planted_outliers_lambda_max_and_trace_through_a_study() {
     assert_eq!(r["outliers_hessian"], "10");
     assert_eq!(r["outliers_ggn"], "", "the matrix problem has no GGN");
     // Dense reference: the largest planted eigenvalue 23 (and the bulk edge 2).
-    assert!((num(r, "lambda_max") - 23.0).abs() < 1e-6, "{}", r["lambda_max"]);
+    assert!(
+        (num(r, "lambda_max") - 23.0).abs() < 1e-6,
+        "{}",
+        r["lambda_max"]
+    );
     assert!((num(r, "bulk_edge_hessian") - 2.0).abs() < 1e-6);
-    // Hutch++ with 90 products against the dense trace Σλ = 320.5…: measured error 0.31
-    // (0.07 %), bound 1 % (margin 3×); the sketch captures the ten outliers exactly.
+    // Hutch++ with 90 products against the dense trace Σλ = 301.33: measured 298.82 (error
+    // 0.83 %), bound 2 % (margin 2.4×); the sketch captures the ten outliers, the bulk is sampled.
     let tr: f64 = lambdas.iter().sum();
     let got = num(r, "trace");
-    assert!((got - tr).abs() < 0.01 * tr, "trace {got} vs {tr}");
+    assert!((got - tr).abs() < 0.02 * tr, "trace {got} vs {tr}");
     // Counted: Lanczos (top 20) + SLQ (5 probes × 60 steps) + λ_max + Hutch++ products.
     assert!(num(r, "endpoint_hvp_evals") >= 90.0 + 300.0);
 }
@@ -148,8 +157,14 @@ fn eps_sharpness_is_at_least_the_best_box_vertex_in_3d() {
     let want = (best - f0) / (1.0 + f0) * 100.0;
     let got = e.eps_sharpness.unwrap();
     // A convex f attains its box maximum at a vertex: the ascent must reach the best one.
-    assert!(got >= want - 1e-9 * want.abs(), "{got} < best vertex {want}");
-    assert!(got <= want + 1e-9 * want.abs(), "{got} above the true maximum {want}");
+    assert!(
+        got >= want - 1e-9 * want.abs(),
+        "{got} < best vertex {want}"
+    );
+    assert!(
+        got <= want + 1e-9 * want.abs(),
+        "{got} above the true maximum {want}"
+    );
     assert!((e.lambda_max.unwrap() - 6.0).abs() < 1e-8);
 }
 
@@ -162,7 +177,13 @@ fn hand_accuracy(x: &[f64], data: &curvlab::problems::datasets::Labeled) -> f64 
     let mut right = 0;
     for (i, &label) in data.labels().iter().enumerate() {
         let a: Vec<f64> = (0..h)
-            .map(|o| (b1[o] + (0..d).map(|j| w1[o + j * h] * data.x()[(i, j)]).sum::<f64>()).max(0.0))
+            .map(|o| {
+                (b1[o]
+                    + (0..d)
+                        .map(|j| w1[o + j * h] * data.x()[(i, j)])
+                        .sum::<f64>())
+                .max(0.0)
+            })
             .collect();
         let z: Vec<f64> = (0..k)
             .map(|c| b2[c] + (0..h).map(|o| w2[c + o * k] * a[o]).sum::<f64>())
@@ -207,7 +228,10 @@ fn classifier_end_point_matches_dense_and_hand_references() {
     let row = &endpoint_csv(&out)[0];
     let x = rec.x.clone().unwrap();
     // f_target: converged at the first trace row with f ≤ 0.5.
-    assert_eq!((rec.termination.as_str(), rec.converged), ("f_target", true));
+    assert_eq!(
+        (rec.termination.as_str(), rec.converged),
+        ("f_target", true)
+    );
     assert!(rec.f.unwrap() <= 0.5);
     let trace = curvlab::study::outputs::read_trace(&out, &rec.run_id).unwrap();
     let fs = trace.column("f").unwrap();
@@ -223,10 +247,14 @@ fn classifier_end_point_matches_dense_and_hand_references() {
     let h = inst.objective.hessian(&x).unwrap();
     let s = curvlab::curvature::spectrum(&h).unwrap();
     let lmax = num(row, "lambda_max");
-    assert!((lmax - s.max()).abs() < 1e-6 * s.max(), "{lmax} vs {}", s.max());
+    assert!(
+        (lmax - s.max()).abs() < 1e-6 * s.max(),
+        "{lmax} vs {}",
+        s.max()
+    );
     let tr: f64 = (0..h.nrows()).map(|i| h[(i, i)]).sum();
     let t = num(row, "trace");
-    // Hutch++ with 120 products on n = 310: measured relative error 0.2 %, bound 3 %.
+    // Hutch++ with 120 products on n = 310: measured 14.820 vs 14.844 (0.16 %), bound 3 %.
     assert!((t - tr).abs() < 0.03 * tr.abs(), "trace {t} vs dense {tr}");
     // Accuracies recomputed by a hand-written forward pass on the same split.
     let all = curvlab::problems::datasets::digits::load().unwrap();
@@ -242,7 +270,10 @@ fn classifier_end_point_matches_dense_and_hand_references() {
         .collect();
     let at_corner = (inst.objective.value(&corner).unwrap() - f0) / (1.0 + f0) * 100.0;
     let eps = num(row, "eps_sharpness");
-    assert!(eps >= at_corner && at_corner > 0.0, "{eps} vs corner {at_corner}");
+    assert!(
+        eps >= at_corner && at_corner > 0.0,
+        "{eps} vs corner {at_corner}"
+    );
     // Outliers: a count is reported for both operators, and its Ritz values are the dense
     // eigenvalues above the gap (the top one to 1e-6).
     let e = rec.endpoint.as_ref().unwrap();
@@ -273,7 +304,10 @@ fn resume_keeps_the_finished_runs_measures() {
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(md.contains("## End-point measures"));
     assert!(out.join("plots").read_dir().unwrap().any(|f| {
-        f.unwrap().file_name().to_string_lossy().contains("-density-m0")
+        f.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains("-density-m0")
     }));
 }
 

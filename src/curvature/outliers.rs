@@ -8,11 +8,11 @@
 //! The count is made from two measurements of the operator:
 //!
 //! 1. the top `k` Ritz values `θ₁ ≥ … ≥ θ_k` by thick-restart Lanczos
-//!    ([`crate::curvature::lanczos`]); the candidate gap is `(θ_{c+1}, θ_c)` for the `c` that
+//!    ([`crate::curvature::lanczos`](mod@crate::curvature::lanczos)); the candidate gap is `(θ_{c+1}, θ_c)` for the `c` that
 //!    maximizes the relative gap `r_c = (θ_c − θ_{c+1}) / (θ_c − t_lo)`, `t_lo` the bottom of
 //!    the spectrum (the smallest SLQ node), so that a gap counts against everything below it
 //!    and spacings among the outliers themselves lose to the gap above the bulk;
-//! 2. the spectral density by stochastic Lanczos quadrature ([`crate::curvature::slq`]): the
+//! 2. the spectral density by stochastic Lanczos quadrature ([`crate::curvature::slq`](mod@crate::curvature::slq)): the
 //!    gap is *confirmed empty* when the SLQ estimate of the number of eigenvalues inside it,
 //!    `n · Σ { τⱼ : θⱼ in the gap shrunk by 5 % at each end }`, is below one half, and
 //!    `r_c ≥ min_gap`.

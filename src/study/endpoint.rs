@@ -11,12 +11,12 @@
 //! - `trace`: `tr ∇²f(x)` by Hutch++ (Meyer, Musco, Musco & Woodruff 2021) with `probes`
 //!   products;
 //! - `eps_sharpness`: Keskar et al. (ICLR 2017)'s Metric 2.1 with `eps`
-//!   ([`crate::curvature::eps_sharpness`]);
+//!   ([`crate::curvature::eps_sharpness`](mod@crate::curvature::eps_sharpness));
 //! - `accuracy`: train and test accuracy and test loss of a `classifier` (Keskar et al.'s
 //!   generalization gap);
 //! - `outliers`: the outliers of the Hessian's and of the Gauss–Newton matrix's spectrum beyond
 //!   a gap in the SLQ density, confirmed by Lanczos (Sagun et al. 2017; Papyan 2019, 2020;
-//!   [`crate::curvature::outliers`]).
+//!   [`crate::curvature::outliers`](mod@crate::curvature::outliers)).
 //!
 //! ```toml
 //! [endpoint]

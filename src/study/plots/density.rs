@@ -2,7 +2,7 @@
 //! density of the Hessian and of the Gauss–Newton matrix at a run's final point, by stochastic
 //! Lanczos quadrature (Ubaru, Chen & Saad 2017), on a log density axis, with the Lanczos Ritz
 //! values counted as outliers marked (vertical lines) and the confirmed gap shaded
-//! ([`crate::curvature::outliers`]). One figure per problem and method instance, first seed.
+//! ([`crate::curvature::outliers`](mod@crate::curvature::outliers)). One figure per problem and method instance, first seed.
 
 use super::{color, perr};
 use crate::curvature::outliers::Outliers;
