@@ -98,7 +98,7 @@ fn count_in(nodes: &[f64], weights: &[f64], n: usize, lo: f64, hi: f64) -> f64 {
         .filter(|(t, _)| **t > lo && **t < hi)
         .map(|(_, w)| w)
         .sum();
-    n as f64 * m
+    n as f64 * m + 0.0 // an empty sum is −0.0
 }
 
 /// The `c` (1-based) of the largest relative gap `(θ_c − θ_{c+1}) / (θ_c − t_lo)` and its ratio.

@@ -176,6 +176,13 @@ impl EndpointSpec {
 
     /// An error for a measure a problem of the plan cannot give (accuracy needs a
     /// `classifier`).
+    ///
+    /// ```
+    /// use curvlab::study::{StudySpec, Plan};
+    /// let src = "name='s'\n[endpoint]\nmeasures=['accuracy']\n[[problems]]\nkind='ravine'\n[[methods]]\nkind='gd'\n";
+    /// let spec = StudySpec::parse(std::path::Path::new("s.toml"), src).unwrap();
+    /// assert!(spec.endpoint.as_ref().unwrap().check(&Plan::new(&spec)).is_err());
+    /// ```
     pub fn check(&self, plan: &Plan) -> Result<()> {
         if self.measures.contains(&Measure::Accuracy)
             && let Some(p) = plan.problems.iter().find(|p| p.kind != "classifier")
@@ -230,6 +237,19 @@ pub struct EndpointRecord {
 /// Measures `spec`'s quantities of `inst` (built from `problem`) at `x`, with probe seed
 /// `spec.seed + run_seed`. A measure that fails leaves its fields empty and its message in
 /// `error`; the others are still computed.
+///
+/// ```
+/// use curvlab::study::{StudySpec, Plan, endpoint::measure};
+/// let src = "name='s'\n[endpoint]\nmeasures=['lambda_max','trace']\n[[problems]]\nkind='ravine'\n[[methods]]\nkind='gd'\n";
+/// let spec = StudySpec::parse(std::path::Path::new("s.toml"), src).unwrap();
+/// let plan = Plan::new(&spec);
+/// let inst = curvlab::problems::build_problem("ravine", &Default::default(), 0).unwrap();
+/// let e = measure(spec.endpoint.as_ref().unwrap(), &inst, &plan.problems[0], &inst.x0, 0);
+/// // The seed's ravine ½(100x² + y²): ∇²f = diag(100, 1).
+/// assert!((e.lambda_max.unwrap() - 100.0).abs() < 1e-9);
+/// assert!((e.trace.unwrap() - 101.0).abs() < 1e-9); // Hutch++'s sketch spans R²
+/// assert!(e.hvp_evals > 0 && e.error.is_none());
+/// ```
 pub fn measure(
     spec: &EndpointSpec,
     inst: &ProblemInstance,
@@ -380,6 +400,16 @@ fn row_cells(r: &RunRecord, e: &EndpointRecord) -> Vec<String> {
 /// Writes `endpoint.csv` (atomically): one row per run of the plan whose record holds end-point
 /// measures, in the plan's order. Columns: `run_id, problem, method, method.<key>...`, then
 /// [`COLUMNS`]. Returns the number of rows.
+///
+/// ```
+/// use curvlab::study::{StudySpec, Plan, endpoint::write_csv};
+/// let src = "name='s'\n[[problems]]\nkind='ravine'\n[[methods]]\nkind='gd'\nlr=[0.1, 0.01]\n";
+/// let plan = Plan::new(&StudySpec::parse(std::path::Path::new("s.toml"), src).unwrap());
+/// let d = tempfile::tempdir().unwrap();
+/// assert_eq!(write_csv(d.path(), &plan, &Default::default()).unwrap(), 0);
+/// let text = std::fs::read_to_string(d.path().join("endpoint.csv")).unwrap();
+/// assert!(text.starts_with("run_id,problem,method,method.lr,seed,termination"));
+/// ```
 pub fn write_csv(out: &Path, plan: &Plan, records: &BTreeMap<String, RunRecord>) -> Result<usize> {
     let keys: BTreeSet<&String> = plan.methods.iter().flat_map(|m| m.params.keys()).collect();
     let mut w = csv::Writer::from_writer(Vec::new());

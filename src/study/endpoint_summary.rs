@@ -160,7 +160,6 @@ fn batch_comparison(s: &mut String, plan: &Plan, records: &BTreeMap<String, RunR
             continue;
         }
         let (gs, gl) = (group(plan, records, pi, sb), group(plan, records, pi, lb));
-        let med = |g: &[(&RunRecord, &EndpointRecord)], c: usize| median(&values(g, COLUMNS[c].1));
         let _ = write!(
             s,
             "- `{kind}`, small batch ({}) vs large batch ({}):",
@@ -173,21 +172,40 @@ fn batch_comparison(s: &mut String, plan: &Plan, records: &BTreeMap<String, RunR
             (3, "ε-sharpness"),
             (6, "train−test gap"),
         ] {
-            if let (Some(a), Some(b)) = (med(&gs, c), med(&gl, c)) {
-                let verdict = if b > a {
-                    "larger for LB, as Keskar"
-                } else {
-                    "not larger for LB, against Keskar"
-                };
+            let (a, b) = (values(&gs, COLUMNS[c].1), values(&gl, COLUMNS[c].1));
+            if let (Some(ma), Some(mb)) = (median(&a), median(&b)) {
                 let _ = write!(
                     s,
-                    " {name} {} vs {} ({verdict});",
-                    fmt_g(Some(a)),
-                    fmt_g(Some(b))
+                    " {name} {} vs {} ({});",
+                    fmt_g(Some(ma)),
+                    fmt_g(Some(mb)),
+                    keskar_verdict(&a, &b)
                 );
             }
         }
         let _ = writeln!(s);
+    }
+}
+
+/// Keskar et al.'s claim (larger for the large batch) read on the seeds: a difference counts only
+/// when the min–max ranges of the small-batch values `sb` and large-batch values `lb` do not
+/// overlap.
+///
+/// ```
+/// use curvlab::study::endpoint_summary::keskar_verdict;
+/// assert_eq!(keskar_verdict(&[1.0, 1.2], &[2.0, 2.5]), "larger for LB in every seed, as Keskar et al.");
+/// assert_eq!(keskar_verdict(&[3.0, 4.0], &[2.0, 2.5]), "smaller for LB in every seed, against Keskar et al.");
+/// assert_eq!(keskar_verdict(&[1.0, 3.0], &[2.0, 2.5]), "ranges overlap: no clear difference");
+/// ```
+pub fn keskar_verdict(sb: &[f64], lb: &[f64]) -> &'static str {
+    let lo = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if lo(lb) > hi(sb) {
+        "larger for LB in every seed, as Keskar et al."
+    } else if hi(lb) < lo(sb) {
+        "smaller for LB in every seed, against Keskar et al."
+    } else {
+        "ranges overlap: no clear difference"
     }
 }
 
@@ -216,6 +234,15 @@ fn outlier_claim(s: &mut String, plan: &Plan, records: &BTreeMap<String, RunReco
 
 /// Writes `endpoint.csv` and returns the `summary.md` section (empty when the study has no
 /// `[endpoint]` table).
+///
+/// ```
+/// use curvlab::study::{StudySpec, Plan, endpoint_summary::section};
+/// let src = "name='s'\n[[problems]]\nkind='ravine'\n[[methods]]\nkind='gd'\n";
+/// let spec = StudySpec::parse(std::path::Path::new("s.toml"), src).unwrap();
+/// let d = tempfile::tempdir().unwrap();
+/// let md = section(&spec, &Plan::new(&spec), d.path(), &Default::default()).unwrap();
+/// assert!(md.is_empty()); // no [endpoint] table: no section, no endpoint.csv
+/// ```
 pub fn section(
     spec: &StudySpec,
     plan: &Plan,
