@@ -262,6 +262,14 @@ pub fn section(
          Ritz values beyond a gap confirmed empty by the SLQ density (top {} Ritz values).\n",
         e.probes, e.ascent.eps, e.ascent.iters, e.ascent.starts, e.outliers.top
     );
+    if let Some(t) = spec.stop.f_target {
+        let _ = writeln!(
+            s,
+            "Every run trains to the same loss: it stops, converged, at the first f ≤ f_target = \
+             {t} (`[stop] f_target`, termination `f_target`); a run that stops otherwise did not \
+             reach it.\n"
+        );
+    }
     for (pi, p) in plan.problems.iter().enumerate() {
         let _ = writeln!(s, "### {}\n", md_escape(&p.label()));
         table(&mut s, plan, records, pi);
