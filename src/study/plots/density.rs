@@ -39,14 +39,18 @@ fn range(sets: &[(&str, &Outliers)]) -> (f64, f64) {
     (lo - 0.03 * w, hi + 0.03 * w)
 }
 
-/// Draws the figure for one run's outliers; `None` when there is nothing to draw.
-fn svg(title: &str, sets: &[(&str, &Outliers)]) -> Result<Option<String>> {
+/// The x range, the grid, one smoothed density per set (bandwidth a 500th of the range) and the
+/// largest density.
+type Curves = (f64, f64, Vec<f64>, Vec<Vec<f64>>, f64);
+
+/// [`Curves`] of the sets; `None` when there is nothing to draw.
+fn curves(sets: &[(&str, &Outliers)]) -> Option<Curves> {
     if sets.is_empty() {
-        return Ok(None);
+        return None;
     }
     let (lo, hi) = range(sets);
     if !(lo.is_finite() && hi.is_finite()) {
-        return Ok(None);
+        return None;
     }
     let sigma = (hi - lo) / 500.0;
     let grid: Vec<f64> = (0..1000)
@@ -57,9 +61,14 @@ fn svg(title: &str, sets: &[(&str, &Outliers)]) -> Result<Option<String>> {
         .map(|(_, o)| smoothed(o, &grid, sigma))
         .collect();
     let ymax = curves.iter().flatten().fold(0.0f64, |m, &v| m.max(v));
-    if !(ymax > 0.0) {
+    (ymax > 0.0).then_some((lo, hi, grid, curves, ymax))
+}
+
+/// Draws the figure for one run's outliers; `None` when there is nothing to draw.
+fn svg(title: &str, sets: &[(&str, &Outliers)]) -> Result<Option<String>> {
+    let Some((lo, hi, grid, curves, ymax)) = curves(sets) else {
         return Ok(None);
-    }
+    };
     let ymin = ymax * 1e-7;
     let mut buf = String::new();
     {
