@@ -1,7 +1,9 @@
 //! End-point measures of a study's runs: the study table `[endpoint]` asks for curvature and
 //! generalization measures at each finished run's final point `x`, computed once when the run
 //! ends (a resumed study keeps the finished runs' measures), counted in their own evaluation
-//! counts, stored in the run record (`endpoint`) and tabulated in `endpoint.csv`.
+//! counts, stored in the run record (`endpoint`) and tabulated in `endpoint.csv`
+//! ([`super::endpoint_summary`]). This file holds the table, the record and the measurement; it
+//! imports no other study module but [`super::instance`] (the study's import graph stays acyclic).
 //!
 //! The measures are those of the flat-vs-sharp-minima debate and of the Hessian-outlier
 //! literature:
@@ -34,8 +36,7 @@
 //! The `[endpoint]` table does not enter run ids: changing it and resuming keeps the finished
 //! runs' measures (run without `--resume` into a new folder to recompute them).
 
-use super::expand::{Instance, Plan};
-use super::outputs::{RunRecord, write_atomic};
+use super::instance::Instance;
 use crate::curvature::eps_sharpness::{BoxAscent, eps_sharpness};
 use crate::curvature::outliers::{OutlierSettings, Outliers, outliers};
 use crate::curvature::{Lanczos, Which, hutch_plus_plus};
@@ -43,8 +44,7 @@ use crate::error::{Error, Result};
 use crate::linalg::{GgnOperator, HessianOperator};
 use crate::objective::{Counted, Objective};
 use crate::problems::ProblemInstance;
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::collections::BTreeSet;
 
 /// One end-point measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -174,23 +174,24 @@ impl EndpointSpec {
         })
     }
 
-    /// An error for a measure a problem of the plan cannot give (accuracy needs a
-    /// `classifier`).
+    /// An error for a measure a problem cannot give (accuracy needs a `classifier`), given the
+    /// kinds of the study's problems.
     ///
     /// ```
-    /// use curvlab::study::{StudySpec, Plan};
+    /// use curvlab::study::StudySpec;
     /// let src = "name='s'\n[endpoint]\nmeasures=['accuracy']\n[[problems]]\nkind='ravine'\n[[methods]]\nkind='gd'\n";
     /// let spec = StudySpec::parse(std::path::Path::new("s.toml"), src).unwrap();
-    /// assert!(spec.endpoint.as_ref().unwrap().check(&Plan::new(&spec)).is_err());
+    /// assert!(spec.endpoint.as_ref().unwrap().check(&["ravine"]).is_err());
+    /// assert!(spec.endpoint.as_ref().unwrap().check(&["classifier"]).is_ok());
     /// ```
-    pub fn check(&self, plan: &Plan) -> Result<()> {
+    pub fn check(&self, kinds: &[&str]) -> Result<()> {
         if self.measures.contains(&Measure::Accuracy)
-            && let Some(p) = plan.problems.iter().find(|p| p.kind != "classifier")
+            && let Some(k) = kinds.iter().find(|k| **k != "classifier")
         {
             return Err(Error::invalid(
                 "measures",
                 "accuracy",
-                &format!("needs the `classifier` problem, not `{}`", p.kind),
+                &format!("needs the `classifier` problem, not `{k}`"),
             ));
         }
         Ok(())
@@ -336,114 +337,4 @@ fn both_outliers<O: Objective + ?Sized>(
         rec.outliers_ggn = Some(outliers(&GgnOperator::new(obj, x.to_vec())?, &s)?);
     }
     Ok(())
-}
-
-/// The stable `endpoint.csv` columns after the `method.<key>` columns.
-pub const COLUMNS: [&str; 21] = [
-    "seed",
-    "termination",
-    "iterations",
-    "f",
-    "lambda_max",
-    "trace",
-    "trace_std_error",
-    "eps_sharpness",
-    "train_accuracy",
-    "test_accuracy",
-    "accuracy_gap",
-    "test_loss",
-    "outliers_hessian",
-    "outliers_ggn",
-    "bulk_edge_hessian",
-    "top_ritz_hessian",
-    "endpoint_value_evals",
-    "endpoint_gradient_evals",
-    "endpoint_hvp_evals",
-    "endpoint_ggn_evals",
-    "endpoint_seconds",
-];
-
-fn cell(x: Option<f64>) -> String {
-    x.map(|v| v.to_string()).unwrap_or_default()
-}
-
-/// One `endpoint.csv` row's measure cells (from `seed` on).
-fn row_cells(r: &RunRecord, e: &EndpointRecord) -> Vec<String> {
-    let gap = e.train_accuracy.zip(e.test_accuracy).map(|(a, b)| a - b);
-    let count = |o: &Option<Outliers>| o.as_ref().map(|o| o.count.to_string()).unwrap_or_default();
-    let h = e.outliers_hessian.as_ref();
-    vec![
-        r.seed.to_string(),
-        r.termination.clone(),
-        r.iterations.to_string(),
-        cell(e.f),
-        cell(e.lambda_max),
-        cell(e.trace),
-        cell(e.trace_std_error),
-        cell(e.eps_sharpness),
-        cell(e.train_accuracy),
-        cell(e.test_accuracy),
-        cell(gap),
-        cell(e.test_loss),
-        count(&e.outliers_hessian),
-        count(&e.outliers_ggn),
-        cell(h.filter(|o| o.confirmed).map(|o| o.gap.0)),
-        cell(h.and_then(|o| o.ritz.first().copied())),
-        e.value_evals.to_string(),
-        e.gradient_evals.to_string(),
-        e.hvp_evals.to_string(),
-        e.ggn_evals.to_string(),
-        e.seconds.to_string(),
-    ]
-}
-
-/// Writes `endpoint.csv` (atomically): one row per run of the plan whose record holds end-point
-/// measures, in the plan's order. Columns: `run_id, problem, method, method.<key>...`, then
-/// [`COLUMNS`]. Returns the number of rows.
-///
-/// ```
-/// use curvlab::study::{StudySpec, Plan, endpoint::write_csv};
-/// let src = "name='s'\n[[problems]]\nkind='ravine'\n[[methods]]\nkind='gd'\nlr=[0.1, 0.01]\n";
-/// let plan = Plan::new(&StudySpec::parse(std::path::Path::new("s.toml"), src).unwrap());
-/// let d = tempfile::tempdir().unwrap();
-/// assert_eq!(write_csv(d.path(), &plan, &Default::default()).unwrap(), 0);
-/// let text = std::fs::read_to_string(d.path().join("endpoint.csv")).unwrap();
-/// assert!(text.starts_with("run_id,problem,method,method.lr,seed,termination"));
-/// ```
-pub fn write_csv(out: &Path, plan: &Plan, records: &BTreeMap<String, RunRecord>) -> Result<usize> {
-    let keys: BTreeSet<&String> = plan.methods.iter().flat_map(|m| m.params.keys()).collect();
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let csv_err = |e: csv::Error| Error::Numerical(format!("endpoint.csv: {e}"));
-    let mut header = vec!["run_id".to_string(), "problem".into(), "method".into()];
-    header.extend(keys.iter().map(|k| format!("method.{k}")));
-    header.extend(COLUMNS.iter().map(|c| c.to_string()));
-    w.write_record(&header).map_err(csv_err)?;
-    let mut rows = 0;
-    for key in &plan.runs {
-        let Some(r) = records.get(&key.id) else {
-            continue;
-        };
-        let Some(e) = &r.endpoint else {
-            continue;
-        };
-        let mut row = vec![
-            r.run_id.clone(),
-            plan.problems[key.problem].label(),
-            r.method.clone(),
-        ];
-        row.extend(keys.iter().map(|k| {
-            r.method_params
-                .get(*k)
-                .map(|v| v.to_string())
-                .unwrap_or_default()
-        }));
-        row.extend(row_cells(r, e));
-        w.write_record(&row).map_err(csv_err)?;
-        rows += 1;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::Numerical(format!("endpoint.csv: {e}")))?;
-    write_atomic(&out.join("endpoint.csv"), &bytes)?;
-    Ok(rows)
 }

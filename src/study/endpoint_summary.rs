@@ -1,4 +1,4 @@
-//! The `[endpoint]` part of the study report: `endpoint.csv` ([`super::endpoint::write_csv`]) and
+//! The `[endpoint]` part of the study report: `endpoint.csv` ([`write_csv`]) and
 //! a `summary.md` section with, per problem instance and method instance, the median and the
 //! min–max over seeds of every end-point measure, followed by the comparisons the literature
 //! makes: small- against large-batch runs of one method (Keskar et al., ICLR 2017: large
@@ -9,12 +9,13 @@
 use super::endpoint::EndpointRecord;
 use super::expand::{Instance, Plan};
 use super::format::{fmt_g, md_escape};
-use super::outputs::RunRecord;
+use super::outputs::{RunRecord, write_atomic};
 use super::spec::StudySpec;
 use super::verdict::median;
-use crate::error::Result;
+use crate::curvature::outliers::Outliers;
+use crate::error::{Error, Result};
 use crate::params::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -252,7 +253,7 @@ pub fn section(
     let Some(e) = &spec.endpoint else {
         return Ok(String::new());
     };
-    super::endpoint::write_csv(out, plan, records)?;
+    write_csv(out, plan, records)?;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -278,4 +279,114 @@ pub fn section(
         let _ = writeln!(s);
     }
     Ok(s)
+}
+
+/// The stable `endpoint.csv` columns after the `method.<key>` columns.
+pub const CSV_COLUMNS: [&str; 21] = [
+    "seed",
+    "termination",
+    "iterations",
+    "f",
+    "lambda_max",
+    "trace",
+    "trace_std_error",
+    "eps_sharpness",
+    "train_accuracy",
+    "test_accuracy",
+    "accuracy_gap",
+    "test_loss",
+    "outliers_hessian",
+    "outliers_ggn",
+    "bulk_edge_hessian",
+    "top_ritz_hessian",
+    "endpoint_value_evals",
+    "endpoint_gradient_evals",
+    "endpoint_hvp_evals",
+    "endpoint_ggn_evals",
+    "endpoint_seconds",
+];
+
+fn cell(x: Option<f64>) -> String {
+    x.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// One `endpoint.csv` row's measure cells (from `seed` on).
+fn row_cells(r: &RunRecord, e: &EndpointRecord) -> Vec<String> {
+    let gap = e.train_accuracy.zip(e.test_accuracy).map(|(a, b)| a - b);
+    let count = |o: &Option<Outliers>| o.as_ref().map(|o| o.count.to_string()).unwrap_or_default();
+    let h = e.outliers_hessian.as_ref();
+    vec![
+        r.seed.to_string(),
+        r.termination.clone(),
+        r.iterations.to_string(),
+        cell(e.f),
+        cell(e.lambda_max),
+        cell(e.trace),
+        cell(e.trace_std_error),
+        cell(e.eps_sharpness),
+        cell(e.train_accuracy),
+        cell(e.test_accuracy),
+        cell(gap),
+        cell(e.test_loss),
+        count(&e.outliers_hessian),
+        count(&e.outliers_ggn),
+        cell(h.filter(|o| o.confirmed).map(|o| o.gap.0)),
+        cell(h.and_then(|o| o.ritz.first().copied())),
+        e.value_evals.to_string(),
+        e.gradient_evals.to_string(),
+        e.hvp_evals.to_string(),
+        e.ggn_evals.to_string(),
+        e.seconds.to_string(),
+    ]
+}
+
+/// Writes `endpoint.csv` (atomically): one row per run of the plan whose record holds end-point
+/// measures, in the plan's order. Columns: `run_id, problem, method, method.<key>...`, then
+/// [`CSV_COLUMNS`]. Returns the number of rows.
+///
+/// ```
+/// use curvlab::study::{StudySpec, Plan, endpoint_summary::write_csv};
+/// let src = "name='s'\n[[problems]]\nkind='ravine'\n[[methods]]\nkind='gd'\nlr=[0.1, 0.01]\n";
+/// let plan = Plan::new(&StudySpec::parse(std::path::Path::new("s.toml"), src).unwrap());
+/// let d = tempfile::tempdir().unwrap();
+/// assert_eq!(write_csv(d.path(), &plan, &Default::default()).unwrap(), 0);
+/// let text = std::fs::read_to_string(d.path().join("endpoint.csv")).unwrap();
+/// assert!(text.starts_with("run_id,problem,method,method.lr,seed,termination"));
+/// ```
+pub fn write_csv(out: &Path, plan: &Plan, records: &BTreeMap<String, RunRecord>) -> Result<usize> {
+    let keys: BTreeSet<&String> = plan.methods.iter().flat_map(|m| m.params.keys()).collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let csv_err = |e: csv::Error| Error::Numerical(format!("endpoint.csv: {e}"));
+    let mut header = vec!["run_id".to_string(), "problem".into(), "method".into()];
+    header.extend(keys.iter().map(|k| format!("method.{k}")));
+    header.extend(CSV_COLUMNS.iter().map(|c| c.to_string()));
+    w.write_record(&header).map_err(csv_err)?;
+    let mut rows = 0;
+    for key in &plan.runs {
+        let Some(r) = records.get(&key.id) else {
+            continue;
+        };
+        let Some(e) = &r.endpoint else {
+            continue;
+        };
+        let mut row = vec![
+            r.run_id.clone(),
+            plan.problems[key.problem].label(),
+            r.method.clone(),
+        ];
+        row.extend(keys.iter().map(|k| {
+            r.method_params
+                .get(*k)
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+        }));
+        row.extend(row_cells(r, e));
+        w.write_record(&row).map_err(csv_err)?;
+        rows += 1;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::Numerical(format!("endpoint.csv: {e}")))?;
+    write_atomic(&out.join("endpoint.csv"), &bytes)?;
+    Ok(rows)
 }

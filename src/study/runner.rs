@@ -106,7 +106,8 @@ pub fn prepare(spec: &StudySpec, factory: MethodFactory) -> Result<Prepared> {
     let plan = Plan::new(spec);
     super::memory::check_plan(spec, &plan)?;
     if let Some(e) = &spec.endpoint {
-        e.check(&plan)
+        let kinds: Vec<&str> = plan.problems.iter().map(|p| p.kind.as_str()).collect();
+        e.check(&kinds)
             .map_err(|m| spec.error_at(e.line, format!("[endpoint]: {m}")))?;
     }
     // Built in parallel on the current rayon pool; errors are reported in the study's order.
