@@ -55,6 +55,11 @@ pub struct Stop {
     pub max_evals: Option<f64>,
     /// Wall-time budget in seconds; `None` for none.
     pub max_seconds: Option<f64>,
+    /// Target value: stop, converged ([`Termination::TargetValue`]), as soon as `f(x_k) ≤
+    /// f_target` ("trained to the same loss", Keskar et al. 2017, §2.1); `None` (default) for
+    /// none. For minibatch methods the test reads the full-batch `f` the method reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub f_target: Option<f64>,
 }
 
 impl Default for Stop {
@@ -66,6 +71,7 @@ impl Default for Stop {
             max_iters: 1000,
             max_evals: None,
             max_seconds: None,
+            f_target: None,
         }
     }
 }
@@ -155,6 +161,11 @@ impl Stop {
         {
             return Err(Error::invalid("max_seconds", s, "must be > 0"));
         }
+        if let Some(t) = self.f_target
+            && !t.is_finite()
+        {
+            return Err(Error::invalid("f_target", t, "must be finite"));
+        }
         Ok(())
     }
 }
@@ -166,6 +177,8 @@ pub enum Termination {
     GradientTolerance,
     /// Relative change of `f` below `f_rel_tol`.
     FunctionTolerance,
+    /// `f ≤ f_target` reached ([`Stop::f_target`]): converged to the target value.
+    TargetValue,
     /// Iteration budget spent.
     MaxIterations,
     /// Evaluation budget spent.
@@ -194,15 +207,20 @@ pub enum Termination {
 }
 
 impl Termination {
-    /// True for [`Termination::GradientTolerance`] (a saddle is not converged).
+    /// True for [`Termination::GradientTolerance`] and [`Termination::TargetValue`] (a saddle
+    /// is not converged).
     ///
     /// ```
     /// use curvlab::Termination;
     /// assert!(Termination::GradientTolerance.converged());
+    /// assert!(Termination::TargetValue.converged());
     /// assert!(!Termination::Saddle { lambda_min: -1.0, hessian_norm: 2.0 }.converged());
     /// ```
     pub fn converged(&self) -> bool {
-        matches!(self, Termination::GradientTolerance)
+        matches!(
+            self,
+            Termination::GradientTolerance | Termination::TargetValue
+        )
     }
 }
 
@@ -211,6 +229,7 @@ impl std::fmt::Display for Termination {
         match self {
             Termination::GradientTolerance => write!(f, "grad_tol"),
             Termination::FunctionTolerance => write!(f, "f_rel_tol"),
+            Termination::TargetValue => write!(f, "f_target"),
             Termination::MaxIterations => write!(f, "max_iters"),
             Termination::MaxEvaluations => write!(f, "max_evals"),
             Termination::MaxSeconds => write!(f, "max_seconds"),
@@ -303,7 +322,7 @@ pub const CURVATURE_CHECK_PRODUCTS: usize = 40;
 pub const CURVATURE_CHECK_TOL: f64 = 1e-4;
 
 impl Report {
-    /// True when the gradient tolerance was reached.
+    /// True when the gradient tolerance (or the target value `f_target`) was reached.
     pub fn converged(&self) -> bool {
         self.termination.converged()
     }
@@ -550,6 +569,9 @@ fn budget_spent<O: Objective + ?Sized>(
 ) -> Option<Termination> {
     if it.grad_norm() <= stop.grad_tol {
         return Some(Termination::GradientTolerance);
+    }
+    if stop.f_target.is_some_and(|t| it.f <= t) {
+        return Some(Termination::TargetValue);
     }
     if it.k >= stop.max_iters {
         return Some(Termination::MaxIterations);

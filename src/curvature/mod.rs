@@ -13,6 +13,9 @@
 //! - [`extremes`]: dense or Lanczos chosen by a stated rule ([`Algo::Auto`]);
 //! - [`explain`](fn@explain): predicted iterations of gradient descent, heavy ball, Nesterov, CG and Newton
 //!   from the spectrum (Polyak 1964; Nesterov 2004; Nocedal & Wright 2006; Goh 2017);
+//! - [`eps_sharpness`](fn@eps_sharpness): Keskar et al. (2017)'s ε-sharpness by projected
+//!   gradient ascent in the box; [`outliers`](fn@outliers): the outliers beyond a gap in the
+//!   Hessian's density (Sagun et al. 2017; Papyan 2019, 2020);
 //! - [`sharpness`] and [`trajectory`](fn@trajectory): the top eigenvalue and condition number of the Hessian
 //!   along an optimization path.
 
@@ -20,11 +23,13 @@ pub mod auto;
 pub mod block;
 pub mod condition;
 pub mod diagonal_probe;
+pub mod eps_sharpness;
 pub mod explain;
 pub mod hutchinson;
 pub mod inertia;
 pub mod lanczos;
 pub mod operators;
+pub mod outliers;
 pub mod power;
 pub mod slq;
 pub mod spectrum;
@@ -32,6 +37,7 @@ pub mod trajectory;
 
 pub use auto::{Algo, Extremes, extremes};
 pub use condition::condition_number;
+pub use eps_sharpness::{BoxAscent, EpsSharpness, eps_sharpness};
 pub use explain::{
     CostModel, Count, MethodPrediction, Prediction, Setting, StoppingRule, explain, explain_for,
     explain_with,
@@ -41,6 +47,7 @@ pub use hutchinson::{
 };
 pub use inertia::{Inertia, NegativeCurvature, inertia, negative_curvature};
 pub use lanczos::{BlockSize, Lanczos, LanczosResult, RitzPair, Which, lanczos};
+pub use outliers::{OutlierSettings, Outliers, outliers};
 pub use power::{PowerIteration, PowerResult, power_iteration};
 pub use slq::{Density, Slq, slq_density};
 pub use spectrum::{Spectrum, spectrum, spectrum_with_vectors, symmetric_dense};

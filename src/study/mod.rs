@@ -12,6 +12,8 @@
 //! assert_eq!(outcome.selected, outcome.performed + outcome.skipped);
 //! ```
 
+pub mod endpoint;
+pub mod endpoint_summary;
 pub mod expand;
 pub mod format;
 pub mod instance;

@@ -91,6 +91,9 @@ pub struct RunRecord {
     /// saddle test of [`super::verdict::classify`]).
     #[serde(default)]
     pub lambda_min: Option<f64>,
+    /// The `[endpoint]` measures at the final point ([`super::endpoint`]), where asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<super::endpoint::EndpointRecord>,
 }
 
 /// The 64-bit FNV-1a hash of `bytes`, as 16 hex digits.
@@ -175,6 +178,7 @@ impl RunRecord {
             x: None,
             trace_fnv: None,
             lambda_min: None,
+            endpoint: None,
         }
     }
 

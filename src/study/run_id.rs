@@ -76,6 +76,13 @@ pub fn canonical_rel(
     if let (Some(r), Some(s)) = (grad_rtol, v.get_mut("stop").and_then(|s| s.as_object_mut())) {
         s.insert("grad_rtol".into(), serde_json::json!(r));
     }
+    // `[stop] f_target` enters only when given, so other studies' ids do not change.
+    if let (Some(t), Some(s)) = (
+        stop.f_target,
+        v.get_mut("stop").and_then(|s| s.as_object_mut()),
+    ) {
+        s.insert("f_target".into(), serde_json::json!(t));
+    }
     // serde_json's default map is a BTreeMap: keys come out sorted.
     v.to_string()
 }

@@ -105,6 +105,11 @@ pub fn method_context(inst: &ProblemInstance, seed: u64) -> MethodContext {
 pub fn prepare(spec: &StudySpec, factory: MethodFactory) -> Result<Prepared> {
     let plan = Plan::new(spec);
     super::memory::check_plan(spec, &plan)?;
+    if let Some(e) = &spec.endpoint {
+        let kinds: Vec<&str> = plan.problems.iter().map(|p| p.kind.as_str()).collect();
+        e.check(&kinds)
+            .map_err(|m| spec.error_at(e.line, format!("[endpoint]: {m}")))?;
+    }
     // Built in parallel on the current rayon pool; errors are reported in the study's order.
     let pairs: Vec<(usize, u64)> = (0..plan.problems.len())
         .flat_map(|pi| spec.seeds.iter().map(move |&s| (pi, s)))
@@ -255,11 +260,15 @@ pub fn execute(
             .ok()
             .map(|s| (s.lambda_max, s.lambda_min))
             .filter(|v| v.0.is_finite());
-        Ok((report, rec_method.points, sharp))
+        // `[endpoint]` measures at the final point, once, with their own counts.
+        let end = (spec.endpoint.as_ref())
+            .map(|e| super::endpoint::measure(e, inst, p, &report.x, key.seed));
+        Ok((report, rec_method.points, sharp, end))
     }));
     match outcome {
-        Ok(Ok((report, points, sharp))) => {
+        Ok(Ok((report, points, sharp, end))) => {
             rec.set_report(&report);
+            rec.endpoint = end;
             (rec.sharpness, rec.lambda_min) = (sharp.map(|s| s.0), sharp.map(|s| s.1));
             let traj = (n == 2 && points.len() == report.trace.len()).then_some(points.as_slice());
             rec.trace_fnv = Some(write_trace(&opts.out, &key.id, &report, traj)?);

@@ -9,7 +9,8 @@
 //! stopping rule.
 //!
 //! Top-level keys: `name`, `description` (optional), `seeds` (default `[0]`), `[stop]`
-//! (`grad_tol`, `grad_rtol`, `max_iters`, `max_seconds`, `f_rel_tol`, `max_evals`), `[[problems]]`,
+//! (`grad_tol`, `grad_rtol`, `max_iters`, `max_seconds`, `f_rel_tol`, `max_evals`, `f_target`),
+//! `[endpoint]` (measures at each run's end point, [`super::endpoint`]), `[[problems]]`,
 //! `[[methods]]`. Any other top-level or `[stop]` key is an error. Inside a problem or method
 //! table, `kind` names the registry entry and every other key is a parameter (checked against
 //! the registry when the instances are built); an array value is a sweep axis, which must not
@@ -92,6 +93,8 @@ pub struct StudySpec {
     pub problems: Vec<ComponentSpec>,
     /// `[[methods]]`.
     pub methods: Vec<ComponentSpec>,
+    /// `[endpoint]`: measures at each run's final point ([`super::endpoint`]), if asked for.
+    pub endpoint: Option<super::endpoint::EndpointSpec>,
 }
 
 #[derive(Deserialize)]
@@ -104,6 +107,8 @@ struct RawStudy {
     seeds: Option<Spanned<Vec<u64>>>,
     #[serde(default)]
     stop: Option<Spanned<RawStop>>,
+    #[serde(default)]
+    endpoint: Option<Spanned<super::endpoint::RawEndpoint>>,
     problems: Vec<Spanned<RawTable>>,
     methods: Vec<Spanned<RawTable>>,
 }
@@ -119,6 +124,7 @@ struct RawStop {
     max_seconds: Option<f64>,
     f_rel_tol: Option<f64>,
     max_evals: Option<f64>,
+    f_target: Option<f64>,
 }
 
 /// The 1-based line of byte `offset` in `text`.
@@ -183,6 +189,14 @@ impl StudySpec {
         let name = src.name(raw.name)?;
         let seeds = src.seeds(raw.seeds)?;
         let (stop, grad_rtol, stop_line) = src.stop(raw.stop)?;
+        let endpoint = raw
+            .endpoint
+            .map(|e| {
+                let line = src.line(&e);
+                super::endpoint::EndpointSpec::from_raw(e.into_inner(), line)
+                    .map_err(|m| src.err(line, format!("[endpoint]: {m}")))
+            })
+            .transpose()?;
         let problems = raw
             .problems
             .into_iter()
@@ -210,6 +224,7 @@ impl StudySpec {
             stop_line,
             problems,
             methods,
+            endpoint,
         })
     }
 
@@ -308,6 +323,7 @@ impl Source<'_> {
             max_iters: r.max_iters.unwrap_or(d.max_iters),
             max_evals: r.max_evals.or(d.max_evals),
             max_seconds: r.max_seconds.or(d.max_seconds),
+            f_target: r.f_target,
             ..d
         };
         stop.validate()

@@ -609,15 +609,7 @@ pub const INFO: ProblemInfo = ProblemInfo {
 /// assert_eq!(inst.x0.len(), (64 * 8 + 8) + (8 * 10 + 10));
 /// ```
 pub fn build(p: &Params, seed: u64) -> Result<ProblemInstance> {
-    let hidden = parse_hidden(p)?;
-    let activation = Activation::parse(&p.str("activation", "tanh")?)?;
-    let loss = Loss::parse(&p.str("loss", "ce")?)?;
-    let l2 = p.f64("l2", 0.0)?;
-    let split = build_split(p)?;
-    let net = Network::new(&split, &hidden)?
-        .with_activation(activation)
-        .with_loss(loss)
-        .with_l2(l2)?;
+    let net = network(p)?;
     Ok(ProblemInstance {
         kind: INFO.name.into(),
         label: label(INFO.name, p),
@@ -627,6 +619,27 @@ pub fn build(p: &Params, seed: u64) -> Result<ProblemInstance> {
         eigenvalues: None,
         objective: Box::new(net),
     })
+}
+
+/// The `classifier` network of the parameters `p` (what [`build`] wraps; the seed only draws
+/// `x0`), e.g. to measure accuracies at a study's end points.
+///
+/// ```
+/// use curvlab::params::Params;
+/// let p = Params::from_pairs(&["dataset=digits", "hidden=8", "samples=200"]).unwrap();
+/// let net = curvlab::problems::network::network(&p).unwrap();
+/// assert_eq!(net.classes(), 10);
+/// ```
+pub fn network(p: &Params) -> Result<Network> {
+    let hidden = parse_hidden(p)?;
+    let activation = Activation::parse(&p.str("activation", "tanh")?)?;
+    let loss = Loss::parse(&p.str("loss", "ce")?)?;
+    let l2 = p.f64("l2", 0.0)?;
+    let split = build_split(p)?;
+    Network::new(&split, &hidden)?
+        .with_activation(activation)
+        .with_loss(loss)
+        .with_l2(l2)
 }
 
 fn build_split(p: &Params) -> Result<Split> {

@@ -11,12 +11,14 @@
 //! Contours are traced with marching squares (Lorensen & Cline 1987, in its 2-D form) on a
 //! 100 × 100 grid at geometrically spaced levels.
 //!
-//! One file per figure: `convergence.rs`, `spectrum.rs`, `trajectory.rs`, `condition.rs`; this file
+//! One file per figure: `convergence.rs`, `spectrum.rs`, `trajectory.rs`, `condition.rs`,
+//! `density.rs` (end-point Hessian/GGN densities with outliers marked); this file
 //! holds the shared drawing helpers and [`write_plots`]. Plots import the theory and format
 //! helpers ([`super::theory`], [`super::format`]), never [`super::summary`].
 
 mod condition;
 mod convergence;
+mod density;
 mod spectrum;
 mod trajectory;
 
@@ -133,6 +135,7 @@ pub fn write_plots(
                     files.push(name);
                 }
             }
+            files.extend(density::plot_instance(plan, out, records, pi, &s)?);
             if let Some(inst) = inst {
                 let name = format!("{s}-trajectories.svg");
                 if trajectory::plot(out, &name, p, inst, &traces)? {
