@@ -22,6 +22,7 @@ pub mod condition;
 pub mod diagonal_probe;
 pub mod explain;
 pub mod hutchinson;
+pub mod kfac;
 pub mod inertia;
 pub mod lanczos;
 pub mod power;

@@ -20,7 +20,10 @@
 //! seed.
 
 pub mod edge;
+mod kfac;
 mod passes;
+
+pub(crate) use passes::mm_scaled as matmul_clean;
 
 use super::datasets::{self, Split};
 use super::registry::{ProblemInfo, ProblemInstance, label};
@@ -498,6 +501,9 @@ impl Objective for Network {
         Some(self)
     }
     fn as_finite_sum(&self) -> Option<&dyn FiniteSum> {
+        Some(self)
+    }
+    fn layered(&self) -> Option<&dyn crate::curvature::kfac::Layered> {
         Some(self)
     }
 }

@@ -27,7 +27,17 @@ fn cm_mut(s: &mut [f64], r: usize, c: usize) -> MatMut<'_, f64> {
     MatMut::from_column_major_slice_mut(s, r, c)
 }
 fn mm(dst: MatMut<'_, f64>, accum: Accum, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) {
-    faer::linalg::matmul::matmul(dst, accum, lhs, rhs, 1.0, Par::Seq);
+    mm_scaled(dst, accum, lhs, rhs, 1.0);
+}
+/// `dst (=|+=) s · lhs · rhs` with faer (`Par::Seq`), then [`clean_upper`].
+pub(crate) fn mm_scaled(
+    dst: MatMut<'_, f64>,
+    accum: Accum,
+    lhs: MatRef<'_, f64>,
+    rhs: MatRef<'_, f64>,
+    s: f64,
+) {
+    faer::linalg::matmul::matmul(dst, accum, lhs, rhs, s, Par::Seq);
     clean_upper();
 }
 
@@ -72,7 +82,7 @@ fn broadcast(bias: &[f64], b: usize) -> Vec<f64> {
 
 impl Network {
     /// The input of layer `l`: the data for `l = 0`, else `h_{l−1}`.
-    fn input<'a>(&self, h0: MatRef<'a, f64>, fwd: &'a Forward, l: usize) -> MatRef<'a, f64> {
+    pub(super) fn input<'a>(&self, h0: MatRef<'a, f64>, fwd: &'a Forward, l: usize) -> MatRef<'a, f64> {
         if l == 0 {
             h0
         } else {
@@ -166,7 +176,7 @@ impl Network {
 
     /// Backpropagates the output delta `d_top` (`k × B`): `δ_l = ∂(·)/∂a_l` of every layer, first
     /// layer first.
-    fn deltas(&self, x: &[f64], fwd: &Forward, d_top: Vec<f64>, b: usize) -> Vec<Vec<f64>> {
+    pub(super) fn deltas(&self, x: &[f64], fwd: &Forward, d_top: Vec<f64>, b: usize) -> Vec<Vec<f64>> {
         let nl = self.layers();
         let mut out = vec![Vec::new(); nl];
         let mut d = d_top;
