@@ -494,7 +494,9 @@ impl<O: Objective> Objective for Counted<O> {
 /// and target set (`c` sets for [`Targets::Expected`]).
 impl<O: Objective> Layered for Counted<O> {
     fn layer_shapes(&self) -> Vec<LayerShape> {
-        self.inner.layered().map_or_else(Vec::new, |l| l.layer_shapes())
+        self.inner
+            .layered()
+            .map_or_else(Vec::new, |l| l.layer_shapes())
     }
     fn layer_statistics(
         &self,
@@ -502,9 +504,10 @@ impl<O: Objective> Layered for Counted<O> {
         batch: Option<&[usize]>,
         targets: Targets,
     ) -> Result<Vec<LayerStatistics>> {
-        let l = self.inner.layered().ok_or_else(|| {
-            Error::Unsupported("objective does not expose its layers".into())
-        })?;
+        let l = self
+            .inner
+            .layered()
+            .ok_or_else(|| Error::Unsupported("objective does not expose its layers".into()))?;
         let stats = l.layer_statistics(x, batch, targets)?;
         let sets = stats.first().map_or(1, |s| s.per_example);
         for _ in 0..sets {

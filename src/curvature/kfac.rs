@@ -316,7 +316,11 @@ impl Kfac {
 
 fn check_damping(damping: f64) -> Result<f64> {
     if !(damping >= 0.0 && damping.is_finite()) {
-        return Err(Error::invalid("damping", damping, "must be finite and >= 0"));
+        return Err(Error::invalid(
+            "damping",
+            damping,
+            "must be finite and >= 0",
+        ));
     }
     Ok(damping)
 }
@@ -363,9 +367,9 @@ struct Eigen {
 }
 
 fn eigen(m: &Mat<f64>, what: &str) -> Result<Eigen> {
-    let e = m
-        .self_adjoint_eigen(faer::Side::Lower)
-        .map_err(|e| Error::Numerical(format!("K-FAC: eigendecomposition of {what} failed: {e:?}")))?;
+    let e = m.self_adjoint_eigen(faer::Side::Lower).map_err(|e| {
+        Error::Numerical(format!("K-FAC: eigendecomposition of {what} failed: {e:?}"))
+    })?;
     let lam: Vec<f64> = (0..m.nrows()).map(|i| e.S()[i]).collect();
     if let Some(bad) = lam.iter().find(|l| !l.is_finite()) {
         return Err(Error::NonFinite {
@@ -427,7 +431,13 @@ impl KfacInverse {
         let blocks = k
             .factors
             .iter()
-            .map(|f| Ok((eigen(&f.a, "A")?, eigen(&f.g, "G")?, pi_correction(&f.a, &f.g))))
+            .map(|f| {
+                Ok((
+                    eigen(&f.a, "A")?,
+                    eigen(&f.g, "G")?,
+                    pi_correction(&f.a, &f.g),
+                ))
+            })
             .collect::<Result<Vec<_>>>()?;
         let inv = KfacInverse {
             shapes: k.shapes.clone(),
@@ -515,7 +525,11 @@ impl Ekfac {
         check_shapes(&shapes, n)?;
         let mut blocks = Vec::with_capacity(stats.len());
         for (sh, st) in shapes.iter().zip(stats) {
-            check_len("statistics rows (inputs + 1)", sh.inputs + 1, st.inputs.nrows())?;
+            check_len(
+                "statistics rows (inputs + 1)",
+                sh.inputs + 1,
+                st.inputs.nrows(),
+            )?;
             check_len("statistics rows (outputs)", sh.outputs, st.grads.nrows())?;
             let f = KroneckerFactors::from_statistics(st)?;
             let (ea, eg) = (eigen(&f.a, "A")?, eigen(&f.g, "G")?);
@@ -548,15 +562,33 @@ impl Ekfac {
 fn refit_diagonal(ea: &Eigen, eg: &Eigen, st: &LayerStatistics) -> Mat<f64> {
     let (b, c) = (st.inputs.ncols(), st.per_example);
     let mut pg = Mat::<f64>::zeros(eg.q.ncols(), st.grads.ncols());
-    mm(pg.as_mut(), Accum::Replace, eg.q.transpose(), st.grads.as_ref(), 1.0);
+    mm(
+        pg.as_mut(),
+        Accum::Replace,
+        eg.q.transpose(),
+        st.grads.as_ref(),
+        1.0,
+    );
     let q = Mat::<f64>::from_fn(pg.nrows(), b, |j, i| {
         (0..c).map(|t| pg[(j, i * c + t)].powi(2)).sum::<f64>()
     });
     let mut pa = Mat::<f64>::zeros(ea.q.ncols(), b);
-    mm(pa.as_mut(), Accum::Replace, ea.q.transpose(), st.inputs.as_ref(), 1.0);
+    mm(
+        pa.as_mut(),
+        Accum::Replace,
+        ea.q.transpose(),
+        st.inputs.as_ref(),
+        1.0,
+    );
     let ra = Mat::<f64>::from_fn(pa.nrows(), b, |k, i| pa[(k, i)].powi(2));
     let mut s = Mat::<f64>::zeros(q.nrows(), ra.nrows());
-    mm(s.as_mut(), Accum::Replace, q.as_ref(), ra.transpose(), 1.0 / b as f64);
+    mm(
+        s.as_mut(),
+        Accum::Replace,
+        q.as_ref(),
+        ra.transpose(),
+        1.0 / b as f64,
+    );
     s
 }
 

@@ -38,8 +38,8 @@ use crate::linalg::vector::dot;
 use crate::methods::first_order::{check_positive, check_unit};
 use crate::objective::Objective;
 use crate::params::Value;
-use rand::seq::index::sample;
 use rand::SeedableRng;
+use rand::seq::index::sample;
 use rand_chacha::ChaCha8Rng;
 
 /// The K-FAC method (Martens & Grosse 2015).
@@ -365,7 +365,11 @@ impl Method for Kfac {
         let mut dir = vec![0.0; it.x.len()];
         inv.apply(&it.g, &mut dir)?;
         dir.iter_mut().for_each(|d| *d = -*d);
-        let prev = if momentum { Some(s.prev.as_slice()) } else { None };
+        let prev = if momentum {
+            Some(s.prev.as_slice())
+        } else {
+            None
+        };
         let r = rescale(obj, &it.x, &it.g, dir, prev, s.lambda)?;
         let model = 0.5 * dot(&r.delta, &r.f_delta) + dot(&it.g, &r.delta);
         let f_old = it.f;
@@ -373,7 +377,11 @@ impl Method for Kfac {
             *x += d;
         }
         it.f = obj.gradient(&it.x, &mut it.g)?;
-        let rho = if model < 0.0 { (it.f - f_old) / model } else { f64::NAN };
+        let rho = if model < 0.0 {
+            (it.f - f_old) / model
+        } else {
+            f64::NAN
+        };
         let lambda = s.lambda;
         s.prev.copy_from_slice(&r.delta);
         self.adapt(rho)?;

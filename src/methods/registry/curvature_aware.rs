@@ -128,12 +128,28 @@ fn build_shampoo(p: &Params, _ctx: &MethodContext) -> Result<Box<dyn Method>> {
 }
 
 const KFAC_PARAMS: &[ParamInfo] = &[
-    pi("damping", "150", "initial Tikhonov damping λ₀ (adapted by ρ)"),
-    pi("every", "20", "recompute the factors' eigendecompositions every T steps"),
+    pi(
+        "damping",
+        "150",
+        "initial Tikhonov damping λ₀ (adapted by ρ)",
+    ),
+    pi(
+        "every",
+        "20",
+        "recompute the factors' eigendecompositions every T steps",
+    ),
     pi("adapt_every", "5", "adapt λ every T₁ steps"),
-    pi("omega", "0.7737809375", "λ ← ωλ (ρ > 3/4) or λ/ω (ρ < 1/4); (19/20)^T₁"),
+    pi(
+        "omega",
+        "0.7737809375",
+        "λ ← ωλ (ρ > 3/4) or λ/ω (ρ < 1/4); (19/20)^T₁",
+    ),
     pi("ema", "0.95", "largest EMA weight ε_max of the factors"),
-    pi("momentum", "true", "§7 momentum: (α, μ) from the exact quadratic model"),
+    pi(
+        "momentum",
+        "true",
+        "§7 momentum: (α, μ) from the exact quadratic model",
+    ),
     pi(
         "targets",
         "sampled",

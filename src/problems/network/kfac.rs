@@ -60,7 +60,11 @@ impl Network {
                 let input = self.input(h0, &fwd, l);
                 let nin = self.sizes[l];
                 LayerStatistics {
-                    inputs: Mat::from_fn(nin + 1, b, |j, i| if j < nin { input[(j, i)] } else { 1.0 }),
+                    inputs: Mat::from_fn(
+                        nin + 1,
+                        b,
+                        |j, i| if j < nin { input[(j, i)] } else { 1.0 },
+                    ),
                     grads: Mat::zeros(self.sizes[l + 1], b * c),
                     per_example: c,
                 }

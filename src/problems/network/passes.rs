@@ -82,7 +82,12 @@ fn broadcast(bias: &[f64], b: usize) -> Vec<f64> {
 
 impl Network {
     /// The input of layer `l`: the data for `l = 0`, else `h_{l−1}`.
-    pub(super) fn input<'a>(&self, h0: MatRef<'a, f64>, fwd: &'a Forward, l: usize) -> MatRef<'a, f64> {
+    pub(super) fn input<'a>(
+        &self,
+        h0: MatRef<'a, f64>,
+        fwd: &'a Forward,
+        l: usize,
+    ) -> MatRef<'a, f64> {
         if l == 0 {
             h0
         } else {
@@ -176,7 +181,13 @@ impl Network {
 
     /// Backpropagates the output delta `d_top` (`k × B`): `δ_l = ∂(·)/∂a_l` of every layer, first
     /// layer first.
-    pub(super) fn deltas(&self, x: &[f64], fwd: &Forward, d_top: Vec<f64>, b: usize) -> Vec<Vec<f64>> {
+    pub(super) fn deltas(
+        &self,
+        x: &[f64],
+        fwd: &Forward,
+        d_top: Vec<f64>,
+        b: usize,
+    ) -> Vec<Vec<f64>> {
         let nl = self.layers();
         let mut out = vec![Vec::new(); nl];
         let mut d = d_top;
