@@ -104,7 +104,11 @@ fn product_times(s: &Setup, reps: usize) -> (f64, f64, f64, f64) {
 const SHAPE_NOTE: &str = "shampoo shape: W₁ 1000x64, b₁, W₂ 1000x1000, b₂, W₃ 10x1000, b₃";
 
 fn shampoo_shape(s: &Setup) -> String {
-    let w: Vec<usize> = s.hidden.split(',').map(|t| t.trim().parse().unwrap()).collect();
+    let w: Vec<usize> = s
+        .hidden
+        .split(',')
+        .map(|t| t.trim().parse().unwrap())
+        .collect();
     let mut sizes = vec![64];
     sizes.extend(&w);
     sizes.push(10);
@@ -133,16 +137,29 @@ fn report(s: &Setup) {
         "RATIO curvature_aware n = {} (hidden {}; {SHAPE_NOTE}), load average {}",
         s.f.dim(),
         s.hidden,
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     println!(
         "RATIO products: gradient {:.1} ms, hvp {:.1} ms ({:.2}x), ggn {:.1} ms ({:.2}x), K-FAC statistics {:.1} ms ({:.2}x); adam step {:.1} ms",
-        tg * 1e3, th * 1e3, th / tg, tn * 1e3, tn / tg, ts * 1e3, ts / tg, adam * 1e3
+        tg * 1e3,
+        th * 1e3,
+        th / tg,
+        tn * 1e3,
+        tn / tg,
+        ts * 1e3,
+        ts / tg,
+        adam * 1e3
     );
     let line = |name: &str, step: f64, first: f64, base: f64| {
         println!(
             "RATIO {name}: first step {:.1} ms, steady {:.1} ms amortized; over Adam + its products ({:.1} ms) = {:.2} (target <= 1.5)",
-            first * 1e3, step * 1e3, base * 1e3, step / base
+            first * 1e3,
+            step * 1e3,
+            base * 1e3,
+            step / base
         );
     };
     line("adahessian", ada, a1, adam + th);

@@ -91,7 +91,7 @@ impl Default for Kfac {
             damping: 150.0,
             every: 20,
             adapt_every: 5,
-            omega: (19.0f64 / 20.0).powi(5),
+            omega: 0.773_780_937_5, // (19/20)^5 in decimal
             ema_max: 0.95,
             momentum: true,
             targets: "sampled",
