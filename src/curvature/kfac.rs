@@ -106,6 +106,17 @@ impl LayerShape {
 /// What one layer saw on a batch of `B` examples: the inputs `Ā` (`(inputs + 1) × B`, last row
 /// ones) and the output gradients `D` (`outputs × B·c`, column `i·c + j` is the `j`-th of the
 /// `c` gradients of example `i`), scaled so that `G = D Dᵀ / B`.
+///
+/// ```
+/// use curvlab::curvature::kfac::Targets;
+/// use curvlab::params::Params;
+/// let p = Params::from_pairs(&["hidden=3", "samples=40"]).unwrap();
+/// let inst = curvlab::problems::build_problem("classifier", &p, 0).unwrap();
+/// let layered = inst.objective.layered().unwrap();
+/// let s = layered.layer_statistics(&inst.x0, Some(&[0, 5]), Targets::Expected).unwrap();
+/// assert_eq!((s[0].inputs.nrows(), s[0].inputs.ncols()), (65, 2)); // 64 pixels + the bias 1
+/// assert_eq!((s[1].grads.nrows(), s[1].per_example), (10, 10)); // 10 classes, 10 gradients each
+/// ```
 #[derive(Debug, Clone)]
 pub struct LayerStatistics {
     /// `Ā`, one column per example.
@@ -118,6 +129,16 @@ pub struct LayerStatistics {
 
 /// An objective made of fully connected layers that can report K-FAC statistics (the
 /// `classifier` network).
+///
+/// ```
+/// use curvlab::params::Params;
+/// let p = Params::from_pairs(&["hidden=3", "samples=40", "l2=0.5"]).unwrap();
+/// let inst = curvlab::problems::build_problem("classifier", &p, 0).unwrap();
+/// let layered = inst.objective.layered().unwrap();
+/// let shapes = layered.layer_shapes();
+/// assert_eq!((shapes[1].offset, shapes[1].inputs, shapes[1].outputs), (64 * 3 + 3, 3, 10));
+/// assert_eq!(layered.weight_decay(), 0.5);
+/// ```
 pub trait Layered: Send + Sync {
     /// The layers, in the order of the parameter vector.
     fn layer_shapes(&self) -> Vec<LayerShape>;
@@ -232,7 +253,15 @@ pub struct Kfac {
 }
 
 impl Kfac {
-    /// K-FAC from the factors of every layer of a parameter vector of length `n`.
+    /// K-FAC from the factors of every layer of a parameter vector of length `n` (checked
+    /// against the shapes).
+    ///
+    /// ```
+    /// use curvlab::curvature::kfac::{Kfac, KroneckerFactors, LayerShape};
+    /// let f = KroneckerFactors { a: faer::mat![[1.0]], g: faer::mat![[1.0]] };
+    /// let shape = LayerShape { offset: 0, inputs: 1, outputs: 1 };
+    /// assert!(Kfac::new(vec![shape], vec![f], 2).is_err()); // A must be 2 × 2
+    /// ```
     pub fn new(shapes: Vec<LayerShape>, factors: Vec<KroneckerFactors>, n: usize) -> Result<Self> {
         check_len("Kronecker factors", shapes.len(), factors.len())?;
         check_shapes(&shapes, n)?;
@@ -273,11 +302,19 @@ impl Kfac {
     }
 
     /// The factors, layer by layer.
+    ///
+    /// ```
+    /// use curvlab::curvature::kfac::{Kfac, KroneckerFactors, LayerShape};
+    /// let f = KroneckerFactors { a: faer::mat![[1.0, 0.0], [0.0, 1.0]], g: faer::mat![[3.0]] };
+    /// let k = Kfac::new(vec![LayerShape { offset: 0, inputs: 1, outputs: 1 }], vec![f], 2).unwrap();
+    /// assert_eq!(k.factors()[0].g[(0, 0)], 3.0);
+    /// assert_eq!(k.shapes()[0].len(), 2);
+    /// ```
     pub fn factors(&self) -> &[KroneckerFactors] {
         &self.factors
     }
 
-    /// The layers.
+    /// The layers (example in [`Kfac::factors`]).
     pub fn shapes(&self) -> &[LayerShape] {
         &self.shapes
     }
@@ -309,6 +346,14 @@ impl Kfac {
     }
 
     /// The damped inverse `⊕_l (A_l + π_l√λ I)⁻¹ ⊗ (G_l + √λ/π_l I)⁻¹` by eigendecomposition.
+    ///
+    /// ```
+    /// use curvlab::curvature::kfac::{Kfac, KroneckerFactors, LayerShape};
+    /// let f = KroneckerFactors { a: faer::mat![[1.0, 0.0], [0.0, 0.0]], g: faer::mat![[1.0]] };
+    /// let k = Kfac::new(vec![LayerShape { offset: 0, inputs: 1, outputs: 1 }], vec![f], 2).unwrap();
+    /// assert!(k.inverse(0.0).is_err()); // A is singular: an error, not an Inf
+    /// assert!(k.inverse(1e-3).is_ok());
+    /// ```
     pub fn inverse(&self, damping: f64) -> Result<KfacInverse> {
         KfacInverse::new(self, damping)
     }
@@ -425,7 +470,15 @@ pub struct KfacInverse {
 }
 
 impl KfacInverse {
-    /// Decomposes every factor of `k`; the inverse uses `damping = λ ≥ 0`.
+    /// Decomposes every factor of `k`; the inverse uses `damping = λ ≥ 0` (see
+    /// [`Kfac::inverse`]).
+    ///
+    /// ```
+    /// use curvlab::curvature::kfac::{Kfac, KfacInverse, KroneckerFactors, LayerShape};
+    /// let f = KroneckerFactors { a: faer::mat![[1.0, 0.0], [0.0, 1.0]], g: faer::mat![[1.0]] };
+    /// let k = Kfac::new(vec![LayerShape { offset: 0, inputs: 1, outputs: 1 }], vec![f], 2).unwrap();
+    /// assert!(KfacInverse::new(&k, f64::NAN).is_err());
+    /// ```
     pub fn new(k: &Kfac, damping: f64) -> Result<Self> {
         check_damping(damping)?;
         let blocks = k
@@ -449,14 +502,23 @@ impl KfacInverse {
         Ok(inv)
     }
 
-    /// Changes the damping `λ ≥ 0` (no new decomposition).
+    /// Changes the damping `λ ≥ 0` (no new decomposition); on an error the old one stays.
+    ///
+    /// ```
+    /// use curvlab::curvature::kfac::{Kfac, KroneckerFactors, LayerShape};
+    /// let f = KroneckerFactors { a: faer::mat![[1.0, 0.0], [0.0, 0.0]], g: faer::mat![[1.0]] };
+    /// let k = Kfac::new(vec![LayerShape { offset: 0, inputs: 1, outputs: 1 }], vec![f], 2).unwrap();
+    /// let mut inv = k.inverse(1.0).unwrap();
+    /// assert!(inv.set_damping(0.0).is_err());
+    /// assert_eq!(inv.damping(), 1.0);
+    /// ```
     pub fn set_damping(&mut self, damping: f64) -> Result<()> {
         let old = self.damping;
         self.damping = check_damping(damping)?;
         self.check_definite().inspect_err(|_| self.damping = old)
     }
 
-    /// The current damping `λ`.
+    /// The current damping `λ` (example in [`KfacInverse::set_damping`]).
     pub fn damping(&self) -> f64 {
         self.damping
     }
@@ -516,6 +578,20 @@ pub struct Ekfac {
 
 impl Ekfac {
     /// EK-FAC from the statistics of every layer of a parameter vector of length `n`.
+    ///
+    /// ```
+    /// use curvlab::curvature::kfac::{Ekfac, LayerShape, LayerStatistics};
+    /// // One example, ā = (2, 1), g = 3: the one nonzero scale is ‖ā‖² g² = 45.
+    /// let st = LayerStatistics {
+    ///     inputs: faer::mat![[2.0], [1.0]],
+    ///     grads: faer::mat![[3.0]],
+    ///     per_example: 1,
+    /// };
+    /// let shape = LayerShape { offset: 0, inputs: 1, outputs: 1 };
+    /// let e = Ekfac::from_statistics(vec![shape], &[st], 2).unwrap();
+    /// let s = e.scales(0).unwrap();
+    /// assert!((s[(0, 0)].max(s[(0, 1)]) - 45.0).abs() < 1e-12);
+    /// ```
     pub fn from_statistics(
         shapes: Vec<LayerShape>,
         stats: &[LayerStatistics],
@@ -539,7 +615,8 @@ impl Ekfac {
         Ok(Ekfac { shapes, blocks, n })
     }
 
-    /// EK-FAC of a layered objective at `x` over the data set or a batch.
+    /// EK-FAC of a layered objective at `x` over the data set or a batch (example on
+    /// [`Ekfac`]).
     pub fn from_objective(
         obj: &dyn Objective,
         x: &[f64],
@@ -552,7 +629,7 @@ impl Ekfac {
     }
 
     /// The re-fitted diagonal of layer `l` (`outputs × (inputs + 1)`, entry `(j, k)` for the
-    /// eigenvector pair `(u_G,j, u_A,k)`).
+    /// eigenvector pair `(u_G,j, u_A,k)`); example in [`Ekfac::from_statistics`].
     pub fn scales(&self, l: usize) -> Option<&Mat<f64>> {
         self.blocks.get(l).map(|b| &b.2)
     }

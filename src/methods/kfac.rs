@@ -104,6 +104,10 @@ impl Default for Kfac {
 
 impl Kfac {
     /// K-FAC with the initial damping `λ₀ > 0` and the other defaults.
+    ///
+    /// ```
+    /// assert!(curvlab::methods::Kfac::new(0.0).is_err());
+    /// ```
     pub fn new(damping: f64) -> Result<Self> {
         Ok(Kfac {
             damping: check_positive("damping", damping)?,
@@ -136,12 +140,22 @@ impl Kfac {
     }
 
     /// The largest EMA weight `ε_max ∈ [0, 1)` of the factors.
+    ///
+    /// ```
+    /// assert!(curvlab::methods::Kfac::default().with_ema(1.0).is_err());
+    /// ```
     pub fn with_ema(mut self, ema_max: f64) -> Result<Self> {
         self.ema_max = check_unit("ema", ema_max)?;
         Ok(self)
     }
 
     /// Momentum (§7) on or off.
+    ///
+    /// ```
+    /// use curvlab::methods::Method;
+    /// let m = curvlab::methods::Kfac::default().with_momentum(false);
+    /// assert!(m.settings().contains(&("momentum", curvlab::params::Value::Bool(false))));
+    /// ```
     pub fn with_momentum(mut self, on: bool) -> Self {
         self.momentum = on;
         self
@@ -158,12 +172,18 @@ impl Kfac {
     }
 
     /// Estimate the factors on a seeded minibatch of `batch` examples per step (0: all).
+    ///
+    /// ```
+    /// use curvlab::methods::{Kfac, Method};
+    /// let m = Kfac::default().with_batch(64).with_seed(3);
+    /// assert!(m.settings().contains(&("batch", curvlab::params::Value::Num(64.0))));
+    /// ```
     pub fn with_batch(mut self, batch: usize) -> Self {
         self.batch = batch;
         self
     }
 
-    /// The seed of the sampled targets and minibatches.
+    /// The seed of the sampled targets and minibatches (example in [`Kfac::with_batch`]).
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
