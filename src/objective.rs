@@ -6,7 +6,7 @@
 //! ([`GaussNewton`], Schraudolph 2002; Martens 2010), and data-fitting objectives that are an
 //! average over examples give minibatch quantities ([`FiniteSum`]).
 
-use crate::curvature::kfac::{LayerShape, LayerStatistics, Layered, Targets};
+use crate::curvature::layered::{LayerShape, LayerStatistics, Layered, Targets};
 use crate::error::{Error, Result, check_finite, check_finite_scalar, check_len};
 use faer::{Mat, MatMut, MatRef};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -25,6 +25,7 @@ pub mod hutchinson;
 pub mod inertia;
 pub mod kfac;
 pub mod lanczos;
+pub mod layered;
 pub mod power;
 pub mod slq;
 pub mod spectrum;

@@ -9,7 +9,7 @@
 
 use super::passes::Forward;
 use super::{Loss, Network};
-use crate::curvature::kfac::{LayerShape, LayerStatistics, Layered, Targets};
+use crate::curvature::layered::{LayerShape, LayerStatistics, Layered, Targets};
 use crate::error::{Result, check_len};
 use faer::{Mat, MatRef};
 use rand::{Rng, SeedableRng};

@@ -503,7 +503,7 @@ impl Objective for Network {
     fn as_finite_sum(&self) -> Option<&dyn FiniteSum> {
         Some(self)
     }
-    fn layered(&self) -> Option<&dyn crate::curvature::kfac::Layered> {
+    fn layered(&self) -> Option<&dyn crate::curvature::layered::Layered> {
         Some(self)
     }
 }
