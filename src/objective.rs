@@ -6,6 +6,7 @@
 //! ([`GaussNewton`], Schraudolph 2002; Martens 2010), and data-fitting objectives that are an
 //! average over examples give minibatch quantities ([`FiniteSum`]).
 
+use crate::curvature::layered::{LayerShape, LayerStatistics, Layered, Targets};
 use crate::error::{Error, Result, check_finite, check_finite_scalar, check_len};
 use faer::{Mat, MatMut, MatRef};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -88,6 +89,21 @@ pub trait Objective: Send + Sync {
     /// with unit vectors and symmetrizes it, `(H + Hᵀ)/2`.
     fn hessian(&self, x: &[f64]) -> Result<Mat<f64>> {
         assemble_hessian(self, x)
+    }
+
+    /// The layer structure K-FAC needs ([`Layered`]: fully connected layers and their
+    /// statistics), when the objective is a layered network; `None` by default.
+    ///
+    /// ```
+    /// use curvlab::Objective;
+    /// use curvlab::params::Params;
+    /// let p = Params::from_pairs(&["hidden=4", "samples=40"]).unwrap();
+    /// let net = curvlab::problems::build_problem("classifier", &p, 0).unwrap();
+    /// assert_eq!(net.objective.layered().unwrap().layer_shapes().len(), 2);
+    /// assert!(curvlab::problems::Rosenbrock::new(2).unwrap().layered().is_none());
+    /// ```
+    fn layered(&self) -> Option<&dyn Layered> {
+        None
     }
 
     /// Gauss-Newton products, when the objective has that structure.
@@ -512,6 +528,39 @@ impl<O: Objective> Objective for Counted<O> {
     fn as_finite_sum(&self) -> Option<&dyn FiniteSum> {
         self.inner.as_finite_sum().map(|_| self as &dyn FiniteSum)
     }
+    fn layered(&self) -> Option<&dyn Layered> {
+        self.inner.layered().map(|_| self as &dyn Layered)
+    }
+}
+
+/// K-FAC statistics are counted as gradients: one forward and one backward pass per example
+/// and target set (`c` sets for [`Targets::Expected`]).
+impl<O: Objective> Layered for Counted<O> {
+    fn layer_shapes(&self) -> Vec<LayerShape> {
+        self.inner
+            .layered()
+            .map_or_else(Vec::new, |l| l.layer_shapes())
+    }
+    fn layer_statistics(
+        &self,
+        x: &[f64],
+        batch: Option<&[usize]>,
+        targets: Targets,
+    ) -> Result<Vec<LayerStatistics>> {
+        let l = self
+            .inner
+            .layered()
+            .ok_or_else(|| Error::Unsupported("objective does not expose its layers".into()))?;
+        let stats = l.layer_statistics(x, batch, targets)?;
+        let sets = stats.first().map_or(1, |s| s.per_example);
+        for _ in 0..sets {
+            self.bump(GRADIENT, batch.map(|b| b.len()));
+        }
+        Ok(stats)
+    }
+    fn weight_decay(&self) -> f64 {
+        self.inner.layered().map_or(0.0, |l| l.weight_decay())
+    }
 }
 
 impl<O: Objective> GaussNewton for Counted<O> {
@@ -618,6 +667,9 @@ impl<T: Objective + ?Sized> Objective for &T {
     fn hvp_note(&self) -> Option<String> {
         (**self).hvp_note()
     }
+    fn layered(&self) -> Option<&dyn Layered> {
+        (**self).layered()
+    }
 }
 
 impl<T: Objective + ?Sized> Objective for Box<T> {
@@ -650,5 +702,8 @@ impl<T: Objective + ?Sized> Objective for Box<T> {
     }
     fn hvp_note(&self) -> Option<String> {
         (**self).hvp_note()
+    }
+    fn layered(&self) -> Option<&dyn Layered> {
+        (**self).layered()
     }
 }

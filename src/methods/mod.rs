@@ -9,6 +9,7 @@
 pub mod adahessian;
 pub mod first_order;
 pub mod hessian_free;
+pub mod kfac;
 pub mod lbfgs;
 pub mod line_search;
 pub mod newton;
@@ -24,6 +25,7 @@ use crate::objective::Objective;
 
 pub use adahessian::AdaHessian;
 pub use hessian_free::HessianFree;
+pub use kfac::Kfac;
 pub use lbfgs::Lbfgs;
 pub use newton::Newton;
 pub use newton_cg::{NewtonCg, TrustNcg};

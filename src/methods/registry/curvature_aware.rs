@@ -1,13 +1,13 @@
 //! Registry entries of the curvature-aware methods between the first-order family and Newton:
-//! AdaHessian (Yao et al. 2021), Sophia-H and Sophia-G (Liu et al. 2024) and Shampoo (Gupta et
-//! al. 2018).
+//! AdaHessian (Yao et al. 2021), Sophia-H and Sophia-G (Liu et al. 2024), Shampoo (Gupta et
+//! al. 2018) and K-FAC (Martens & Grosse 2015).
 //! Defaults come from the typed methods' `Default`s; this file only reads keys.
 
 use super::{MethodContext, MethodEntry, MethodInfo};
 use crate::curvature::diagonal_probe::DiagonalEstimator;
 use crate::error::Result;
 use crate::methods::sophia::SophiaCurvature;
-use crate::methods::{AdaHessian, Method, Shampoo, Sophia};
+use crate::methods::{AdaHessian, Kfac, Method, Shampoo, Sophia};
 use crate::params::{ParamInfo, Params};
 
 /// Appends the entries in `curvlab list` order.
@@ -43,6 +43,14 @@ pub(super) fn register(v: &mut Vec<MethodEntry>) {
             params: SHAMPOO_PARAMS,
         },
         build: build_shampoo,
+    });
+    v.push(MethodEntry {
+        info: MethodInfo {
+            name: "kfac",
+            summary: "K-FAC: Kronecker-factored Fisher, π-damped, LM-adapted, rescaled by the exact model, momentum (Martens & Grosse 2015)",
+            params: KFAC_PARAMS,
+        },
+        build: build_kfac,
     });
 }
 
@@ -152,6 +160,54 @@ fn build_shampoo(p: &Params, _ctx: &MethodContext) -> Result<Box<dyn Method>> {
     if shape != "vector" {
         m = m.with_shape(&shape);
     }
+    Ok(Box::new(m))
+}
+
+const KFAC_PARAMS: &[ParamInfo] = &[
+    pi(
+        "damping",
+        "150",
+        "initial Tikhonov damping λ₀ (adapted by ρ)",
+    ),
+    pi(
+        "every",
+        "20",
+        "recompute the factors' eigendecompositions every T steps",
+    ),
+    pi("adapt_every", "5", "adapt λ every T₁ steps"),
+    pi(
+        "omega",
+        "0.7737809375",
+        "λ ← ωλ (ρ > 3/4) or λ/ω (ρ < 1/4); (19/20)^T₁",
+    ),
+    pi("ema", "0.95", "largest EMA weight ε_max of the factors"),
+    pi(
+        "momentum",
+        "true",
+        "§7 momentum: (α, μ) from the exact quadratic model",
+    ),
+    pi(
+        "targets",
+        "sampled",
+        "factor G from: sampled (model's predictive distribution) | empirical (labels) | expected (all labels)",
+    ),
+    pi("batch", "0", "examples per step for the factors (0: all)"),
+];
+
+fn build_kfac(p: &Params, ctx: &MethodContext) -> Result<Box<dyn Method>> {
+    let d = Kfac::default();
+    let s = settings_of(&d);
+    let m = Kfac::new(p.f64("damping", s("damping"))?)?
+        .with_every(p.usize("every", s("every") as usize)?)?
+        .with_adaptation(
+            p.usize("adapt_every", s("adapt_every") as usize)?,
+            p.f64("omega", s("omega"))?,
+        )?
+        .with_ema(p.f64("ema", s("ema"))?)?
+        .with_momentum(p.bool("momentum", true)?)
+        .with_targets(&p.str("targets", "sampled")?)?
+        .with_batch(p.usize("batch", 0)?)
+        .with_seed(ctx.seed);
     Ok(Box::new(m))
 }
 

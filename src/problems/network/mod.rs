@@ -21,7 +21,10 @@
 
 pub mod edge;
 mod fisher;
+mod kfac;
 mod passes;
+
+pub(crate) use passes::mm_scaled as matmul_clean;
 
 use super::datasets::{self, Split};
 use super::registry::{ProblemInfo, ProblemInstance, label};
@@ -502,6 +505,9 @@ impl Objective for Network {
         (self.loss == Loss::CrossEntropy).then_some(self as &dyn crate::objective::SampledLabels)
     }
     fn as_finite_sum(&self) -> Option<&dyn FiniteSum> {
+        Some(self)
+    }
+    fn layered(&self) -> Option<&dyn crate::curvature::layered::Layered> {
         Some(self)
     }
 }

@@ -27,7 +27,17 @@ pub(super) fn cm_mut(s: &mut [f64], r: usize, c: usize) -> MatMut<'_, f64> {
     MatMut::from_column_major_slice_mut(s, r, c)
 }
 pub(super) fn mm(dst: MatMut<'_, f64>, accum: Accum, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) {
-    faer::linalg::matmul::matmul(dst, accum, lhs, rhs, 1.0, Par::Seq);
+    mm_scaled(dst, accum, lhs, rhs, 1.0);
+}
+/// `dst (=|+=) s · lhs · rhs` with faer (`Par::Seq`), then [`clean_upper`].
+pub(crate) fn mm_scaled(
+    dst: MatMut<'_, f64>,
+    accum: Accum,
+    lhs: MatRef<'_, f64>,
+    rhs: MatRef<'_, f64>,
+    s: f64,
+) {
+    faer::linalg::matmul::matmul(dst, accum, lhs, rhs, s, Par::Seq);
     clean_upper();
 }
 
