@@ -26,6 +26,7 @@ pub mod inertia;
 pub mod lanczos;
 pub mod power;
 pub mod slq;
+pub mod sharpness;
 pub mod spectrum;
 pub mod trajectory;
 

@@ -26,8 +26,10 @@ pub mod runner;
 pub mod shard;
 pub mod spec;
 pub mod spectra;
+pub mod sharpness_summary;
 pub mod summary;
 pub mod theory;
+pub mod track;
 pub mod verdict;
 
 pub use expand::{Instance, Plan, RunKey};

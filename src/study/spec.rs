@@ -10,7 +10,7 @@
 //!
 //! Top-level keys: `name`, `description` (optional), `seeds` (default `[0]`), `[stop]`
 //! (`grad_tol`, `grad_rtol`, `max_iters`, `max_seconds`, `f_rel_tol`, `max_evals`), `[[problems]]`,
-//! `[[methods]]`. Any other top-level or `[stop]` key is an error. Inside a problem or method
+//! `[[methods]]`, `[track]` ([`super::track`]). Any other top-level or `[stop]` key is an error. Inside a problem or method
 //! table, `kind` names the registry entry and every other key is a parameter (checked against
 //! the registry when the instances are built); an array value is a sweep axis, which must not
 //! repeat a value (`lr = [0.1, 0.1]` is an error naming the key and its line).
@@ -92,6 +92,8 @@ pub struct StudySpec {
     pub problems: Vec<ComponentSpec>,
     /// `[[methods]]`.
     pub methods: Vec<ComponentSpec>,
+    /// `[track]`: sharpness tracking along every run ([`super::track`]), if given.
+    pub track: Option<super::track::TrackSpec>,
 }
 
 #[derive(Deserialize)]
@@ -106,6 +108,8 @@ struct RawStudy {
     stop: Option<Spanned<RawStop>>,
     problems: Vec<Spanned<RawTable>>,
     methods: Vec<Spanned<RawTable>>,
+    #[serde(default)]
+    track: Option<Spanned<super::track::RawTrack>>,
 }
 
 type RawTable = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
@@ -193,6 +197,10 @@ impl StudySpec {
             .into_iter()
             .map(|t| src.component("method", t))
             .collect::<Result<Vec<_>>>()?;
+        let track = raw
+            .track
+            .map(|t| super::track::validate(path, text, src.line(&t), t.into_inner()))
+            .transpose()?;
         if problems.is_empty() {
             return Err(src.err(0, "the study has no [[problems]]".into()));
         }
@@ -210,6 +218,7 @@ impl StudySpec {
             stop_line,
             problems,
             methods,
+            track,
         })
     }
 
