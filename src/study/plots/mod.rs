@@ -16,6 +16,7 @@
 
 mod condition;
 mod convergence;
+mod sharpness;
 mod spectrum;
 mod trajectory;
 
@@ -130,6 +131,10 @@ pub fn write_plots(
                 if spectrum::plot(out, &name, p, sp)? {
                     files.push(name);
                 }
+            }
+            let name = format!("{s}-sharpness.svg");
+            if sharpness::plot(spec, plan, out, pi, &name)? {
+                files.push(name);
             }
             if let Some(inst) = inst {
                 let name = format!("{s}-trajectories.svg");
