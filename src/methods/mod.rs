@@ -210,10 +210,11 @@ pub trait Method: Send {
     /// before the first step (the moments are still zero).
     ///
     /// ```
-    /// use curvlab::methods::{Iterate, Method, build_method, MethodContext};
+    /// use curvlab::methods::{Iterate, Method};
+    /// use curvlab::methods::first_order::{FirstOrder, ScaleByLearningRate};
     /// use curvlab::problems::Ravine;
     /// let f = Ravine::seed();
-    /// let mut gd = build_method("gd", &Default::default(), &MethodContext::default()).unwrap();
+    /// let mut gd = FirstOrder::gd(ScaleByLearningRate::new(0.01).unwrap());
     /// let mut it = Iterate::new(&f, vec![1.0, 8.0]).unwrap();
     /// gd.init(&f, &it).unwrap();
     /// gd.step(&f, &mut it).unwrap();
