@@ -562,7 +562,10 @@ where
     );
     let second_order = method.needs() != Needs::Gradient;
     let mut trace = vec![trace_row(&it, &StepInfo::new(0.0), &counted, start)];
-    let mut watch = Watch { raw: &objective, monitor };
+    let mut watch = Watch {
+        raw: &objective,
+        monitor,
+    };
     watch.row(method, &it, &mut trace)?;
     let termination = iterate(&counted, method, &mut it, stop, start, &mut trace, watch)?;
     let (termination, curvature_check) =

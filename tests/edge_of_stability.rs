@@ -47,7 +47,10 @@ fn csv_rows(path: &Path) -> Vec<HashMap<String, String>> {
     r.records()
         .map(|rec| {
             let rec = rec.unwrap();
-            h.iter().cloned().zip(rec.iter().map(String::from)).collect()
+            h.iter()
+                .cloned()
+                .zip(rec.iter().map(String::from))
+                .collect()
         })
         .collect()
 }
@@ -98,7 +101,10 @@ fn gradient_descent_trains_at_the_edge_of_stability() {
     let thr = 2.0 / 0.25;
     // Progressive sharpening: measured 2.895 at step 0 (0.36 × 2/η), first ≥ 2/η at step 250.
     assert!(s[0].1 < 0.5 * thr, "{:?}", s[0]);
-    let reached = s.iter().position(|p| p.1 >= thr).expect("never reached 2/η");
+    let reached = s
+        .iter()
+        .position(|p| p.1 >= thr)
+        .expect("never reached 2/η");
     assert!(s[reached].0 >= 100.0, "{:?}", s[reached]);
     // Then (after one overshoot to 10.58 = 1.32 × 2/η at step 350, a catapult) inside
     // [0.9, 1.2] × 2/η for the rest of training: measured from step 360 on, values 7.92–9.52
@@ -118,18 +124,35 @@ fn gradient_descent_trains_at_the_edge_of_stability() {
     let f: Vec<f64> = trace.iter().map(|r| r["f"].parse().unwrap()).collect();
     assert!(f[1000] < 0.6 * f[400], "{} vs {}", f[1000], f[400]);
     let ups = f[400..].windows(2).filter(|w| w[1] > w[0]).count();
-    eprintln!("gd: reached {:?}, f {} → {}, {ups} increases, {hvps} products", s[reached], f[400], f[1000]);
+    eprintln!(
+        "gd: reached {:?}, f {} → {}, {ups} increases, {hvps} products",
+        s[reached], f[400], f[1000]
+    );
     assert!(ups >= 50, "{ups} increases");
     // Every 100 steps the best loss so far falls (decreasing on the whole).
     for w in (400..=1000).step_by(100).collect::<Vec<_>>().windows(2) {
-        let a = f[w[0] - 100..=w[0]].iter().copied().fold(f64::INFINITY, f64::min);
-        let b = f[w[1] - 100..=w[1]].iter().copied().fold(f64::INFINITY, f64::min);
-        assert!(b < a, "best loss {a} → {b} between steps {} and {}", w[0], w[1]);
+        let a = f[w[0] - 100..=w[0]]
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        let b = f[w[1] - 100..=w[1]]
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        assert!(
+            b < a,
+            "best loss {a} → {b} between steps {} and {}",
+            w[0],
+            w[1]
+        );
     }
     // The study's own report: the figure and the summary's sentence.
     assert!(out.join("plots/p00-classifier-sharpness.svg").exists());
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    assert!(md.contains("sharpness plateau") && md.contains("(2/η = 8)"), "{md}");
+    assert!(
+        md.contains("sharpness plateau") && md.contains("(2/η = 8)"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -164,7 +187,13 @@ fn adam_preconditioned_sharpness_equilibrates_at_38_over_eta() {
     // the start (8.69) from step 160 on.
     let raw = col(&trace, "sharpness");
     for p in raw.iter().filter(|p| p.0 >= 160.0) {
-        assert!(p.1 >= 3.0 * raw[0].1, "step {}: {} vs {}", p.0, p.1, raw[0].1);
+        assert!(
+            p.1 >= 3.0 * raw[0].1,
+            "step {}: {} vs {}",
+            p.0,
+            p.1,
+            raw[0].1
+        );
     }
     // The loss falls by two orders of magnitude (measured 0.637 → 0.00083).
     let f0: f64 = trace[0]["f"].parse().unwrap();
@@ -193,7 +222,10 @@ fn small_network() -> curvlab::problems::ProblemInstance {
 
 fn dense_max(h: &faer::Mat<f64>) -> f64 {
     let s = spectrum(h).unwrap();
-    s.eigenvalues.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+    s.eigenvalues
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max)
 }
 
 #[test]
@@ -215,7 +247,11 @@ fn warm_started_lanczos_matches_the_dense_top_eigenvalue() {
         let rel = (m.sharpness - dense).abs() / dense;
         eprintln!("λ_max {} dense {dense} rel {rel:e}", m.sharpness);
         // Measured relative errors 1.2e-13 – 7.3e-13 (Lanczos tolerance 1e-6 on the residual).
-        assert!(rel <= 1e-8, "λ_max {} vs dense {dense}: {rel:e}", m.sharpness);
+        assert!(
+            rel <= 1e-8,
+            "λ_max {} vs dense {dense}: {rel:e}",
+            m.sharpness
+        );
         for _ in 0..5 {
             gd.step(f, &mut it).unwrap();
         }
@@ -266,14 +302,21 @@ fn preconditioned_sharpness_matches_dense_and_adams_preconditioner_is_cohen_et_a
         .measure(f, &it.x, Some(&p))
         .unwrap();
     let pre = m.precond_sharpness.unwrap();
-    eprintln!("precond {pre} dense {dense} rel {:e}", (pre - dense).abs() / dense);
+    eprintln!(
+        "precond {pre} dense {dense} rel {:e}",
+        (pre - dense).abs() / dense
+    );
     // Measured relative error 6.4e-14 (λ_max(P⁻¹H) = 257.35 here).
     assert!((pre - dense).abs() <= 1e-8 * dense, "{pre} vs {dense}");
     assert!((m.sharpness - dense_max(&h)).abs() <= 1e-8 * dense_max(&h));
     // A bad preconditioner is an error, not a NaN.
     let mut bad = p.clone();
     bad[3] = 0.0;
-    assert!(SharpnessTracker::new(cfg).measure(f, &it.x, Some(&bad)).is_err());
+    assert!(
+        SharpnessTracker::new(cfg)
+            .measure(f, &it.x, Some(&bad))
+            .is_err()
+    );
     // The scale-by-Adam transformation alone gives the same P.
     let mut s = ScaleByAdam::new();
     s.init(1);

@@ -25,8 +25,8 @@ pub mod hutchinson;
 pub mod inertia;
 pub mod lanczos;
 pub mod power;
-pub mod slq;
 pub mod sharpness;
+pub mod slq;
 pub mod spectrum;
 pub mod trajectory;
 

@@ -131,10 +131,10 @@ fn raw_path(raw: &[(f64, f64)]) -> String {
     let (Some(first), Some(last)) = (raw.first(), raw.last()) else {
         return "not measured".into();
     };
-    let peak = raw
-        .iter()
-        .copied()
-        .fold((0.0, f64::NEG_INFINITY), |a, p| if p.1 > a.1 { p } else { a });
+    let peak = raw.iter().copied().fold(
+        (0.0, f64::NEG_INFINITY),
+        |a, p| if p.1 > a.1 { p } else { a },
+    );
     format!(
         "{} (step {}) → peak {} (step {}) → {} (step {})",
         fmt_g(Some(first.1)),

@@ -161,7 +161,11 @@ pub fn threshold(
                 return None;
             }
             let c = (2.0 + 2.0 * b1) / (1.0 - b1);
-            ("precond_sharpness", c, format!("{}/η", crate::study::format::fmt_g(Some(c))))
+            (
+                "precond_sharpness",
+                c,
+                format!("{}/η", crate::study::format::fmt_g(Some(c))),
+            )
         }
         _ => return None,
     };

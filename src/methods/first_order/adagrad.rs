@@ -128,7 +128,13 @@ impl GradientTransformation for ScaleByAdagrad {
         Some(
             self.s
                 .iter()
-                .map(|&s| if inside { (s + eps).sqrt() } else { s.sqrt() + eps })
+                .map(|&s| {
+                    if inside {
+                        (s + eps).sqrt()
+                    } else {
+                        s.sqrt() + eps
+                    }
+                })
                 .collect(),
         )
     }

@@ -46,13 +46,19 @@ pub(super) fn plot(
         let root = SVGBackend::with_string(&mut svg, (W, H + if has_pre { 350 } else { 0 }))
             .into_drawing_area();
         root.fill(&WHITE).map_err(perr)?;
-        let title = format!("{}: loss and sharpness along the runs", plan.problems[pi].label());
-        let root = root
-            .titled(&title, ("sans-serif", 20))
-            .map_err(perr)?;
+        let title = format!(
+            "{}: loss and sharpness along the runs",
+            plan.problems[pi].label()
+        );
+        let root = root.titled(&title, ("sans-serif", 20)).map_err(perr)?;
         let areas = root.split_evenly((if has_pre { 3 } else { 2 }, 1));
         draw(&areas[0], "train loss", "f", &loss)?;
-        draw(&areas[1], "sharpness λ_max(∇²f); dashed: 2/η", "λ_max", &sharp)?;
+        draw(
+            &areas[1],
+            "sharpness λ_max(∇²f); dashed: 2/η",
+            "λ_max",
+            &sharp,
+        )?;
         if has_pre {
             draw(
                 &areas[2],
