@@ -9,7 +9,6 @@ use curvlab::methods::first_order::{
     Adam, FirstOrder, GradientTransformation, ScaleByAdam, ScaleByLearningRate,
 };
 use curvlab::methods::{Iterate, Method};
-use curvlab::objective::Objective;
 use curvlab::params::{Params, Value};
 use curvlab::problems::build_problem;
 use curvlab::study::{Progress, RunOptions, StudySpec, run_study};
@@ -274,14 +273,14 @@ fn preconditioned_sharpness_matches_dense_and_adams_preconditioner_is_cohen_et_a
     // v_t = (1 − β₂) Σ β₂^{t−s} g_s², P = (1 − β₁ᵗ)(√(v_t/(1 − β₂ᵗ)) + ε).
     let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
     let mut v = vec![0.0; n];
-    let steps = 25;
+    let steps: i32 = 25;
     for _ in 0..steps {
         for (vi, gi) in v.iter_mut().zip(&it.g) {
             *vi = b2 * *vi + (1.0 - b2) * gi * gi;
         }
         adam.step(f, &mut it).unwrap();
     }
-    let t = steps as i32;
+    let t = steps;
     let p_ref: Vec<f64> = v
         .iter()
         .map(|vi| (1.0 - b1.powi(t)) * ((vi / (1.0 - b2.powi(t))).sqrt() + eps))

@@ -319,7 +319,7 @@ impl SharpnessTracker {
 
     /// Whether step `k` is measured (`k` a multiple of `every`).
     pub fn due(&self, k: usize) -> bool {
-        k % self.config.every == 0
+        k.is_multiple_of(self.config.every)
     }
 
     /// Measures at `x`; `precond` is the method's diagonal `P` at this step (used when the
