@@ -447,7 +447,7 @@ where
 }
 
 /// Something that watches a run (e.g. the sharpness tracker of
-/// [`crate::curvature::sharpness`]): on the iterations it says are [`Monitor::due`], the driver
+/// [`crate::curvature::sharpness`](mod@crate::curvature::sharpness)): on the iterations it says are [`Monitor::due`], the driver
 /// hands it the *uncounted* objective (its evaluations are not charged to the run's counts or
 /// budgets), the iterate and the method's diagonal preconditioner, and it appends values to
 /// that iteration's trace row.

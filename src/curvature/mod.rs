@@ -13,7 +13,7 @@
 //! - [`extremes`]: dense or Lanczos chosen by a stated rule ([`Algo::Auto`]);
 //! - [`explain`](fn@explain): predicted iterations of gradient descent, heavy ball, Nesterov, CG and Newton
 //!   from the spectrum (Polyak 1964; Nesterov 2004; Nocedal & Wright 2006; Goh 2017);
-//! - [`sharpness`] and [`trajectory`](fn@trajectory): the top eigenvalue and condition number of the Hessian
+//! - [`sharpness`](fn@sharpness) and [`trajectory`](fn@trajectory): the top eigenvalue and condition number of the Hessian
 //!   along an optimization path.
 
 pub mod auto;

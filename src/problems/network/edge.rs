@@ -2,7 +2,7 @@
 //! steps: the measurement behind the "edge of stability" (Cohen, Kaur, Li, Kolter & Talwalkar,
 //! ICLR 2021), where the sharpness first rises (progressive sharpening) and then hovers at
 //! `2/η`, the stability limit of gradient descent with step `η` on a quadratic. Built on the
-//! general sharpness tracking ([`crate::curvature::sharpness`], [`crate::minimize::Monitor`]).
+//! general sharpness tracking ([`crate::curvature::sharpness`](mod@crate::curvature::sharpness), [`crate::minimize::Monitor`]).
 
 use crate::curvature::sharpness::{SharpnessTracker, TrackConfig};
 use crate::error::{Error, Result};
