@@ -5,12 +5,12 @@
 //! "Adaptive gradient methods at the edge of stability") — whether the sharpness rose before
 //! reaching it (progressive sharpening), the step from which it stayed in `[0.9, 1.2]` × the
 //! threshold, and whether the loss kept falling non-monotonically. The reading itself is
-//! [`super::track::edge_reading`].
+//! [`edge_reading`].
 
 use super::expand::Plan;
 use super::format::fmt_g;
 use super::outputs::{RunRecord, TraceTable, read_trace};
-use super::track::{BAND, EdgeReading, edge_reading, measured, threshold};
+use super::track::threshold;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -174,4 +174,105 @@ fn nonmonotone(r: &EdgeReading) -> String {
         fmt_g(Some(a)),
         fmt_g(Some(b))
     )
+}
+
+/// The measured rows of one trace column: `(k, value)` where the cell is not empty.
+///
+/// ```
+/// use curvlab::study::outputs::TraceTable;
+/// let t = TraceTable { header: vec!["k".into(), "sharpness".into()],
+///     rows: vec![vec![0.0, 2.0], vec![1.0, f64::NAN], vec![2.0, 3.0]] };
+/// assert_eq!(curvlab::study::sharpness_summary::measured(&t, "sharpness"), vec![(0.0, 2.0), (2.0, 3.0)]);
+/// ```
+pub fn measured(t: &TraceTable, column: &str) -> Vec<(f64, f64)> {
+    let (Some(k), Some(v)) = (t.column("k"), t.column(column)) else {
+        return Vec::new();
+    };
+    k.into_iter()
+        .zip(v)
+        .filter(|(k, v)| k.is_finite() && v.is_finite())
+        .collect()
+}
+
+/// What a tracked run shows against its threshold (the edge-of-stability reading).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EdgeReading {
+    /// The threshold.
+    pub threshold: f64,
+    /// The median of the measurements over the second half of the run's steps.
+    pub plateau: f64,
+    /// The first measured value.
+    pub first: f64,
+    /// The largest measured value.
+    pub peak: f64,
+    /// The first step at which the measurement reached the threshold.
+    pub reached_at: Option<f64>,
+    /// The first step after `reached_at` from which every measurement lies in
+    /// `[0.9, 1.2] × threshold` (the issue's band).
+    pub settled_at: Option<f64>,
+    /// The last measured step.
+    pub last_step: f64,
+    /// Increases of the loss between consecutive trace rows after `settled_at` (or over the
+    /// whole run when it did not settle).
+    pub loss_increases: usize,
+    /// The loss at `settled_at` (or at the start) and at the end.
+    pub loss_from_to: (f64, f64),
+}
+
+/// The band of [`EdgeReading::settled_at`].
+pub const BAND: (f64, f64) = (0.9, 1.2);
+
+/// Reads a run's trace against a threshold; `None` without measurements.
+///
+/// ```
+/// use curvlab::study::outputs::TraceTable;
+/// use curvlab::study::sharpness_summary::edge_reading;
+/// let rows = [(0.0, 1.0, 2.0), (1.0, 0.8, 5.0), (2.0, 0.9, 4.2), (3.0, 0.7, 3.9)];
+/// let t = TraceTable { header: vec!["k".into(), "f".into(), "sharpness".into()],
+///     rows: rows.iter().map(|r| vec![r.0, r.1, r.2]).collect() };
+/// let e = edge_reading(&t, "sharpness", 4.0).unwrap();
+/// assert_eq!((e.reached_at, e.settled_at, e.loss_increases), (Some(1.0), Some(2.0), 0));
+/// assert_eq!((e.first, e.peak, e.loss_from_to), (2.0, 5.0, (0.9, 0.7)));
+/// ```
+pub fn edge_reading(t: &TraceTable, column: &str, threshold: f64) -> Option<EdgeReading> {
+    let pts = measured(t, column);
+    let (&(_, first), &(last_step, _)) = (pts.first()?, pts.last()?);
+    let peak = pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+    let mut late: Vec<f64> = pts
+        .iter()
+        .filter(|p| p.0 >= last_step / 2.0)
+        .map(|p| p.1)
+        .collect();
+    late.sort_by(f64::total_cmp);
+    let plateau = late[late.len() / 2];
+    let reached = pts.iter().position(|p| p.1 >= threshold);
+    let inside = |v: f64| v >= BAND.0 * threshold && v <= BAND.1 * threshold;
+    let settled = reached.and_then(|r| {
+        let last_out = pts.iter().rposition(|p| !inside(p.1));
+        match last_out {
+            None => Some(r),
+            Some(o) if o + 1 < pts.len() => Some((o + 1).max(r)),
+            Some(_) => None,
+        }
+    });
+    let from = settled.map_or(0.0, |s| pts[s].0);
+    let (k, f) = (t.column("k")?, t.column("f")?);
+    let losses: Vec<f64> = k
+        .iter()
+        .zip(&f)
+        .filter(|(k, f)| **k >= from && f.is_finite())
+        .map(|(_, f)| *f)
+        .collect();
+    let loss_increases = losses.windows(2).filter(|w| w[1] > w[0]).count();
+    Some(EdgeReading {
+        threshold,
+        plateau,
+        first,
+        peak,
+        reached_at: reached.map(|r| pts[r].0),
+        settled_at: settled.map(|s| pts[s].0),
+        last_step,
+        loss_increases,
+        loss_from_to: (*losses.first()?, *losses.last()?),
+    })
 }

@@ -9,8 +9,9 @@ use crate::error::Result;
 use crate::study::expand::{Instance, Plan};
 use crate::study::format::fmt_g;
 use crate::study::outputs::{TraceTable, read_trace, write_atomic};
+use crate::study::sharpness_summary::measured;
 use crate::study::spec::StudySpec;
-use crate::study::track::{Threshold, measured, threshold};
+use crate::study::track::{Threshold, threshold};
 use plotters::prelude::*;
 use std::path::Path;
 
