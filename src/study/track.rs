@@ -165,7 +165,11 @@ pub fn threshold(
                 return None;
             }
             let c = (2.0 + 2.0 * b1) / (1.0 - b1);
-            ("precond_sharpness", c, format!("{c}/η"))
+            (
+                "precond_sharpness",
+                c,
+                format!("{}/η", (c * 1e9).round() / 1e9),
+            )
         }
         _ => return None,
     };
