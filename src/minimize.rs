@@ -462,6 +462,102 @@ where
     O: Objective + ?Sized,
     M: Method + ?Sized,
 {
+    minimize_monitored(objective, method, x0, stop, &mut NoMonitor)
+}
+
+/// Something that watches a run (e.g. the sharpness tracker of
+/// [`crate::curvature::sharpness`](mod@crate::curvature::sharpness)): on the iterations it says are [`Monitor::due`], the driver
+/// hands it the *uncounted* objective (its evaluations are not charged to the run's counts or
+/// budgets), the iterate and the method's diagonal preconditioner, and it appends values to
+/// that iteration's trace row.
+pub trait Monitor {
+    /// Whether iteration `k` (0: the start) is observed.
+    fn due(&self, k: usize) -> bool;
+    /// Observes iterate `it`; `precond` is [`Method::diagonal_preconditioner`] at this step.
+    /// Appends `(name, value)` pairs to the trace row's extras.
+    fn observe(
+        &mut self,
+        objective: &dyn Objective,
+        it: &Iterate,
+        precond: Option<&[f64]>,
+        extras: &mut Vec<(String, f64)>,
+    ) -> Result<()>;
+}
+
+/// The monitor that observes nothing ([`minimize`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoMonitor;
+
+impl Monitor for NoMonitor {
+    fn due(&self, _k: usize) -> bool {
+        false
+    }
+    fn observe(
+        &mut self,
+        _: &dyn Objective,
+        _: &Iterate,
+        _: Option<&[f64]>,
+        _: &mut Vec<(String, f64)>,
+    ) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Sharpness tracking as a monitor: trace columns `sharpness`, `precond_sharpness` (when the
+/// method has a diagonal preconditioner and the configuration asks for it), `hessian_trace`
+/// (Hutch++, when asked for) and `sharpness_hvp` (products spent so far).
+impl Monitor for crate::curvature::sharpness::SharpnessTracker {
+    fn due(&self, k: usize) -> bool {
+        crate::curvature::sharpness::SharpnessTracker::due(self, k)
+    }
+    fn observe(
+        &mut self,
+        objective: &dyn Objective,
+        it: &Iterate,
+        precond: Option<&[f64]>,
+        extras: &mut Vec<(String, f64)>,
+    ) -> Result<()> {
+        let m = self.measure(objective, &it.x, precond)?;
+        extras.push(("sharpness".into(), m.sharpness));
+        if let Some(p) = m.precond_sharpness {
+            extras.push(("precond_sharpness".into(), p));
+        }
+        if let Some(t) = m.trace {
+            extras.push(("hessian_trace".into(), t));
+        }
+        extras.push(("sharpness_hvp".into(), self.hvps() as f64));
+        Ok(())
+    }
+}
+
+/// [`minimize`] with a [`Monitor`] called on the start and after the iterations it asks for.
+///
+/// ```
+/// use curvlab::minimize::{minimize_monitored, Stop};
+/// use curvlab::curvature::sharpness::{SharpnessTracker, TrackConfig};
+/// use curvlab::methods::first_order::{FirstOrder, ScaleByLearningRate};
+/// use curvlab::problems::Ravine;
+/// let mut gd = FirstOrder::gd(ScaleByLearningRate::new(0.01).unwrap());
+/// let mut t = SharpnessTracker::new(TrackConfig::every(10).unwrap());
+/// let r = minimize_monitored(&Ravine::seed(), &mut gd, &[1.0, 8.0], &Stop::new(1e-6, 25), &mut t)
+///     .unwrap();
+/// // The seed's ravine is f = (100x² + y²)/2: λ_max = 100 at every point.
+/// let s = |k: usize| r.trace[k].extras.iter().find(|e| e.0 == "sharpness").map(|e| e.1);
+/// assert!((s(10).unwrap() - 100.0).abs() < 1e-9 && s(11).is_none());
+/// assert_eq!(r.counts.hvp, 0); // not charged to the run
+/// assert!(t.hvps() > 0);
+/// ```
+pub fn minimize_monitored<O, M>(
+    objective: &O,
+    method: &mut M,
+    x0: &[f64],
+    stop: &Stop,
+    monitor: &mut dyn Monitor,
+) -> Result<Report>
+where
+    O: Objective + ?Sized,
+    M: Method + ?Sized,
+{
     stop.validate()?;
     check_len("x0", objective.dim(), x0.len())?;
     if let Some(i) = x0.iter().position(|v| !v.is_finite()) {
@@ -485,7 +581,12 @@ where
     );
     let second_order = method.needs() != Needs::Gradient;
     let mut trace = vec![trace_row(&it, &StepInfo::new(0.0), &counted, start)];
-    let termination = iterate(&counted, method, &mut it, stop, start, &mut trace)?;
+    let mut watch = Watch {
+        raw: &objective,
+        monitor,
+    };
+    watch.row(method, &it, &mut trace)?;
+    let termination = iterate(&counted, method, &mut it, stop, start, &mut trace, watch)?;
     let (termination, curvature_check) =
         if second_order && termination == Termination::GradientTolerance {
             saddle_test(&counted, &it.x)
@@ -516,6 +617,7 @@ fn iterate<O, M>(
     stop: &Stop,
     start: Instant,
     trace: &mut Vec<TraceRow>,
+    mut watch: Watch<'_>,
 ) -> Result<Termination>
 where
     O: Objective + ?Sized,
@@ -545,6 +647,7 @@ where
         }
         it.k += 1;
         trace.push(trace_row(it, &info, counted, start));
+        watch.row(method, it, trace)?;
         if !(info.accepted && it.x != backup.x) {
             continue;
         }
@@ -557,6 +660,32 @@ where
         if let Some(rule) = runaway.push(x_norm, it.f, info.step_length) {
             return Ok(Termination::Runaway { x_norm, rule });
         }
+    }
+}
+
+/// The monitor of a run and the uncounted objective it observes.
+struct Watch<'a> {
+    raw: &'a dyn Objective,
+    monitor: &'a mut dyn Monitor,
+}
+
+impl Watch<'_> {
+    /// Lets the monitor fill the last trace row when that iteration is due.
+    fn row<M: Method + ?Sized>(
+        &mut self,
+        method: &M,
+        it: &Iterate,
+        trace: &mut [TraceRow],
+    ) -> Result<()> {
+        if !self.monitor.due(it.k) {
+            return Ok(());
+        }
+        let p = method.diagonal_preconditioner();
+        if let Some(row) = trace.last_mut() {
+            self.monitor
+                .observe(self.raw, it, p.as_deref(), &mut row.extras)?;
+        }
+        Ok(())
     }
 }
 

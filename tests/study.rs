@@ -189,6 +189,7 @@ fn small_study_has_one_row_per_run_with_documented_columns() {
         "sharpness",
         "example_evals",
         "cost",
+        "sharpness_hvp",
     ];
     assert_eq!(h, expected);
     assert_eq!(rows.len(), 24);

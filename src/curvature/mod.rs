@@ -16,7 +16,7 @@
 //! - [`eps_sharpness`](fn@eps_sharpness): Keskar et al. (2017)'s ε-sharpness by projected
 //!   gradient ascent in the box; [`outliers`](fn@outliers): the outliers beyond a gap in the
 //!   Hessian's density (Sagun et al. 2017; Papyan 2019, 2020);
-//! - [`sharpness`] and [`trajectory`](fn@trajectory): the top eigenvalue and condition number of the Hessian
+//! - [`sharpness`](fn@sharpness) and [`trajectory`](fn@trajectory): the top eigenvalue and condition number of the Hessian
 //!   along an optimization path.
 
 pub mod auto;
@@ -33,6 +33,7 @@ pub mod layered;
 pub mod operators;
 pub mod outliers;
 pub mod power;
+pub mod sharpness;
 pub mod slq;
 pub mod spectrum;
 pub mod trajectory;

@@ -204,6 +204,27 @@ pub trait Method: Send {
     /// assert_eq!(m.name(), "lbfgs");
     /// ```
     fn set_deadline(&mut self, _deadline: Option<std::time::Instant>) {}
+
+    /// The method's diagonal preconditioner `P` at this step, for methods whose update is
+    /// `x ← x − η P⁻¹ m` with a diagonal `P` (Adam, RMSProp, AdaGrad): what the preconditioned
+    /// sharpness `λ_max(P⁻¹∇²f)` of Cohen et al. (2022, "Adaptive gradient methods at the edge
+    /// of stability", §2) is measured with. `None` (the default) for methods without one, and
+    /// before the first step (the moments are still zero).
+    ///
+    /// ```
+    /// use curvlab::methods::{Iterate, Method};
+    /// use curvlab::methods::first_order::{FirstOrder, ScaleByLearningRate};
+    /// use curvlab::problems::Ravine;
+    /// let f = Ravine::seed();
+    /// let mut gd = FirstOrder::gd(ScaleByLearningRate::new(0.01).unwrap());
+    /// let mut it = Iterate::new(&f, vec![1.0, 8.0]).unwrap();
+    /// gd.init(&f, &it).unwrap();
+    /// gd.step(&f, &mut it).unwrap();
+    /// assert!(gd.diagonal_preconditioner().is_none()); // plain gradient descent: P = I
+    /// ```
+    fn diagonal_preconditioner(&self) -> Option<Vec<f64>> {
+        None
+    }
 }
 
 impl<M: Method + ?Sized> Method for Box<M> {
@@ -224,5 +245,8 @@ impl<M: Method + ?Sized> Method for Box<M> {
     }
     fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
         (**self).set_deadline(deadline)
+    }
+    fn diagonal_preconditioner(&self) -> Option<Vec<f64>> {
+        (**self).diagonal_preconditioner()
     }
 }

@@ -27,10 +27,12 @@ pub mod resume;
 pub mod run_id;
 pub mod runner;
 pub mod shard;
+pub mod sharpness_summary;
 pub mod spec;
 pub mod spectra;
 pub mod summary;
 pub mod theory;
+pub mod track;
 pub mod verdict;
 
 pub use expand::{Instance, Plan, RunKey};

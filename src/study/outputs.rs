@@ -7,15 +7,18 @@
 //! `runs.csv` columns (stable; documented in docs/DESIGN.md's study contract):
 //! `run_id, study, problem, problem.<key>..., method, method.<key>..., seed, converged,
 //! iterations, f, grad_norm, value_evals, gradient_evals, hvp_evals, hessian_evals, ggn_evals,
-//! seconds, termination, n, f_star, sharpness, example_evals, cost` (`cost` in full-gradient
-//! equivalents, finite-sum work counted per example). There is one `problem.<key>` column per parameter
+//! seconds, termination, n, f_star, sharpness, example_evals, cost, sharpness_hvp` (`cost` in
+//! full-gradient equivalents, finite-sum work counted per example; `sharpness_hvp` the products
+//! of `[track]`, not in `cost`). There is one `problem.<key>` column per parameter
 //! key that any problem table of the study sets (sorted by key), likewise `method.<key>`; a run
 //! whose table does not set that key leaves the cell empty (the registry default applies).
 //! Numbers are written in Rust's shortest round-trip form; a missing value is an empty cell.
 //!
 //! Trace columns: `k, f, grad_norm, step_length, value_evals, gradient_evals, hvp_evals,
 //! hessian_evals, ggn_evals, seconds`, then `x0, x1` for 2-D problems (the trajectory), then one
-//! column per method-specific extra (`lambda`, `cg_iters`, `radius`, ...).
+//! column per method-specific extra (`lambda`, `cg_iters`, `radius`, ...) and per `[track]`
+//! measure (`sharpness`, `precond_sharpness`, `hessian_trace`, `sharpness_hvp`; empty on rows
+//! not measured).
 
 use super::expand::Plan;
 use crate::error::{Error, Result};
@@ -94,6 +97,10 @@ pub struct RunRecord {
     /// The `[endpoint]` measures at the final point ([`super::endpoint`]), where asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<super::endpoint::EndpointRecord>,
+    /// Hessian-vector products spent by the study's `[track]` sharpness tracking (not in
+    /// `hvp_evals` or `cost`); `None` without `[track]`.
+    #[serde(default)]
+    pub sharpness_hvp: Option<u64>,
 }
 
 /// The 64-bit FNV-1a hash of `bytes`, as 16 hex digits.
@@ -179,6 +186,7 @@ impl RunRecord {
             trace_fnv: None,
             lambda_min: None,
             endpoint: None,
+            sharpness_hvp: None,
         }
     }
 
@@ -343,6 +351,7 @@ pub fn runs_header(plan: &Plan) -> Vec<String> {
         "sharpness",
         "example_evals",
         "cost",
+        "sharpness_hvp",
     ] {
         h.push(c.into());
     }
@@ -419,6 +428,7 @@ pub fn write_runs_csv(
             fmt_opt(r.sharpness),
             r.example_evals.to_string(),
             r.cost.to_string(),
+            r.sharpness_hvp.map(|v| v.to_string()).unwrap_or_default(),
         ]);
         w.write_record(&row).map_err(csv_err)?;
         rows += 1;

@@ -181,6 +181,9 @@ impl<M: Method> Method for TrajectoryRecorder<M> {
     fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
         self.inner.set_deadline(deadline);
     }
+    fn diagonal_preconditioner(&self) -> Option<Vec<f64>> {
+        self.inner.diagonal_preconditioner()
+    }
     fn init(&mut self, obj: &dyn Objective, it: &Iterate) -> Result<()> {
         self.points.clear();
         self.points.push(it.x.clone());
@@ -254,7 +257,7 @@ pub fn execute(
             points: Vec::new(),
         };
         let stop = run_stop(spec, inst)?;
-        let report = crate::minimize(inst.objective.as_ref(), &mut rec_method, &inst.x0, &stop)?;
+        let (report, tracked) = run_tracked(spec, inst, &mut rec_method, &stop, key.seed)?;
         // Sharpness λ_max(∇²f) at the final point: dense or Lanczos (curvature's rule).
         let sharp = crate::curvature::sharpness(inst.objective.as_ref(), &report.x, key.seed)
             .ok()
@@ -263,11 +266,12 @@ pub fn execute(
         // `[endpoint]` measures at the final point, once, with their own counts.
         let end = (spec.endpoint.as_ref())
             .map(|e| super::endpoint::measure(e, inst, p, &report.x, key.seed));
-        Ok((report, rec_method.points, sharp, end))
+        Ok((report, rec_method.points, sharp, tracked, end))
     }));
     match outcome {
-        Ok(Ok((report, points, sharp, end))) => {
+        Ok(Ok((report, points, sharp, tracked, end))) => {
             rec.set_report(&report);
+            rec.sharpness_hvp = tracked;
             rec.endpoint = end;
             (rec.sharpness, rec.lambda_min) = (sharp.map(|s| s.0), sharp.map(|s| s.1));
             let traj = (n == 2 && points.len() == report.trace.len()).then_some(points.as_slice());
@@ -278,6 +282,27 @@ pub fn execute(
     }
     write_record(&opts.out, &rec)?;
     Ok(rec)
+}
+
+/// One run through [`crate::minimize::minimize_monitored`] with the study's `[track]`
+/// tracker (or plain [`crate::minimize()`] without one); returns the report and the products the
+/// tracker spent.
+fn run_tracked(
+    spec: &StudySpec,
+    inst: &ProblemInstance,
+    method: &mut dyn Method,
+    stop: &crate::Stop,
+    seed: u64,
+) -> Result<(crate::Report, Option<u64>)> {
+    let obj = inst.objective.as_ref();
+    match &spec.track {
+        Some(t) => {
+            let mut tracker = crate::curvature::sharpness::SharpnessTracker::new(t.config(seed));
+            let r = crate::minimize::minimize_monitored(obj, method, &inst.x0, stop, &mut tracker)?;
+            Ok((r, Some(tracker.hvps())))
+        }
+        None => Ok((crate::minimize(obj, method, &inst.x0, stop)?, None)),
+    }
 }
 
 /// What [`run_study`] did.

@@ -10,8 +10,9 @@
 //!
 //! Top-level keys: `name`, `description` (optional), `seeds` (default `[0]`), `[stop]`
 //! (`grad_tol`, `grad_rtol`, `max_iters`, `max_seconds`, `f_rel_tol`, `max_evals`, `f_target`),
-//! `[endpoint]` (measures at each run's end point, [`super::endpoint`]), `[[problems]]`,
-//! `[[methods]]`. Any other top-level or `[stop]` key is an error. Inside a problem or method
+//! `[endpoint]` (measures at each run's end point, [`super::endpoint`]), `[track]` (sharpness
+//! along every run, [`super::track`]), `[[problems]]`, `[[methods]]`. Any other top-level or
+//! `[stop]` key is an error. Inside a problem or method
 //! table, `kind` names the registry entry and every other key is a parameter (checked against
 //! the registry when the instances are built); an array value is a sweep axis, which must not
 //! repeat a value (`lr = [0.1, 0.1]` is an error naming the key and its line).
@@ -95,6 +96,8 @@ pub struct StudySpec {
     pub methods: Vec<ComponentSpec>,
     /// `[endpoint]`: measures at each run's final point ([`super::endpoint`]), if asked for.
     pub endpoint: Option<super::endpoint::EndpointSpec>,
+    /// `[track]`: sharpness tracking along every run ([`super::track`]), if given.
+    pub track: Option<super::track::TrackSpec>,
 }
 
 #[derive(Deserialize)]
@@ -111,6 +114,8 @@ struct RawStudy {
     endpoint: Option<Spanned<super::endpoint::RawEndpoint>>,
     problems: Vec<Spanned<RawTable>>,
     methods: Vec<Spanned<RawTable>>,
+    #[serde(default)]
+    track: Option<Spanned<super::track::RawTrack>>,
 }
 
 type RawTable = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
@@ -207,6 +212,10 @@ impl StudySpec {
             .into_iter()
             .map(|t| src.component("method", t))
             .collect::<Result<Vec<_>>>()?;
+        let track = raw
+            .track
+            .map(|t| super::track::validate(path, text, src.line(&t), t.into_inner()))
+            .transpose()?;
         if problems.is_empty() {
             return Err(src.err(0, "the study has no [[problems]]".into()));
         }
@@ -225,6 +234,7 @@ impl StudySpec {
             problems,
             methods,
             endpoint,
+            track,
         })
     }
 

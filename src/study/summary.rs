@@ -72,7 +72,8 @@ pub fn finalize(
         .map_err(|e| Error::Numerical(format!("spectra.json: {e}")))?;
     write_atomic(&out.join("spectra.json"), json.as_bytes())?;
     let plots = super::plots::write_plots(spec, plan, out, &records, &spectra, &built)?;
-    let md = summary_markdown(spec, plan, &records, &spectra, &plots);
+    let md = summary_markdown(spec, plan, &records, &spectra, &plots)
+        + &super::sharpness_summary::section(plan, &records, out);
     let md = md + &super::endpoint_summary::section(spec, plan, out, &records)?;
     write_atomic(&out.join("summary.md"), md.as_bytes())
 }

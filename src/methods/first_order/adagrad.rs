@@ -108,4 +108,34 @@ impl GradientTransformation for ScaleByAdagrad {
         }
         Ok(())
     }
+
+    /// `P = diag(√s + ε)` (or `√(s + ε)` with `ε` inside), AdaGrad's preconditioner (Duchi et
+    /// al. 2011; Cohen et al. 2022, §2); `None` while the accumulator is zero.
+    ///
+    /// ```
+    /// use curvlab::methods::first_order::{GradientTransformation, ScaleByAdagrad};
+    /// let mut a = ScaleByAdagrad::new();
+    /// a.init(1);
+    /// assert!(a.diagonal_preconditioner().is_none());
+    /// a.update(&mut [3.0], &[0.0]).unwrap();
+    /// assert_eq!(a.diagonal_preconditioner().unwrap(), vec![3.0 + 1e-10]);
+    /// ```
+    fn diagonal_preconditioner(&self) -> Option<Vec<f64>> {
+        if self.s.iter().all(|&v| v == 0.0) {
+            return None;
+        }
+        let (eps, inside) = (self.eps, self.eps_inside);
+        Some(
+            self.s
+                .iter()
+                .map(|&s| {
+                    if inside {
+                        (s + eps).sqrt()
+                    } else {
+                        s.sqrt() + eps
+                    }
+                })
+                .collect(),
+        )
+    }
 }

@@ -375,4 +375,46 @@ impl GradientTransformation for ScaleByAdam {
         };
         Ok(Some(sq))
     }
+
+    /// `P = (1 − β₁ᵗ) diag(√v̂ + ε)` with `v̂ = v/(1 − β₂ᵗ)` (AMSGrad: `v_max`), or
+    /// `(1 − β₁ᵗ) √(v̂ + ε)` with `ε` inside: Adam's step `x ← x − η m̂/(√v̂ + ε)` written as
+    /// `x ← x − η P⁻¹ m` with the un-corrected momentum `m`, the form of Cohen et al. (2022,
+    /// "Adaptive gradient methods at the edge of stability", §2), whose stability threshold
+    /// is `λ_max(P⁻¹H) < (2 + 2β₁)/((1 − β₁)η)`. Without bias correction the factors are 1.
+    ///
+    /// ```
+    /// use curvlab::methods::first_order::{GradientTransformation, ScaleByAdam};
+    /// let mut a = ScaleByAdam::new();
+    /// a.init(1);
+    /// assert!(a.diagonal_preconditioner().is_none()); // no step yet
+    /// a.update(&mut [2.0], &[0.0]).unwrap();
+    /// // t = 1: v̂ = g² = 4, so P = (1 − 0.9)(2 + 1e-8).
+    /// let p = a.diagonal_preconditioner().unwrap();
+    /// assert!((p[0] - 0.1 * (2.0 + 1e-8)).abs() < 1e-15);
+    /// ```
+    fn diagonal_preconditioner(&self) -> Option<Vec<f64>> {
+        if self.t == 0 {
+            return None;
+        }
+        let t = i32::try_from(self.t).unwrap_or(i32::MAX);
+        let (c1, c2) = if self.bias_correction {
+            (1.0 - self.beta1.powi(t), 1.0 / (1.0 - self.beta2.powi(t)))
+        } else {
+            (1.0, 1.0)
+        };
+        let v = if self.amsgrad { &self.vmax } else { &self.v };
+        let eps = self.eps;
+        Some(
+            v.iter()
+                .map(|&vi| {
+                    let den = if self.eps_inside {
+                        (vi * c2 + eps).sqrt()
+                    } else {
+                        (vi * c2).sqrt() + eps
+                    };
+                    c1 * den
+                })
+                .collect(),
+        )
+    }
 }

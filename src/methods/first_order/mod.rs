@@ -133,6 +133,14 @@ pub trait GradientTransformation: Send {
     fn fused_step(&mut self, _g: &[f64], _params: &mut [f64], _s: f64) -> Result<Option<f64>> {
         Ok(None)
     }
+
+    /// The diagonal `P` of a preconditioning transformation, whose update is `P⁻¹` times a
+    /// (momentum of the) gradient: Adam's `(1 − β₁ᵗ)(√v̂ + ε)`, RMSProp's `√s + ε`,
+    /// AdaGrad's `√s + ε` (Cohen et al. 2022, §2). `None` (the default) for transformations
+    /// that do not precondition, and before the first update.
+    fn diagonal_preconditioner(&self) -> Option<Vec<f64>> {
+        None
+    }
 }
 
 /// Checks that a state vector was initialized for `u`'s length.
@@ -389,6 +397,12 @@ impl FirstOrder {
 impl Method for FirstOrder {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The preconditioner of the first transformation of the chain that has one (clipping and
+    /// weight decay have none); `None` for `gd`, `momentum`, `nesterov`.
+    fn diagonal_preconditioner(&self) -> Option<Vec<f64>> {
+        self.chain.iter().find_map(|t| t.diagonal_preconditioner())
     }
 
     fn settings(&self) -> Vec<(&'static str, Value)> {

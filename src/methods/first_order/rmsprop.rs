@@ -186,4 +186,39 @@ impl GradientTransformation for ScaleByRms {
         }
         Ok(())
     }
+
+    /// `P = diag(√s + ε)` (or `√(s + ε)` with `ε` inside; centered: `√(max(s − ḡ², 0) + ε)`),
+    /// the RMSProp preconditioner of Cohen et al. (2022, §2); `None` before the first update.
+    ///
+    /// ```
+    /// use curvlab::methods::first_order::{GradientTransformation, ScaleByRms};
+    /// let mut r = ScaleByRms::new().with_alpha(0.9).unwrap();
+    /// r.init(1);
+    /// assert!(r.diagonal_preconditioner().is_none());
+    /// r.update(&mut [2.0], &[0.0]).unwrap();
+    /// let p = r.diagonal_preconditioner().unwrap(); // s = 0.1 · 4
+    /// assert!((p[0] - (0.4f64.sqrt() + 1e-8)).abs() < 1e-15);
+    /// ```
+    fn diagonal_preconditioner(&self) -> Option<Vec<f64>> {
+        if self.s.iter().all(|&v| v == 0.0) {
+            return None;
+        }
+        let eps = self.eps;
+        Some(
+            self.s
+                .iter()
+                .enumerate()
+                .map(|(i, &s)| {
+                    if self.centered {
+                        let gb = self.gbar.get(i).copied().unwrap_or(0.0);
+                        ((s - gb * gb).max(0.0) + eps).sqrt()
+                    } else if self.eps_inside {
+                        (s + eps).sqrt()
+                    } else {
+                        s.sqrt() + eps
+                    }
+                })
+                .collect(),
+        )
+    }
 }

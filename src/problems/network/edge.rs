@@ -1,11 +1,13 @@
 //! Full-batch gradient descent with the sharpness `λ_max(∇²f)` tracked by Lanczos every `k`
 //! steps: the measurement behind the "edge of stability" (Cohen, Kaur, Li, Kolter & Talwalkar,
 //! ICLR 2021), where the sharpness first rises (progressive sharpening) and then hovers at
-//! `2/η`, the stability limit of gradient descent with step `η` on a quadratic.
+//! `2/η`, the stability limit of gradient descent with step `η` on a quadratic. Built on the
+//! general sharpness tracking ([`crate::curvature::sharpness`](mod@crate::curvature::sharpness), [`crate::minimize::Monitor`]).
 
-use crate::curvature::{Lanczos, Which};
+use crate::curvature::sharpness::{SharpnessTracker, TrackConfig};
 use crate::error::{Error, Result};
-use crate::linalg::HessianOperator;
+use crate::methods::first_order::{FirstOrder, ScaleByLearningRate};
+use crate::minimize::{Stop, minimize_monitored};
 use crate::objective::Objective;
 
 /// One recorded step of [`gd_with_sharpness`].
@@ -29,8 +31,11 @@ pub struct SharpnessTrace {
 }
 
 /// Runs `steps` steps of full-batch gradient descent `x ← x − η ∇f(x)` from `x0` and measures the
-/// sharpness at step 0, every `every` steps and at the last step, by thick-restart Lanczos (one
-/// eigenvalue, relative tolerance 1e-6, start vector from `seed`).
+/// sharpness at steps `0, every, 2·every, …` — the general sharpness tracking of
+/// [`crate::curvature::sharpness::SharpnessTracker`] (Lanczos warm-started from the previous
+/// top Ritz vector, relative residual 1e-6, first start vector from `seed`) through
+/// [`crate::minimize::minimize_monitored`]. A study file does the same with a `[track]` table
+/// (`studies/edge_of_stability.toml`).
 ///
 /// ```
 /// use curvlab::Objective;
@@ -43,7 +48,9 @@ pub struct SharpnessTrace {
 /// let t = gd_with_sharpness(&net, &net.initial_point(0), 0.1, 10, 5, 0).unwrap();
 /// assert_eq!(t.points.len(), 11);
 /// assert!(t.points[0].sharpness.is_some() && t.points[1].sharpness.is_none());
+/// assert!(t.points[10].sharpness.is_some() && t.hvps > 0);
 /// assert!(t.points[10].loss < t.points[0].loss);
+/// assert!(gd_with_sharpness(&net, &net.initial_point(0), 0.1, 10, 0, 0).is_err());
 /// ```
 pub fn gd_with_sharpness<O: Objective + ?Sized>(
     f: &O,
@@ -53,50 +60,35 @@ pub fn gd_with_sharpness<O: Objective + ?Sized>(
     every: usize,
     seed: u64,
 ) -> Result<SharpnessTrace> {
-    if !(lr > 0.0 && lr.is_finite()) {
-        return Err(Error::invalid("lr", lr, "must be finite and > 0"));
+    let mut gd = FirstOrder::gd(ScaleByLearningRate::new(lr)?);
+    let config = TrackConfig {
+        seed,
+        ..TrackConfig::every(every)?
+    };
+    let mut tracker = SharpnessTracker::new(config);
+    let stop = Stop::new(0.0, steps);
+    let r = minimize_monitored(f, &mut gd, x0, &stop, &mut tracker)?;
+    if r.iterations < steps {
+        return Err(Error::Numerical(format!(
+            "gradient descent stopped after {} of {steps} steps: {}",
+            r.iterations, r.termination
+        )));
     }
-    if every == 0 {
-        return Err(Error::invalid("every", every, "must be >= 1"));
-    }
-    crate::error::check_len("x0", f.dim(), x0.len())?;
-    let mut x = x0.to_vec();
-    let mut g = vec![0.0; x.len()];
-    let mut points = Vec::with_capacity(steps + 1);
-    let mut hvps = 0;
-    for step in 0..=steps {
-        let loss = f.gradient(&x, &mut g)?;
-        let sharpness = if step % every == 0 || step == steps {
-            let (lam, used) = lambda_max(f, &x, seed)?;
-            hvps += used;
-            Some(lam)
-        } else {
-            None
-        };
-        points.push(SharpnessPoint {
-            step,
-            loss,
-            sharpness,
-        });
-        if step < steps {
-            crate::linalg::vector::axpy(-lr, &g, &mut x);
-        }
-    }
-    Ok(SharpnessTrace { points, hvps })
-}
-
-/// `(λ_max, HVPs used)` by Lanczos.
-fn lambda_max<O: Objective + ?Sized>(f: &O, x: &[f64], seed: u64) -> Result<(f64, usize)> {
-    let op = HessianOperator::new(f, x.to_vec())?;
-    let r = Lanczos::new(1, Which::Largest)?
-        .with_tol(1e-6)?
-        .with_seed(seed)?
-        .with_multiplicity_check(false)?
-        .run(&op)?;
-    let lam = r
-        .largest
-        .first()
-        .map(|p| p.value)
-        .ok_or_else(|| Error::Unsupported("Lanczos returned no Ritz value".into()))?;
-    Ok((lam, r.applications))
+    let points = r
+        .trace
+        .iter()
+        .map(|row| SharpnessPoint {
+            step: row.k,
+            loss: row.f,
+            sharpness: row
+                .extras
+                .iter()
+                .find(|(k, _)| k == "sharpness")
+                .map(|(_, v)| *v),
+        })
+        .collect();
+    Ok(SharpnessTrace {
+        points,
+        hvps: usize::try_from(tracker.hvps()).unwrap_or(usize::MAX),
+    })
 }

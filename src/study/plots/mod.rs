@@ -19,6 +19,7 @@
 mod condition;
 mod convergence;
 mod density;
+mod sharpness;
 mod spectrum;
 mod trajectory;
 
@@ -136,6 +137,10 @@ pub fn write_plots(
                 }
             }
             files.extend(density::plot_instance(plan, out, records, pi, &s)?);
+            let name = format!("{s}-sharpness.svg");
+            if sharpness::plot(spec, plan, out, pi, &name)? {
+                files.push(name);
+            }
             if let Some(inst) = inst {
                 let name = format!("{s}-trajectories.svg");
                 if trajectory::plot(out, &name, p, inst, &traces)? {
