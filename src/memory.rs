@@ -414,11 +414,19 @@ fn refused(what: &str, bytes: Option<u64>, why: &str) -> Error {
 /// let p = Params::from_pairs(&["dim=1e9"]).unwrap();
 /// assert_eq!(curvlab::memory::peek_count(&p, "dim").unwrap(), Some(1e9));
 /// assert!(p.finish("x").is_err()); // still unread
+/// let mut q = Params::new();
+/// q.insert("hidden", curvlab::params::Value::Str("8".into()));
+/// assert_eq!(curvlab::memory::peek_count(&q, "hidden").unwrap(), Some(8.0));
 /// ```
 pub fn peek_count(p: &Params, key: &str) -> Result<Option<f64>> {
     match p.iter().find(|(k, _)| k.as_str() == key) {
         None => Ok(None),
         Some((_, Value::Num(x))) if *x >= 0.0 && x.is_finite() => Ok(Some(x.floor())),
+        // a number written as a string ("8" from a Params map built by hand), as the builders accept
+        Some((_, Value::Str(s))) => match s.trim().parse::<f64>() {
+            Ok(x) if x >= 0.0 && x.is_finite() => Ok(Some(x.floor())),
+            _ => Err(Error::invalid(key, s, "expected a nonnegative integer")),
+        },
         Some((_, v)) => Err(Error::invalid(key, v, "expected a nonnegative integer")),
     }
 }

@@ -166,9 +166,9 @@ fn curvlab_list_prints_the_defaults_the_methods_use() {
         }
     }
     assert_eq!(pending, PENDING, "methods that report no settings");
-    // Measured: the nine first-order methods, AdaHessian, Sophia(-H), Sophia-G and Shampoo are checked, 5
-    // second-order ones pending.
-    assert_eq!(infos.len() - pending.len(), 13);
+    // Measured: the nine first-order methods, AdaHessian, Sophia(-H), Sophia-G, Shampoo and K-FAC
+    // are checked, 5 second-order ones pending.
+    assert_eq!(infos.len() - pending.len(), 14);
 }
 
 #[test]

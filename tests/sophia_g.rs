@@ -21,15 +21,19 @@ fn close(a: f64, b: f64) -> bool {
 
 #[test]
 fn first_two_steps_by_hand() {
-    // One example a = 2, y = 1, from (w, b) = 0: σ(0) = ½, so the sampled residual σ − ŷ is ±½
-    // whichever label is drawn and ĥ = B ĝ⊙ĝ = (½·2)², (½)² = (1, ¼) deterministically.
-    let d = Dataset::new(faer::mat![[2.0]], vec![1.0], None).unwrap();
+    // Two examples a = (2, −2), y = (1, 0) (one class alone is refused: no minimiser), from
+    // (w, b) = 0 with label batches of B = 1: σ(0) = ½, so the sampled residual σ − ŷ is ±½
+    // whichever example and label are drawn, and ĥ = B ĝ⊙ĝ = ((½·2)², (½)²) = (1, ¼)
+    // deterministically.
+    let d = Dataset::new(faer::mat![[2.0], [-2.0]], vec![1.0, 0.0], None).unwrap();
     let f = LogisticRegression::new(d)
         .unwrap()
         .with_lambda(0.0)
         .unwrap();
     let (lr, rho, wd) = (0.1, 10.0, 0.1);
     let mut m = Sophia::gauss_newton_bartlett(lr)
+        .unwrap()
+        .with_batch(1)
         .unwrap()
         .with_rho(rho)
         .unwrap()
@@ -40,14 +44,23 @@ fn first_two_steps_by_hand() {
     let mut it = Iterate::new(&f, vec![0.0, 0.0]).unwrap();
     m.init(&f, &it).unwrap();
     m.step(&f, &mut it).unwrap();
-    // t = 1: g₀ = (σ(0) − 1)(2, 1) = (−1, −½); h = 0.01 (1, ¼); m = 0.035 g₀;
-    // m/(ρh) = (−0.35, −0.7), unclipped; x₁ = 0 − ηλ·0 − η·m/(ρh) = (0.035, 0.07).
-    let x1 = [0.035, 0.07];
+    // The full mean-loss gradient ½ Σᵢ (σ(aᵢw + b) − yᵢ)(aᵢ, 1).
+    let grad = |x: [f64; 2]| {
+        let r = [
+            sigmoid(2.0 * x[0] + x[1]) - 1.0,
+            sigmoid(-2.0 * x[0] + x[1]),
+        ];
+        [0.5 * (2.0 * r[0] - 2.0 * r[1]), 0.5 * (r[0] + r[1])]
+    };
+    // t = 1: g₀ = (−1, 0); h = 0.01 (1, ¼); m = 0.035 g₀; m/(ρh) = (−0.35, 0), unclipped;
+    // x₁ = 0 − ηλ·0 − η·m/(ρh) = (0.035, 0).
+    let g0 = grad([0.0, 0.0]);
+    assert!(close(g0[0], -1.0) && close(g0[1], 0.0), "{g0:?}");
+    let x1 = [0.035, 0.0];
     assert!(close(it.x[0], x1[0]) && close(it.x[1], x1[1]), "{:?}", it.x);
     m.step(&f, &mut it).unwrap();
-    // t = 2: no refresh (k = 2); g₁ = (σ(2·0.035 + 0.07) − 1)(2, 1); m₂ = 0.965 m₁ + 0.035 g₁.
-    let r1 = sigmoid(2.0 * x1[0] + x1[1]) - 1.0;
-    let (g0, g1) = ([-1.0, -0.5], [2.0 * r1, r1]);
+    // t = 2: no refresh (k = 2); m₂ = 0.965 m₁ + 0.035 g₁.
+    let g1 = grad(x1);
     let h = [0.01, 0.0025];
     for i in 0..2 {
         let m2 = 0.965 * 0.035 * g0[i] + 0.035 * g1[i];

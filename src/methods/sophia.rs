@@ -369,9 +369,9 @@ fn draw_batch<'a>(rng: &mut ChaCha8Rng, order: &'a mut [usize], b: usize) -> &'a
 /// use curvlab::methods::sophia::gnb_estimate;
 /// use curvlab::problems::data::Dataset;
 /// use curvlab::problems::logistic::LogisticRegression;
-/// // One example x = 2 at w = b = 0: σ = ½, the residual is ±½ whichever label is drawn,
-/// // ĝ = ±½ (2, 1) and ĥ = 1 · (1, ¼).
-/// let d = Dataset::new(faer::mat![[2.0]], vec![1.0], None).unwrap();
+/// // A batch of one example x = 2 at w = b = 0: σ = ½, the residual is ±½ whichever label is
+/// // drawn, ĝ = ±½ (2, 1) and ĥ = 1 · (1, ¼).
+/// let d = Dataset::new(faer::mat![[2.0], [-1.0]], vec![1.0, 0.0], None).unwrap();
 /// let f = LogisticRegression::new(d).unwrap();
 /// let mut h = [0.0; 2];
 /// gnb_estimate(&f, &[0.0, 0.0], &[0], 3, &mut h).unwrap();

@@ -13,10 +13,10 @@ use crate::linalg::vector::axpy;
 ///
 /// ```
 /// use curvlab::curvature::operators::{Jacobian, RectangularOperator};
-/// let f = curvlab::problems::logistic::LogisticRegression::synthetic(4, 2, 0).unwrap();
+/// let f = curvlab::problems::logistic::LogisticRegression::synthetic(10, 2, 0).unwrap();
 /// let j: &dyn RectangularOperator = &Jacobian::new(&f, vec![0.0; 3]).unwrap();
-/// assert_eq!(j.shape(), (4, 3));
-/// assert!(j.apply(&[1.0], &mut [0.0; 4]).is_err()); // wrong length: an error
+/// assert_eq!(j.shape(), (10, 3));
+/// assert!(j.apply(&[1.0], &mut [0.0; 10]).is_err()); // wrong length: an error
 /// ```
 pub trait RectangularOperator: Send + Sync {
     /// `(rows, cols)`.

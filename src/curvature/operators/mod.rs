@@ -42,7 +42,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 ///
 /// ```
 /// use curvlab::curvature::operators::{Likelihood, OutputModel};
-/// let f = curvlab::problems::logistic::LogisticRegression::synthetic(4, 2, 0).unwrap();
+/// let f = curvlab::problems::logistic::LogisticRegression::synthetic(10, 2, 0).unwrap();
 /// let b = f.outputs(&[0.0; 3], &[0], None).unwrap();
 /// assert_eq!(b.likelihood, Likelihood::Bernoulli);
 /// ```
@@ -61,7 +61,7 @@ pub enum Likelihood {
 ///
 /// ```
 /// use curvlab::curvature::operators::OutputModel;
-/// let f = curvlab::problems::logistic::LogisticRegression::synthetic(4, 2, 0).unwrap();
+/// let f = curvlab::problems::logistic::LogisticRegression::synthetic(10, 2, 0).unwrap();
 /// let b = f.outputs(&[0.0; 3], &[0, 2], Some(&[0.0, 0.0, 1.0])).unwrap();
 /// assert_eq!((b.len(), b.k, b.jv.clone()), (2, 1, vec![1.0, 1.0]));
 /// assert!(!b.is_empty());
