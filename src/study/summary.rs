@@ -200,6 +200,9 @@ fn stop_text(spec: &StudySpec) -> String {
         Some(r) => format!("‖∇f‖ ≤ {r}·‖∇f(x₀)‖"),
         None => format!("‖∇f‖ ≤ {}", spec.stop.grad_tol),
     };
+    if let Some(t) = spec.stop.f_target {
+        let _ = write!(s, " or f ≤ {t} (target)");
+    }
     let _ = write!(s, ", at most {} iterations", spec.stop.max_iters);
     if let Some(t) = spec.stop.max_seconds {
         let _ = write!(s, ", {t} s per run");
@@ -389,6 +392,7 @@ fn who_wins(s: &mut String, rows: &[Row], sp: &InstanceSpectra) {
     {
         let _ = write!(s, " {}", end_text(&wi.method.label(), lo, hi));
     }
+    cost_winner(s, rows, wi);
     time_winner(s, rows, wi);
     if rows.iter().any(|r| r.runs.len() > 1) {
         let list: Vec<String> = by_iters
@@ -435,6 +439,32 @@ fn no_winner(s: &mut String, rows: &[Row]) {
 
 /// The winner by time, declared only beyond the timer's noise
 /// ([`super::verdict::beyond_timer_noise`]).
+/// The winner by cost in gradient-equivalents ([`crate::Counts::gradient_equivalents`]), said
+/// when it differs from the winner by iterations (an iteration of a curvature method costs
+/// several gradients).
+fn cost_winner(s: &mut String, rows: &[Row], wi: &Row) {
+    let Some(wc) = ranked(rows, &|r| r.cost).first().map(|&i| &rows[i]) else {
+        return;
+    };
+    if std::ptr::eq(wi, wc) {
+        let _ = write!(
+            s,
+            " It also wins by cost ({} gradient-equivalents).",
+            cost_text(&wc.cost)
+        );
+        return;
+    }
+    let _ = write!(
+        s,
+        " By cost (gradient-equivalents: a value or gradient 1, an HVP or GGN product 2) \
+         **{}** ({}, against {} for {}).",
+        md_escape(&wc.method.label()),
+        cost_text(&wc.cost),
+        cost_text(&wi.cost),
+        md_escape(&wi.method.label())
+    );
+}
+
 fn time_winner(s: &mut String, rows: &[Row], wi: &Row) {
     let order = ranked(rows, &|r| r.secs);
     let Some(wt) = order.first().map(|&i| &rows[i]) else {
@@ -585,7 +615,8 @@ fn results_table(s: &mut String, rows: &[Row], gap_col: bool) {
         "\nVerdicts: solved = stopping rule met with f − f* ≤ {}·max(1, |f*|); local minimum = \
          stopping rule met far above f* with λ_min(∇²f(x_end)) ≥ −{}·max(1, |λ|max); saddle = \
          negative curvature beyond that; stationary (f* unknown) = stopping rule met, no \
-         negative curvature, f* not known (counted as a success); failed = anything else. \
+         negative curvature, f* not known (counted as a success); target f reached = stopped \
+         by `[stop] f_target` (a success); failed = anything else. \
          Iterations, seconds and cost: median over all seeds, a seed that did not succeed \
          counting as ∞, [min–max] over the successful seeds; evaluations, f and curvature: \
          mean over all seeds.\n",

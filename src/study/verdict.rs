@@ -65,6 +65,10 @@ pub enum Verdict {
     /// Stopped at a point with negative curvature (gradient test met, or the method stopped on
     /// detecting the saddle). Not a success.
     Saddle,
+    /// The study's training-loss target `[stop] f_target` was reached (termination `f_target`):
+    /// a success whatever the curvature there, since the target, not stationarity, is the
+    /// criterion ("trained to the same loss").
+    TargetReached,
     /// Anything else: budget exhausted, line search or trust region failed, an error.
     Failed,
 }
@@ -75,10 +79,14 @@ impl Verdict {
     /// ```
     /// use curvlab::study::verdict::Verdict;
     /// assert!(Verdict::Solved.is_success() && Verdict::Stationary.is_success());
+    /// assert!(Verdict::TargetReached.is_success());
     /// assert!(!Verdict::LocalMinimum.is_success() && !Verdict::Saddle.is_success());
     /// ```
     pub fn is_success(self) -> bool {
-        matches!(self, Verdict::Solved | Verdict::Stationary)
+        matches!(
+            self,
+            Verdict::Solved | Verdict::Stationary | Verdict::TargetReached
+        )
     }
 
     /// A short label for tables: `solved`, `stationary (f* unknown)`, `local minimum`, ...
@@ -93,6 +101,7 @@ impl Verdict {
             Verdict::LocalMinimum => "local minimum (f > f*)",
             Verdict::StationaryElsewhere => "stationary, f > f*",
             Verdict::Saddle => "saddle",
+            Verdict::TargetReached => "target f reached",
             Verdict::Failed => "failed",
         }
     }
@@ -118,6 +127,9 @@ fn negative_curvature(rec: &RunRecord, tol: &Tolerances) -> Option<bool> {
 /// assert_eq!(classify(&r, &Tolerances::default()), Verdict::LocalMinimum);
 /// r.f = Some(1e-12);
 /// assert_eq!(classify(&r, &Tolerances::default()), Verdict::Solved);
+/// // A run stopped by `[stop] f_target` reached its target, negative curvature or not.
+/// (r.termination, r.f, r.lambda_min) = ("f_target".into(), Some(0.15), Some(-0.003));
+/// assert_eq!(classify(&r, &Tolerances::default()), Verdict::TargetReached);
 /// ```
 pub fn classify(rec: &RunRecord, tol: &Tolerances) -> Verdict {
     let negative = negative_curvature(rec, tol);
@@ -133,6 +145,9 @@ pub fn classify(rec: &RunRecord, tol: &Tolerances) -> Verdict {
     let Some(f) = rec.f.filter(|f| f.is_finite()) else {
         return Verdict::Failed;
     };
+    if rec.termination == "f_target" {
+        return Verdict::TargetReached;
+    }
     if negative == Some(true) {
         return Verdict::Saddle;
     }
