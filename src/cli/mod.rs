@@ -9,6 +9,7 @@
 pub mod list;
 pub mod run;
 pub mod spectrum;
+pub mod spectrum_diag;
 pub mod study;
 
 use clap::{Parser, Subcommand};

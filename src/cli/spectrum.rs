@@ -78,6 +78,10 @@ pub struct SpectrumArgs {
     /// Wall-time limit in seconds: the computation stops with an error (exit 1) once exceeded.
     #[arg(long)]
     pub max_seconds: Option<f64>,
+    /// Also estimate the Hessian diagonal by Hutchinson with this many probes (the estimator of
+    /// AdaHessian and Sophia-H), set against the exact diagonal when n ≤ 2000.
+    #[arg(long)]
+    pub diag: Option<usize>,
 }
 
 /// The `spectrum` JSON object (contract in docs/DESIGN.md).
@@ -111,6 +115,9 @@ pub struct SpectrumOutput {
     pub evaluations: crate::objective::Counts,
     /// Wall time.
     pub seconds: f64,
+    /// With `--diag`: the estimated diagonal against the exact one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagonal: Option<super::spectrum_diag::DiagonalOutput>,
 }
 
 /// Computes the output of `curvlab spectrum` without printing it, plus the reason of the
@@ -151,11 +158,15 @@ pub fn compute(args: &SpectrumArgs) -> Result<(SpectrumOutput, String, f64)> {
             0.0,
         )
     } else {
-        let op = GuardedOperator::new(HessianOperator::new(&obj, x)?, deadline, args.seed)?;
+        let op = GuardedOperator::new(HessianOperator::new(&obj, x.clone())?, deadline, args.seed)?;
         let e = extremes(&op, k, Which::Both, Algo::Lanczos, args.tol, args.seed)?;
         let t = hutch_plus_plus(&op, 30, args.seed)?;
         op.finish();
         (op.unscale(e, t.estimate), t.std_error / op.scale())
+    };
+    let diagonal = match args.diag {
+        Some(p) => Some(super::spectrum_diag::diagonal(&obj, &x, p, args.seed)?),
+        None => None,
     };
     let seconds = t0.elapsed().as_secs_f64();
     let termination = match (used, ext.converged, ext.budget_exhausted) {
@@ -181,6 +192,7 @@ pub fn compute(args: &SpectrumArgs) -> Result<(SpectrumOutput, String, f64)> {
             matvecs: obj.counts().hvp,
             evaluations: obj.counts(),
             seconds,
+            diagonal,
         },
         reason,
         trace_se,
@@ -507,6 +519,11 @@ pub fn run_to(
     }
     if out.algo == "lanczos" {
         outln!(w, "largest residual ‖Av − θv‖: {:.3e}", out.max_residual);
+    }
+    if let Some(d) = &out.diagonal {
+        for line in super::spectrum_diag::lines(d) {
+            outln!(w, "{line}");
+        }
     }
     let c = &out.evaluations;
     outln!(
