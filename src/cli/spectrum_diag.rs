@@ -1,14 +1,16 @@
 //! `curvlab spectrum --diag P`: Hutchinson's estimate of the Hessian diagonal (Bekas,
 //! Kokiopoulou & Saad 2007; the estimator AdaHessian and Sophia-H use, `curvature::hutchinson`)
 //! with `P` Rademacher probes, set against the exact diagonal when `n` is small enough to form
-//! it (`n ≤` [`EXACT_MAX_DIM`], from the dense Hessian).
+//! it (`n ≤` [`EXACT_MAX_DIM`], from `n` unit-vector products,
+//! [`crate::curvature::operators::exact_diagonal`]).
 
 use crate::curvature::hutchinson_diagonal;
+use crate::curvature::operators::exact_diagonal;
 use crate::error::{Error, Result};
 use crate::linalg::HessianOperator;
 use crate::objective::Objective;
 
-/// The largest `n` for which the exact diagonal is formed (from the `n × n` Hessian).
+/// The largest `n` for which the exact diagonal is formed (`n` Hessian-vector products).
 pub const EXACT_MAX_DIM: usize = 2000;
 
 /// The estimated diagonal, its standard errors and, for small `n`, the exact one.
@@ -52,9 +54,9 @@ pub fn diagonal(
     let op = HessianOperator::new(obj, x.to_vec())?;
     let est = hutchinson_diagonal(&op, probes, seed)?;
     let n = x.len();
+    // n unit-vector products, never the n × n matrix.
     let exact = if n <= EXACT_MAX_DIM {
-        let h = obj.hessian(x)?;
-        Some((0..n).map(|i| h[(i, i)]).collect::<Vec<f64>>())
+        Some(exact_diagonal(&op, EXACT_MAX_DIM)?)
     } else {
         None
     };
