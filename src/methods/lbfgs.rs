@@ -106,6 +106,22 @@ impl Lbfgs {
         Ok(self)
     }
 
+    /// Replaces the whole line search (for example to turn off the approximate-Wolfe fallback
+    /// with `epsilon = 0`), validated.
+    ///
+    /// ```
+    /// use curvlab::methods::lbfgs::Lbfgs;
+    /// use curvlab::methods::line_search::StrongWolfe;
+    /// let off = StrongWolfe { epsilon: 0.0, ..Default::default() };
+    /// assert_eq!(Lbfgs::new().with_line_search(off).unwrap().wolfe().epsilon, 0.0);
+    /// assert!(Lbfgs::new().with_line_search(StrongWolfe { epsilon: -1.0, ..off }).is_err());
+    /// ```
+    pub fn with_line_search(mut self, ls: StrongWolfe) -> Result<Self> {
+        ls.validate()?;
+        self.line_search = ls;
+        Ok(self)
+    }
+
     /// The strong-Wolfe parameters.
     ///
     /// ```

@@ -1,5 +1,16 @@
 //! The strong-Wolfe line search with zoom and safeguarded cubic interpolation (Nocedal & Wright
-//! 2006, Algorithms 3.5 and 3.6, eq. 3.59).
+//! 2006, Algorithms 3.5 and 3.6, eq. 3.59), with the approximate-Wolfe fallback of Hager & Zhang
+//! (2005, "A new conjugate gradient method with guaranteed descent and an efficient line
+//! search", SIAM J. Optim. 16, eqs. 4.1–4.3).
+//!
+//! Near a minimizer the decrease `c₁ α ∇fᵀd` that sufficient decrease asks for falls below the
+//! rounding error of `f` itself (on a quadratic with `|f| ≈ 3·10⁴` and `‖∇f‖ ≈ 5·10⁻⁵` it is
+//! `~10⁻¹³ |f|`), and the exact test rejects every step: L-BFGS then stopped with "no acceptable
+//! step" long before the gradient tolerance. A trial that fails the exact test is therefore
+//! also accepted when the *approximate* Wolfe conditions hold: `f(x+αd) ≤ f + ε|f|` and
+//! `φ'(α) ≤ (2c₁ − 1) φ'(0)`. On a quadratic the second is exactly sufficient decrease
+//! (`φ(α) − φ(0) = α(φ'(0) + φ'(α))/2`), and it is computed from gradients, which keep their
+//! relative accuracy where values do not.
 
 use super::{LineSearchResult, finite_or_inf};
 use crate::error::{Error, Result};
@@ -17,6 +28,14 @@ pub struct StrongWolfe {
     pub max_evals: usize,
     /// Largest step tried (default 1e10).
     pub alpha_max: f64,
+    /// Hager & Zhang's `ε` of the approximate-Wolfe fallback: a trial may raise `f` by at most
+    /// `ε|f|` (default 1e-6, their published value; 0 turns the fallback off).
+    #[serde(default = "default_epsilon")]
+    pub epsilon: f64,
+}
+
+fn default_epsilon() -> f64 {
+    1e-6
 }
 
 impl Default for StrongWolfe {
@@ -26,6 +45,7 @@ impl Default for StrongWolfe {
             c2: 0.9,
             max_evals: 40,
             alpha_max: 1e10,
+            epsilon: default_epsilon(),
         }
     }
 }
@@ -43,6 +63,7 @@ impl StrongWolfe {
     /// use curvlab::methods::line_search::StrongWolfe;
     /// assert!(StrongWolfe::default().validate().is_ok());
     /// assert!(StrongWolfe { c2: 1e-5, ..Default::default() }.validate().is_err());
+    /// assert!(StrongWolfe { epsilon: f64::NAN, ..Default::default() }.validate().is_err());
     /// ```
     pub fn validate(&self) -> Result<()> {
         if !(self.c1 > 0.0 && self.c1 < self.c2 && self.c2 < 1.0) {
@@ -54,6 +75,13 @@ impl StrongWolfe {
         }
         if self.max_evals == 0 {
             return Err(Error::invalid("max_evals", 0, "must be >= 1"));
+        }
+        if !(self.epsilon >= 0.0 && self.epsilon.is_finite()) {
+            return Err(Error::invalid(
+                "epsilon",
+                self.epsilon,
+                "must be finite and >= 0",
+            ));
         }
         Ok(())
     }
@@ -156,8 +184,14 @@ impl<O: Objective + ?Sized> Line<'_, O> {
         Ok(Trial { alpha, f, slope })
     }
 
+    /// Sufficient decrease, or Hager & Zhang's approximate Wolfe decrease where the exact test
+    /// is below the rounding of `f` (see the module header).
     fn armijo(&self, t: &Trial) -> bool {
-        t.f <= self.f0 + self.params.c1 * t.alpha * self.s0
+        let exact = t.f <= self.f0 + self.params.c1 * t.alpha * self.s0;
+        let approximate = self.params.epsilon > 0.0
+            && t.f <= self.f0 + self.params.epsilon * self.f0.abs()
+            && t.slope <= (2.0 * self.params.c1 - 1.0) * self.s0;
+        exact || approximate
     }
 
     fn curvature(&self, t: &Trial) -> bool {
