@@ -25,10 +25,10 @@
 //! clock of the top-5 Hessian eigenvalues of that classifier at `x₀` with the default solver.
 //! Rows and ratios are printed once, as markdown table rows on stderr
 //! (`cargo bench --bench curvature 2> rows.md`); criterion groups (`curvature`, `block_hvp`,
-//! `classifier_top5`) use short measurement times. faer runs sequentially in the block products
-//! of the objectives; the dense matrices use faer's defaults.
+//! `classifier_top5`) take 10 flat samples each. curvlab's kernels run sequentially
+//! (`faer::Par::Seq`).
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use curvlab::Objective;
 use curvlab::curvature::{BlockSize, Lanczos, LanczosResult, RitzPair, Which, spectrum};
 use curvlab::linalg::sparse::{CsrMatrix, MatrixMarketFormat};
@@ -287,17 +287,23 @@ fn report(case: &Case) {
     }
 }
 
-/// Median seconds of 11 calls.
-fn median_seconds(mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..11)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
+/// Seconds of one call.
+fn seconds(mut f: impl FnMut()) -> f64 {
+    let s = Instant::now();
+    f();
+    s.elapsed().as_secs_f64()
+}
+
+/// Medians of `(a, b)` over interleaved calls, as many as fit in about 4 s (3 to 21).
+fn interleaved_medians(mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64) {
+    let once = seconds(&mut a) + seconds(&mut b);
+    let reps = ((4.0 / once) as usize).clamp(3, 21);
+    let (mut ta, mut tb): (Vec<f64>, Vec<f64>) = (0..reps)
+        .map(|_| (seconds(&mut a), seconds(&mut b)))
+        .unzip();
+    ta.sort_by(f64::total_cmp);
+    tb.sort_by(f64::total_cmp);
+    (ta[reps / 2], tb[reps / 2])
 }
 
 /// A seeded block of 8 directions and its columns as vectors.
@@ -312,7 +318,7 @@ fn directions(n: usize) -> (Mat<f64>, Vec<Vec<f64>>) {
 
 /// k = 8 Hessian-vector products as one block and as 8 single products: the two agree to
 /// `1e-10` relative (checked), the criterion pair is timed and the ratio of the medians of
-/// interleaved calls in this run is printed as a table row.
+/// interleaved calls in this run (3 to 21 pairs) is printed as a table row.
 fn hvp_pair<O: Objective + ?Sized>(c: &mut Criterion, name: &str, f: &O, x: &[f64]) {
     let n = f.dim();
     let (v, cols) = directions(n);
@@ -333,17 +339,13 @@ fn hvp_pair<O: Objective + ?Sized>(c: &mut Criterion, name: &str, f: &O, x: &[f6
         "{name}: block and single products differ by {err:e}"
     );
     let mut block = || f.hvp_block(x, v.as_ref(), out.as_mut()).expect("block");
-    let singles = |o: &mut Vec<f64>| {
+    let mut singles = || {
         for col in &cols {
-            f.hvp(x, col, o).expect("hvp");
+            f.hvp(x, col, &mut o).expect("hvp");
         }
         black_box(&o);
     };
-    let (mut tb, mut ts) = (f64::INFINITY, f64::INFINITY);
-    for _ in 0..3 {
-        tb = tb.min(median_seconds(&mut block));
-        ts = ts.min(median_seconds(|| singles(&mut o)));
-    }
+    let (tb, ts) = interleaved_medians(&mut block, &mut singles);
     eprintln!(
         "| {name} | {n} | {:.3} | {:.3} | {:.2} |",
         tb * 1e3,
@@ -352,10 +354,11 @@ fn hvp_pair<O: Objective + ?Sized>(c: &mut Criterion, name: &str, f: &O, x: &[f6
     );
     let mut g = c.benchmark_group("block_hvp");
     g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
         .measurement_time(Duration::from_secs(2))
         .warm_up_time(Duration::from_millis(300));
     g.bench_function(format!("{name}_block8"), |b| b.iter(&mut block));
-    g.bench_function(format!("{name}_single8"), |b| b.iter(|| singles(&mut o)));
+    g.bench_function(format!("{name}_single8"), |b| b.iter(&mut singles));
     g.finish();
 }
 
@@ -399,6 +402,7 @@ fn classifier_top5(c: &mut Criterion, f: &dyn Objective, x: &[f64]) {
     );
     let mut g = c.benchmark_group("classifier_top5");
     g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
         .measurement_time(Duration::from_secs(5))
         .warm_up_time(Duration::from_millis(300));
     g.bench_function("hessian_top5_default", |b| b.iter(|| black_box(top5())));
@@ -426,6 +430,7 @@ fn eigen_rows() -> Vec<Case> {
 fn eigen_groups(c: &mut Criterion, cases: &[Case]) {
     let mut g = c.benchmark_group("curvature");
     g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
         .measurement_time(Duration::from_secs(3))
         .warm_up_time(Duration::from_millis(300));
     let lap = &*cases[0].op;
