@@ -274,7 +274,7 @@ fn report(case: &Case) {
             let secs = t.elapsed().as_secs_f64();
             let c = check(&*case.op, &r, &want);
             eprintln!(
-                "| {} | {} | {which:?} | curvlab {label} | {} | {secs:.3} | {} | {} | {:.1e} | {:.0e} |",
+                "| {} | {} | {which:?} | curvlab {label} | {} | {secs:.3} | {} | {} | {:.2e} | {:.0e} |",
                 case.name,
                 case.op.dim(),
                 r.applications,
@@ -393,7 +393,7 @@ fn classifier_top5(c: &mut Criterion, f: &dyn Objective, x: &[f64]) {
     let pairs: Vec<&RitzPair> = r.largest.iter().collect();
     let (residual, _) = quality(&h, &pairs);
     eprintln!(
-        "| classifier digits 64-128-128-10 tanh ce | {} | {secs:.3} | {} | {} | {:.1e} | {:?} |",
+        "| classifier digits 64-128-128-10 tanh ce | {} | {secs:.3} | {} | {} | {:.2e} | {:?} |",
         f.dim(),
         r.applications,
         r.converged,

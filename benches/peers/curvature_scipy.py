@@ -141,7 +141,7 @@ def row(name, n, end, label, fn, a, want):
     if not ok and not note:
         note = "returned " + ", ".join(f"{x:.6g}" for x in np.sort(w))
     apps = c.count if not note.startswith("not") else f"> {BUDGET}"
-    print(f"| {name} | {n} | {end} | {label} | {apps} | {secs:.3f} | {ok} | {res:.1e} | {note} |",
+    print(f"| {name} | {n} | {end} | {label} | {apps} | {secs:.3f} | {ok} | {res:.2e} | {note} |",
           flush=True)
 
 
