@@ -287,6 +287,24 @@ fn report(case: &Case) {
     }
 }
 
+/// The small end of the SPD matrix with a basis of `m = n` vectors (never restarted): the row
+/// that shows the restarts, not Krylov subspaces as such, cost the tens of thousands of
+/// applications there.
+fn no_restart_row(case: &Case) {
+    let n = case.op.dim();
+    let t = Instant::now();
+    let r = solver(Which::Smallest, BlockSize::Single, false)
+        .with_basis_size(n)
+        .and_then(|l| l.run(&*case.op))
+        .expect("solver runs");
+    let secs = t.elapsed().as_secs_f64();
+    let c = check(&*case.op, &r, &case.eigenvalues[..K]);
+    eprintln!(
+        "| {} | {n} | Smallest | curvlab single, basis m = n (no restart) | {} | {secs:.3} | {} | {} | {:.2e} | {:.0e} |",
+        case.name, r.applications, r.converged, c.right, c.residual, c.orthogonality
+    );
+}
+
 /// Seconds of one call.
 fn seconds(mut f: impl FnMut()) -> f64 {
     let s = Instant::now();
@@ -418,6 +436,7 @@ fn eigen_rows() -> Vec<Case> {
     for case in &cases {
         report(case);
     }
+    no_restart_row(&cases[4]);
     let t = Instant::now();
     black_box(spectrum(&*cases[4].op).expect("spectrum"));
     eprintln!(
