@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Peers for benches/curvature.rs: scipy's ARPACK (eigsh, default ncv and ncv = 80) and LOBPCG
+# Peers for benches/curvature.rs: scipy's ARPACK (eigsh, default ncv with seeds 0/1/2, ncv = 80) and LOBPCG
 # (block 5 with seeds 0/1/2, block 8) on the bench's five matrices, 5 eigenvalues at each end,
 # relative tolerance 1e-8, operator applications counted by a LinearOperator wrapper (a block of k
 # columns counts k), budget 100,000 applications per run as in the Rust bench. Prints markdown
