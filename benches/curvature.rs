@@ -2,7 +2,7 @@
 //! the 5 smallest eigenvalues at relative tolerance 1e-8 (`‖Av − θv‖ ≤ 1e-8·|θ|`), for the
 //! restarted block Krylov solver with its automatic block size (`BlockSize::Auto`) and the
 //! single-vector thick-restart Lanczos (Wu & Simon 2000; Saad 2011, *Numerical Methods for Large
-//! Eigenvalue Problems*, §6.4 and §8.3) with and without its locked multiplicity pass, on five
+//! Eigenvalue Problems*, ch. 6) with and without its locked multiplicity pass, on five
 //! matrices whose spectra are known independently of curvlab's eigensolvers:
 //!
 //! - the 2-D Laplacian, 5-point stencil on a 60 × 60 grid (n = 3600, double eigenvalues at both
