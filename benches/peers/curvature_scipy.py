@@ -141,12 +141,15 @@ def row(name, n, end, label, fn, a, want):
     except (OverBudget, ArpackNoConvergence):
         w, v = np.array([]), np.zeros((n, 0))
         note = f"not converged within {BUDGET} applications"
+    except (np.linalg.LinAlgError, ValueError) as e:
+        w, v = np.array([]), np.zeros((n, 0))
+        note = f"failed: {type(e).__name__}: {e}"
     secs = time.perf_counter() - t
     ok = right(w, want)
     res = residual(a, w, v)
     if not ok and not note:
         note = "returned " + ", ".join(f"{x:.6g}" for x in np.sort(w))
-    apps = c.count if not note.startswith("not") else f"> {BUDGET}"
+    apps = f"> {BUDGET}" if note.startswith("not converged") else c.count
     print(f"| {name} | {n} | {end} | {label} | {apps} | {secs:.3f} | {ok} | {res:.2e} | {note} |",
           flush=True)
 
