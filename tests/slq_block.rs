@@ -316,7 +316,7 @@ fn hutch_plus_plus_by_blocks_equals_one_at_a_time() {
     let a = random_symmetric(n, 0.0, 21);
     let (s, g) = (40, 40);
     let mut rng = ChaCha8Rng::seed_from_u64(6);
-    let mut apply = |x: &Mat<f64>| -> Mat<f64> {
+    let apply = |x: &Mat<f64>| -> Mat<f64> {
         let mut y = Mat::<f64>::zeros(n, x.ncols());
         for c in 0..x.ncols() {
             let v: Vec<f64> = (0..n).map(|i| x[(i, c)]).collect();
