@@ -57,8 +57,16 @@ fn one_at_a_time<A: LinearOperator>(
 fn compare(d: &curvlab::curvature::Density, r: &(Vec<f64>, Vec<f64>, usize)) -> (f64, f64) {
     assert_eq!(d.nodes.len(), r.0.len());
     let scale = r.0.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-    let dn = d.nodes.iter().zip(&r.0).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
-    let dw = d.weights.iter().zip(&r.1).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    let dn = d
+        .nodes
+        .iter()
+        .zip(&r.0)
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    let dw = d
+        .weights
+        .iter()
+        .zip(&r.1)
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
     (dn / scale, dw)
 }
 
@@ -204,7 +212,12 @@ fn processes_that_stop_early_leave_the_block_and_the_rest_match_one_at_a_time() 
         let t = tridiagonalize(&a, &z, 8).unwrap();
         assert_eq!(t.alpha.len(), b.alpha(p).len());
         assert_eq!(t.beta.len(), b.beta(p).len());
-        for (x, y) in t.alpha.iter().chain(&t.beta).zip(b.alpha(p).iter().chain(b.beta(p))) {
+        for (x, y) in t
+            .alpha
+            .iter()
+            .chain(&t.beta)
+            .zip(b.alpha(p).iter().chain(b.beta(p)))
+        {
             assert!((x - y).abs() < 1e-12, "process {p}: {x} vs {y}");
         }
         // The basis is orthonormal.
@@ -297,7 +310,11 @@ fn hutchinson_by_blocks_equals_one_at_a_time() {
     let a = random_symmetric(60, 1.0, 8);
     let (mean, se, diag) = hutchinson_one_at_a_time(&a, 45, 3);
     let t = hutchinson_trace(&a, 45, 3).unwrap();
-    assert!((t.estimate - mean).abs() <= 1e-12 * mean.abs(), "{} {mean}", t.estimate);
+    assert!(
+        (t.estimate - mean).abs() <= 1e-12 * mean.abs(),
+        "{} {mean}",
+        t.estimate
+    );
     assert!((t.std_error - se).abs() <= 1e-12 * se);
     assert_eq!(t.matvecs, 45);
     let d = hutchinson_diagonal(&a, 45, 3).unwrap();
@@ -335,7 +352,9 @@ fn hutch_plus_plus_by_blocks_equals_one_at_a_time() {
     let sk = draw(s);
     let q = apply(&sk).qr().compute_thin_Q();
     let aq = apply(&q);
-    let exact: f64 = (0..q.ncols()).map(|c| (0..n).map(|i| q[(i, c)] * aq[(i, c)]).sum::<f64>()).sum();
+    let exact: f64 = (0..q.ncols())
+        .map(|c| (0..n).map(|i| q[(i, c)] * aq[(i, c)]).sum::<f64>())
+        .sum();
     let z = draw(g);
     let pz = &z - &q * (q.transpose() * &z);
     let apz = apply(&pz);
@@ -346,6 +365,51 @@ fn hutch_plus_plus_by_blocks_equals_one_at_a_time() {
     let reference = exact + mean;
     let t = hutch_plus_plus(&a, 3 * s, 6).unwrap();
     let tr: f64 = (0..n).map(|i| a[(i, i)].abs()).sum();
-    assert!((t.estimate - reference).abs() <= 1e-10 * tr, "{} vs {reference}", t.estimate);
+    assert!(
+        (t.estimate - reference).abs() <= 1e-10 * tr,
+        "{} vs {reference}",
+        t.estimate
+    );
     assert_eq!((t.matvecs, t.probes), (120, 40));
+}
+
+#[test]
+fn sharpness_goes_through_the_default_krylov_solver() {
+    // n = 1113 > 1000: `sharpness` takes the Krylov route, which must be `Lanczos::new(..)` with
+    // its default solver (so that a change of default applies): same values and the same count
+    // of Hessian-vector products as that solver run directly. Both ends against the dense
+    // spectrum of the assembled Hessian (measured relative differences 5.0e-15 and 2.3e-15; bound
+    // 1e-7 for the tolerance 1e-8).
+    let data = Dataset::spirals(120, 3, 0.1, 2).unwrap();
+    let mlp = Mlp::new(data, &[30, 30])
+        .unwrap()
+        .with_lambda(1e-3)
+        .unwrap();
+    let n = mlp.dim();
+    assert!(n > 1000, "{n}");
+    let w = mlp.initial_point(1);
+    let f = Counted::new(&mlp);
+    let s = curvlab::curvature::sharpness(&f, &w, 7).unwrap();
+    assert_eq!(s.algo, curvlab::curvature::Algo::Lanczos);
+    assert_eq!(s.matvecs as u64, f.counts().hvp);
+    let h = HessianOperator::new(&mlp, w.clone()).unwrap();
+    let r = curvlab::curvature::Lanczos::new(1, curvlab::curvature::Which::Both)
+        .unwrap()
+        .with_tol(1e-8)
+        .unwrap()
+        .with_seed(7)
+        .unwrap()
+        .with_multiplicity_check(false)
+        .unwrap()
+        .run(&h)
+        .unwrap();
+    assert_eq!(s.matvecs, r.applications);
+    assert_eq!(s.lambda_max, r.largest[0].value);
+    assert_eq!(s.lambda_min, r.smallest[0].value);
+    let dense = curvlab::linalg::operator::to_dense(&h).unwrap();
+    let sym = Mat::<f64>::from_fn(n, n, |i, j| 0.5 * (dense[(i, j)] + dense[(j, i)]));
+    let spec = curvlab::curvature::spectrum(&sym).unwrap();
+    let scale = spec.max().abs().max(spec.min().abs());
+    assert!((s.lambda_max - spec.max()).abs() <= 1e-7 * scale);
+    assert!((s.lambda_min - spec.min()).abs() <= 1e-7 * scale);
 }

@@ -19,9 +19,9 @@
 //! weights up to the rounding of the block product, and the same probes as
 //! [`crate::curvature::hutchinson_trace`] with that seed.
 
+use crate::curvature::hutchinson::{PROBE_BLOCK, rademacher};
 use crate::error::{Error, Result};
 use crate::linalg::LinearOperator;
-use crate::curvature::hutchinson::{PROBE_BLOCK, rademacher};
 use crate::linalg::lanczos::gauss_quadrature;
 use crate::linalg::lanczos_batch::LanczosBatch;
 use faer::Mat;
