@@ -8,6 +8,13 @@
 //!   `(I − QQᵀ) A (I − QQᵀ)` with the last third; for a decaying spectrum the deflated part has a
 //!   much smaller Frobenius norm, so the error falls like `1/m` instead of `1/√m`. The standard
 //!   error is that of the Hutchinson part (the sketch part is exact given `Q`).
+//!
+//! All three draw their probes as blocks: at most [`PROBE_BLOCK`] Rademacher columns at a time,
+//! drawn in the order of one-at-a-time draws, applied with ONE
+//! [`LinearOperator::apply_block`] per block (one pass over the data for the Hessian of a data
+//! problem). The estimates therefore equal the one-at-a-time estimates from the same seed up to
+//! the rounding of the block product (tests/slq_block.rs), and the same seed gives
+//! [`crate::curvature::slq_density`] the same probes.
 
 use crate::error::{Error, Result, check_finite};
 use crate::linalg::LinearOperator;
@@ -98,6 +105,54 @@ pub fn hutchinson_trace<A: LinearOperator + ?Sized>(
     })
 }
 
+/// `k` Rademacher probes as the columns of an `n × k` block, drawn in the order of one-at-a-time
+/// draws (allocated fallibly).
+fn draw_block(rng: &mut ChaCha8Rng, n: usize, k: usize) -> Result<Mat<f64>> {
+    let mut zb = crate::memory::try_mat(n, k, "block of probes", |_, _| 0.0)?;
+    let mut z = vec![0.0; n];
+    for c in 0..k {
+        rademacher(rng, &mut z);
+        for (i, zi) in z.iter().enumerate() {
+            zb[(i, c)] = *zi;
+        }
+    }
+    Ok(zb)
+}
+
+/// The Hutchinson samples `zᵀ P A P z` of Hutch++'s last phase, `P = I − QQᵀ`, for `g` probes
+/// in blocks of at most [`PROBE_BLOCK`] (one block application each).
+fn deflated_samples<A: LinearOperator + ?Sized>(
+    op: &A,
+    q: &Mat<f64>,
+    rng: &mut ChaCha8Rng,
+    g: usize,
+    before: usize,
+) -> Result<Vec<f64>> {
+    let n = q.nrows();
+    let mut samples = Vec::with_capacity(g);
+    while samples.len() < g {
+        let b = (g - samples.len()).min(PROBE_BLOCK);
+        let zb = draw_block(rng, n, b)?;
+        let coef = q.transpose() * &zb;
+        let pz = &zb - q * &coef;
+        let apz = apply_checked(op, &pz, "Hutch++", before + samples.len())?;
+        samples.extend((0..b).map(|c| (0..n).map(|i| pz[(i, c)] * apz[(i, c)]).sum::<f64>()));
+    }
+    Ok(samples)
+}
+
+/// An error for an operator of dimension 0 (no trace to estimate).
+fn check_dim(n: usize) -> Result<()> {
+    if n == 0 {
+        return Err(Error::invalid(
+            "operator",
+            "n = 0",
+            "dimension must be >= 1",
+        ));
+    }
+    Ok(())
+}
+
 /// Probes per block application (bounds the `n × b` memory of a block).
 pub const PROBE_BLOCK: usize = 32;
 
@@ -111,17 +166,11 @@ fn for_probe_blocks<A: LinearOperator + ?Sized>(
     probes: usize,
     mut f: impl FnMut(&Mat<f64>, &Mat<f64>),
 ) -> Result<()> {
+    check_dim(n)?;
     let mut done = 0;
-    let mut z = vec![0.0; n];
     while done < probes {
         let b = (probes - done).min(PROBE_BLOCK);
-        let mut zb = Mat::<f64>::zeros(n, b);
-        for c in 0..b {
-            rademacher(rng, &mut z);
-            for (i, zi) in z.iter().enumerate() {
-                zb[(i, c)] = *zi;
-            }
-        }
+        let zb = draw_block(rng, n, b)?;
         let azb = apply_checked(op, &zb, "Hutchinson", done)?;
         f(&zb, &azb);
         done += b;
@@ -215,18 +264,12 @@ pub fn hutch_plus_plus<A: LinearOperator + ?Sized>(
         ));
     }
     let n = op.dim();
+    check_dim(n)?;
     let s = (matvecs / 3).min(n);
     let g = matvecs / 3;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut z = vec![0.0; n];
     // Sketch A S (one block) and orthonormalize.
-    let mut sk = Mat::<f64>::zeros(n, s);
-    for c in 0..s {
-        rademacher(&mut rng, &mut z);
-        for (i, zi) in z.iter().enumerate() {
-            sk[(i, c)] = *zi;
-        }
-    }
+    let sk = draw_block(&mut rng, n, s)?;
     let y = apply_checked(op, &sk, "Hutch++", 0)?;
     let q = y.qr().compute_thin_Q();
     // tr(Qᵀ A Q), one block.
@@ -234,20 +277,7 @@ pub fn hutch_plus_plus<A: LinearOperator + ?Sized>(
     let t_sketch: f64 = (0..q.ncols())
         .map(|c| (0..n).map(|i| q[(i, c)] * aq[(i, c)]).sum::<f64>())
         .sum();
-    // Hutchinson on (I − QQᵀ) A (I − QQᵀ), one block of probes.
-    let mut zb = Mat::<f64>::zeros(n, g);
-    for c in 0..g {
-        rademacher(&mut rng, &mut z);
-        for (i, zi) in z.iter().enumerate() {
-            zb[(i, c)] = *zi;
-        }
-    }
-    let coef = q.transpose() * &zb;
-    let pz = &zb - &q * &coef;
-    let apz = apply_checked(op, &pz, "Hutch++", s + q.ncols())?;
-    let samples: Vec<f64> = (0..g)
-        .map(|c| (0..n).map(|i| pz[(i, c)] * apz[(i, c)]).sum())
-        .collect();
+    let samples = deflated_samples(op, &q, &mut rng, g, s + q.ncols())?;
     let used = s + q.ncols() + g;
     let (mean, se) = mean_se(&samples);
     Ok(TraceEstimate {

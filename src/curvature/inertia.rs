@@ -69,8 +69,9 @@ pub struct NegativeCurvature {
     pub applications: usize,
 }
 
-/// Looks for negative curvature by Lanczos on the smallest eigenvalue (tolerance `1e-8`, the
-/// given seed): `Some(certificate)` when the smallest Ritz value is negative (its Rayleigh
+/// Looks for negative curvature by the default Krylov eigensolver of [`Lanczos::new`] on the
+/// smallest eigenvalue (tolerance `1e-8`, the given seed; multiplicity check off: one value, no
+/// multiplicity to find): `Some(certificate)` when the smallest Ritz value is negative (its Rayleigh
 /// quotient, recomputed, is then `< 0`), `None` when the operator is positive semidefinite up to
 /// the tolerance.
 ///

@@ -9,12 +9,29 @@
 //! `φ(t) = (1/P) Σ_p Σⱼ τⱼ⁽ᵖ⁾ g_σ(t − θⱼ⁽ᵖ⁾)`, which integrates to 1. Its mean is
 //! `(1/P) Σ_p vᵀAv = (Hutchinson estimate of tr A)/n` exactly (the first moment of the Gauss rule
 //! is `α₁ = vᵀAv`).
+//!
+//! The probes run in batches ([`crate::linalg::lanczos_batch::LanczosBatch`]): `b` independent
+//! Lanczos processes, one per probe, each with its own fully reorthogonalised basis, advanced in
+//! lockstep so that each step is ONE block application [`LinearOperator::apply_block`] of the
+//! `b` current vectors (counted as `b` applications; a process that reaches an invariant subspace
+//! leaves the block). The probes are drawn in the order of one-at-a-time draws, so a batched run
+//! and a one-at-a-time run ([`Slq::with_batch`]`(1)`) from the same seed give the same nodes and
+//! weights up to the rounding of the block product, and the same probes as
+//! [`crate::curvature::hutchinson_trace`] with that seed.
 
+use crate::curvature::hutchinson::{PROBE_BLOCK, rademacher};
 use crate::error::{Error, Result};
 use crate::linalg::LinearOperator;
-use crate::linalg::lanczos::{LanczosBasis, gauss_quadrature};
-use rand::{Rng, SeedableRng};
+use crate::linalg::lanczos::gauss_quadrature;
+use crate::linalg::lanczos_batch::LanczosBatch;
+use faer::Mat;
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+
+/// Memory budget of one batch's Lanczos bases (`b·m·n` values): 256 MiB. The batch size
+/// ([`Slq::batch_size`]) is reduced until the bases fit, down to one probe at a time (whose
+/// `m·n` basis the one-at-a-time process needs anyway).
+pub const SLQ_BATCH_BYTES: usize = 256 << 20;
 
 /// A smoothed spectral density on a grid.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -63,6 +80,7 @@ pub struct Slq {
     grid_points: usize,
     bandwidth: Option<f64>,
     seed: u64,
+    batch: Option<usize>,
 }
 
 impl Default for Slq {
@@ -73,7 +91,7 @@ impl Default for Slq {
 
 impl Slq {
     /// Defaults: 10 probes, 80 Lanczos steps (capped at `n`), 500 grid points, bandwidth
-    /// `(θ_max − θ_min)/100` (at least `1e−12`), seed 0.
+    /// `(θ_max − θ_min)/100` (at least `1e−12`), seed 0, batch size by [`Slq::batch_size`].
     pub fn new() -> Self {
         Slq {
             probes: 10,
@@ -81,6 +99,7 @@ impl Slq {
             grid_points: 500,
             bandwidth: None,
             seed: 0,
+            batch: None,
         }
     }
     /// Number of probes (≥ 1).
@@ -121,41 +140,81 @@ impl Slq {
         Ok(self)
     }
 
-    /// The Gauss rules of all probes: `(nodes, weights, applications)`. One Lanczos basis is
-    /// allocated for the run and reset per probe (no `n × m` copy per probe).
+    /// Probes per batch: `b` processes advanced in lockstep ([`Slq::with_batch`]); `1` runs
+    /// the probes one at a time.
+    ///
+    /// ```
+    /// use curvlab::curvature::Slq;
+    /// let s = Slq::new().with_batch(4).unwrap();
+    /// assert_eq!(s.batch_size(100, 10), 4);
+    /// assert!(Slq::new().with_batch(0).is_err());
+    /// ```
+    pub fn with_batch(mut self, b: usize) -> Result<Self> {
+        if b == 0 {
+            return Err(Error::invalid("batch", b, "must be >= 1"));
+        }
+        self.batch = Some(b);
+        Ok(self)
+    }
+
+    /// The batch size for an operator of size `n` and `steps` Lanczos steps: the one set by
+    /// [`Slq::with_batch`], else `min(probes, PROBE_BLOCK)` reduced so that the `b·steps·n`
+    /// basis values fit in [`SLQ_BATCH_BYTES`] (at least 1); never more than the probes.
+    ///
+    /// ```
+    /// use curvlab::curvature::Slq;
+    /// use curvlab::curvature::slq::SLQ_BATCH_BYTES;
+    /// assert_eq!(Slq::new().batch_size(1000, 80), 10); // all 10 default probes at once
+    /// assert_eq!(Slq::new().with_probes(100).unwrap().batch_size(1000, 80), 32);
+    /// // n = 10⁶, 80 steps: one basis is 640 MB > SLQ_BATCH_BYTES, so one probe at a time.
+    /// assert_eq!(Slq::new().batch_size(1_000_000, 80), 1);
+    /// assert_eq!(Slq::new().with_batch(3).unwrap().batch_size(1000, 80), 3);
+    /// ```
+    pub fn batch_size(&self, n: usize, steps: usize) -> usize {
+        let by_memory = SLQ_BATCH_BYTES / (8 * steps.max(1) * n.max(1)).max(1);
+        let b = self
+            .batch
+            .unwrap_or_else(|| PROBE_BLOCK.min(by_memory).max(1));
+        b.min(self.probes).max(1)
+    }
+
+    /// The Gauss rules of all probes: `(nodes, weights, applications)`. The probes are drawn in
+    /// the order of one-at-a-time draws and run in batches of [`Slq::batch_size`] Lanczos
+    /// processes ([`LanczosBatch`], one block application per step); one batch is allocated for
+    /// the run and reset per batch of probes.
     fn quadrature<A: LinearOperator + ?Sized>(
         &self,
         op: &A,
     ) -> Result<(Vec<f64>, Vec<f64>, usize)> {
         let n = op.dim();
         let steps = self.steps.min(n);
+        let b = self.batch_size(n, steps);
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let mut nodes = Vec::with_capacity(self.probes * steps);
         let mut weights = Vec::with_capacity(self.probes * steps);
         let mut matvecs = 0;
         let w = 1.0 / self.probes as f64;
-        let mut z = vec![1.0; n];
-        let mut basis = LanczosBasis::new(n, steps, &z)?;
-        let mut alpha = Vec::with_capacity(steps);
-        let mut beta = Vec::with_capacity(steps);
-        for _ in 0..self.probes {
-            for x in z.iter_mut() {
-                *x = if rng.random::<bool>() { 1.0 } else { -1.0 };
+        let mut batch = LanczosBatch::new(n, steps, b)?;
+        let mut z = vec![0.0; n];
+        let mut starts = Mat::<f64>::zeros(n, b);
+        let mut done = 0;
+        while done < self.probes {
+            let k = (self.probes - done).min(b);
+            for c in 0..k {
+                rademacher(&mut rng, &mut z);
+                for (i, zi) in z.iter().enumerate() {
+                    starts[(i, c)] = *zi;
+                }
             }
-            basis.reset(&z)?;
-            while basis.len() < steps && basis.has_next() {
-                basis.extend(op)?;
+            batch.reset(starts.as_ref().subcols(0, k))?;
+            batch.run(op)?;
+            matvecs += batch.applications();
+            for p in 0..k {
+                let (x, tau) = gauss_quadrature(batch.alpha(p), batch.beta(p))?;
+                nodes.extend(x);
+                weights.extend(tau.iter().map(|t| t * w));
             }
-            matvecs += basis.applications();
-            let t = basis.projected();
-            let m = basis.len();
-            alpha.clear();
-            beta.clear();
-            alpha.extend((0..m).map(|i| t[(i, i)]));
-            beta.extend((1..m).map(|i| t[(i, i - 1)]));
-            let (x, tau) = gauss_quadrature(&alpha, &beta)?;
-            nodes.extend(x);
-            weights.extend(tau.iter().map(|t| t * w));
+            done += k;
         }
         Ok((nodes, weights, matvecs))
     }

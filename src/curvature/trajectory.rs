@@ -26,7 +26,9 @@ pub struct Sharpness {
 }
 
 /// Sharpness and condition number of `∇²f(x)`: dense (`obj.hessian(x)`) when `n ≤ 1000`, else
-/// thick-restart Lanczos for the largest and smallest eigenvalue (tolerance `1e−8`, `seed`).
+/// the default Krylov eigensolver of [`Lanczos::new`] (whatever [`crate::curvature::BlockSize`]
+/// it defaults to) for the largest and smallest eigenvalue (tolerance `1e−8`, `seed`). The
+/// multiplicity check is off: one value per end has no multiplicity to find.
 ///
 /// ```
 /// use curvlab::curvature::sharpness;

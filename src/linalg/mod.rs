@@ -7,6 +7,7 @@ pub mod block_lanczos;
 pub mod cg;
 pub mod cholesky;
 pub mod lanczos;
+pub mod lanczos_batch;
 pub mod operator;
 pub mod sparse;
 pub mod steihaug;

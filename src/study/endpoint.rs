@@ -299,7 +299,8 @@ pub fn measure(
     rec
 }
 
-/// `λ_max` by Lanczos on exact HVPs (relative tolerance 1e-8).
+/// `λ_max` on exact HVPs by the default Krylov eigensolver of [`Lanczos::new`] (relative
+/// tolerance 1e-8; multiplicity check off: one value, no multiplicity to find).
 fn lambda_max<O: Objective + ?Sized>(obj: &O, x: &[f64], seed: u64) -> Result<f64> {
     let op = HessianOperator::new(obj, x.to_vec())?;
     let r = Lanczos::new(1, Which::Largest)?
