@@ -156,12 +156,13 @@ pub fn extremes<A: LinearOperator + ?Sized>(
     tol: f64,
     seed: u64,
 ) -> Result<Extremes> {
-    extremes_with_block(op, k, which, algo, tol, seed, BlockSize::Single)
+    extremes_with_block(op, k, which, algo, tol, seed, BlockSize::Auto)
 }
 
-/// [`extremes`] with the Krylov solver chosen: [`BlockSize::Single`] (the default, the
-/// single-vector thick-restart Lanczos with its multiplicity pass) or [`BlockSize::Auto`] /
-/// [`BlockSize::Fixed`] (the restarted block solver, whose products come in blocks).
+/// [`extremes`] with the Krylov solver chosen: [`BlockSize::Auto`] (the default of
+/// [`extremes`]) / [`BlockSize::Fixed`] (the restarted block solver, whose products come in
+/// blocks) or [`BlockSize::Single`] (the single-vector thick-restart Lanczos with its
+/// multiplicity pass).
 ///
 /// ```
 /// use curvlab::curvature::{auto::extremes_with_block, Algo, BlockSize, Which};

@@ -144,6 +144,55 @@ impl BlockBasis {
         self.coupling.as_ref()
     }
 
+    /// The capacity: the largest number of basis vectors before a restart is needed.
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// Raises the capacity to `cap` (`≤ n`; a smaller value than the current one is ignored),
+    /// keeping the basis, the projected matrix and the next block: a larger Krylov space for the
+    /// next cycle without a restart.
+    ///
+    /// ```
+    /// use curvlab::linalg::block_lanczos::BlockBasis;
+    /// let a = faer::Mat::<f64>::from_fn(8, 8, |i, j| if i == j { (i + 1) as f64 } else { 0.0 });
+    /// let start = faer::Mat::<f64>::from_fn(8, 2, |i, j| (i * j + i + 1) as f64);
+    /// let mut b = BlockBasis::new(8, 4, start.as_ref(), 0).unwrap();
+    /// b.extend(&a).unwrap();
+    /// b.extend(&a).unwrap();
+    /// assert!(b.extend(&a).is_err()); // full
+    /// b.set_capacity(8).unwrap();
+    /// b.extend(&a).unwrap();
+    /// b.extend(&a).unwrap();
+    /// let t = b.projected(); // the whole space: trace 36
+    /// assert!(((0..8).map(|i| t[(i, i)]).sum::<f64>() - 36.0).abs() < 1e-12);
+    /// assert!(b.set_capacity(9).is_err());
+    /// ```
+    pub fn set_capacity(&mut self, cap: usize) -> Result<()> {
+        if cap > self.n {
+            return Err(Error::invalid(
+                "block basis capacity",
+                cap,
+                &format!("must be <= n = {}", self.n),
+            ));
+        }
+        if cap <= self.cap {
+            return Ok(());
+        }
+        let mut v = Mat::<f64>::zeros(self.n, cap);
+        v.as_mut()
+            .subcols_mut(0, self.len)
+            .copy_from(self.v.as_ref().subcols(0, self.len));
+        let mut t = Mat::<f64>::zeros(cap, cap);
+        t.as_mut()
+            .submatrix_mut(0, 0, self.len, self.len)
+            .copy_from(self.projected());
+        self.v = v;
+        self.t = t;
+        self.cap = cap;
+        Ok(())
+    }
+
     /// Appends the next block with one block application of `op` (`p` applications; fewer when
     /// the basis completes the whole space), orthogonalizes and factors the remainder into the
     /// next block. Errors on a full basis, a wrong operator size, NaN/Inf from the operator, or
