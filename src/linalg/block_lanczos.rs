@@ -316,20 +316,27 @@ impl BlockBasis {
     /// `V` and the earlier columns (its row of `R` stays zero).
     fn orthonormalize(&mut self, w: &mut Mat<f64>, floor: f64) -> Result<(Mat<f64>, Mat<f64>)> {
         let (n, p) = (self.n, w.ncols());
-        let mut q = Mat::<f64>::zeros(n, p);
+        // Near the end of the space fewer than p directions are left: the next block shrinks
+        // (the columns beyond lie in the span of V and the earlier ones; their projections on
+        // those are still their coupling).
+        let pn = p.min(n - self.len);
+        let mut q = Mat::<f64>::zeros(n, pn);
         let mut r = Mat::<f64>::zeros(p, p);
-        self.injected = vec![false; p];
+        self.injected = vec![false; pn];
         for c in 0..p {
             let mut col: Vec<f64> = (0..n).map(|i| w[(i, c)]).collect();
             let first = crate::linalg::vector::norm(&col);
             for _ in 0..2 {
-                for d in 0..c {
+                for d in 0..c.min(pn) {
                     let s: f64 = (0..n).map(|i| q[(i, d)] * col[i]).sum();
                     r[(d, c)] += s;
                     for (i, x) in col.iter_mut().enumerate() {
                         *x -= s * q[(i, d)];
                     }
                 }
+            }
+            if c >= pn {
+                continue;
             }
             let s = crate::linalg::vector::norm(&col);
             if s > floor && s > 1e-10 * first {
@@ -345,7 +352,7 @@ impl BlockBasis {
                 q[(i, c)] = x / s;
             }
         }
-        Ok((q, r))
+        Ok((q, r.subrows(0, pn).to_owned()))
     }
 
     /// A random vector orthogonal to `V` and the first `c` columns of `q`.
