@@ -95,6 +95,33 @@ pub enum BlockSize {
     Single,
 }
 
+impl BlockSize {
+    /// Parses `auto`, `single` or a block size `p ≥ 1` (the `--block` option of
+    /// `curvlab spectrum`).
+    ///
+    /// ```
+    /// use curvlab::curvature::BlockSize;
+    /// assert_eq!(BlockSize::parse("auto").unwrap(), BlockSize::Auto);
+    /// assert_eq!(BlockSize::parse("single").unwrap(), BlockSize::Single);
+    /// assert_eq!(BlockSize::parse("4").unwrap(), BlockSize::Fixed(4));
+    /// assert!(BlockSize::parse("0").is_err() && BlockSize::parse("two").is_err());
+    /// ```
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(BlockSize::Auto),
+            "single" => Ok(BlockSize::Single),
+            _ => match s.parse::<usize>() {
+                Ok(p) if p >= 1 => Ok(BlockSize::Fixed(p)),
+                _ => Err(Error::invalid(
+                    "block",
+                    s,
+                    "expected auto, single or a block size >= 1",
+                )),
+            },
+        }
+    }
+}
+
 /// Thick-restart Lanczos for the `k` extreme eigenvalues, with builders.
 ///
 /// ```
