@@ -317,8 +317,8 @@ fn one_value_per_end_or_no_multiplicity_check_uses_a_single_column() {
         .unwrap();
     let off = assert_multiset(&r, &ev, Which::Largest, 5, "spd check off");
     eprintln!("SPD largest: k=1 {k1}, k=5 check off {off}");
-    // Measured k=1: 0, check off: 0; bounds.
-    assert!(k1 <= 100000 && off <= 100000);
+    // Measured k=1: 38, bound 50; check off: 54, bound 62 (below ARPACK's 63 on this matrix).
+    assert!(k1 <= 50 && off <= 62, "{k1} {off}");
     // On the 2-D Laplacian a single column cannot see the second copy of a double eigenvalue in
     // exact arithmetic: the values it returns are still eigenvalues (within their residuals).
     let lap = CsrMatrix::laplacian_2d(30).unwrap();
@@ -330,7 +330,9 @@ fn one_value_per_end_or_no_multiplicity_check_uses_a_single_column() {
         .unwrap();
     assert!(r.converged);
     for p in &r.largest {
-        let near = ev.iter().fold(f64::INFINITY, |m, l| m.min((l - p.value).abs()));
+        let near = ev
+            .iter()
+            .fold(f64::INFINITY, |m, l| m.min((l - p.value).abs()));
         assert!(near <= p.residual.max(1e-12), "{} {}", p.value, p.residual);
     }
 }
@@ -350,7 +352,10 @@ fn bad_input_is_an_error_not_a_panic() {
             0.0
         }
     });
-    let e = Lanczos::new(3, Which::Largest).unwrap().run(&a).unwrap_err();
+    let e = Lanczos::new(3, Which::Largest)
+        .unwrap()
+        .run(&a)
+        .unwrap_err();
     assert!(e.to_string().contains("symmetric"), "{e}");
     // NaN from the operator.
     let nan = Mat::<f64>::from_fn(30, 30, |i, j| if i == j { f64::NAN } else { 0.0 });
@@ -407,12 +412,18 @@ fn cli_spectrum_block_option() {
         matvecs.push(v["matvecs"].as_u64().unwrap());
     }
     eprintln!("n=80 quadratic, matvecs auto/single/2 (30 of them Hutch++): {matvecs:?}");
+    // Measured 144 / 1029 / 145: the block solver's basis grows to n = 80; the single-vector
+    // solver (fixed basis 20) needs nearly its whole budget of 1000. Bound 180 for auto.
+    assert!(matvecs[0] <= 180 && matvecs[0] < matvecs[1], "{matvecs:?}");
     for bad in ["0", "two", "-1"] {
         let mut args = base.to_vec();
         args.extend(["--block", bad]);
         let (code, stdout, stderr) = cli(&args);
         assert_eq!(code, 2, "{bad}: {stderr}");
-        assert!(stdout.is_empty() && stderr.starts_with("error: "), "{stderr}");
+        assert!(
+            stdout.is_empty() && stderr.starts_with("error: "),
+            "{stderr}"
+        );
     }
     let mut args = base.to_vec();
     args.extend(["--max-matvecs", "0"]);

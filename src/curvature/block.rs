@@ -35,7 +35,9 @@
 //! fresh random vector says something about it — stopping when "one more warm value converged"
 //! (last session's guard) let the 3-D Laplacian's triple eigenvalue lose a copy.
 
-use crate::curvature::lanczos::{BlockSize, LANCZOS_STREAM, Lanczos, LanczosResult, RitzPair, Which};
+use crate::curvature::lanczos::{
+    BlockSize, LANCZOS_STREAM, Lanczos, LanczosResult, RitzPair, Which,
+};
 use crate::error::{Error, Result};
 use crate::linalg::LinearOperator;
 use crate::linalg::block_lanczos::BlockBasis;
