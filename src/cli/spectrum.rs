@@ -11,9 +11,11 @@
 //! those of the trace estimate included; a Hessian formed directly counts none), `evaluations`
 //! (every product counted: `value, gradient, hvp, hessian, ggn`) and `seconds`.
 //!
-//! A Lanczos run that does not converge within its budget of applications
-//! ([`crate::curvature::lanczos::default_max_applications`], `max(1000, 10 n)`) reports
-//! `converged: false` and the text output says so on its first line.
+//! The Lanczos route uses the restarted block Krylov solver ([`crate::curvature::block`]);
+//! `--block single` selects the single-vector thick-restart Lanczos and `--block P` a fixed
+//! block size. A Lanczos run that does not converge within its budget of applications
+//! (`--max-matvecs`, default [`crate::curvature::lanczos::default_max_applications`],
+//! `max(1000, 10 n)`) reports `converged: false` and the text output says so on its first line.
 //!
 //! `--at` takes `x0`, `opt`, or a file holding the point: one number per line, a JSON array,
 //! or a study's run record (`runs/<run_id>.json`, whose `x` is the run's final point; its
@@ -23,7 +25,8 @@
 //! spinner on stderr (a terminal only), and it stops the computation with an error (exit 1)
 //! once `--max-seconds` have passed.
 
-use crate::curvature::{Algo, Which, auto::choose, extremes, hutch_plus_plus};
+use crate::curvature::auto::{choose, extremes_with_lanczos};
+use crate::curvature::{Algo, BlockSize, Lanczos, Which, extremes, hutch_plus_plus};
 use crate::error::{Error, Result};
 use crate::linalg::HessianOperator;
 use crate::objective::{Counted, Objective};
@@ -78,6 +81,14 @@ pub struct SpectrumArgs {
     /// Wall-time limit in seconds: the computation stops with an error (exit 1) once exceeded.
     #[arg(long)]
     pub max_seconds: Option<f64>,
+    /// Krylov solver of the Lanczos route: `auto` (the restarted block solver, block size by
+    /// its rule), `single` (single-vector thick-restart Lanczos with its multiplicity pass) or a
+    /// block size `p ≥ 1`. Ignored by the dense route.
+    #[arg(long, default_value = "auto")]
+    pub block: String,
+    /// Budget of Hessian-vector products of the Lanczos eigensolver (default `max(1000, 10 n)`).
+    #[arg(long)]
+    pub max_matvecs: Option<usize>,
     /// Also estimate the Hessian diagonal by Hutchinson with this many probes (the estimator of
     /// AdaHessian and Sophia-H), set against the exact diagonal when n ≤ 2000.
     #[arg(long)]
@@ -140,6 +151,10 @@ pub fn compute(args: &SpectrumArgs) -> Result<(SpectrumOutput, String, f64)> {
     if !(args.tol > 0.0 && args.tol < 1.0) {
         return Err(Error::invalid("tol", args.tol, "must be in (0, 1)"));
     }
+    let block = BlockSize::parse(&args.block)?;
+    if args.max_matvecs == Some(0) {
+        return Err(Error::invalid("max-matvecs", 0, "must be >= 1"));
+    }
     let deadline = deadline(args.max_seconds)?;
     let (objective, x) = problem_and_point(args)?;
     let obj = Counted::new(objective);
@@ -159,7 +174,14 @@ pub fn compute(args: &SpectrumArgs) -> Result<(SpectrumOutput, String, f64)> {
         )
     } else {
         let op = GuardedOperator::new(HessianOperator::new(&obj, x.clone())?, deadline, args.seed)?;
-        let e = extremes(&op, k, Which::Both, Algo::Lanczos, args.tol, args.seed)?;
+        let mut cfg = Lanczos::new(k, Which::Both)?
+            .with_tol(args.tol)?
+            .with_seed(args.seed)?
+            .with_block_size(block)?;
+        if let Some(max) = args.max_matvecs {
+            cfg = cfg.with_max_applications(max)?;
+        }
+        let e = extremes_with_lanczos(&op, Algo::Lanczos, &cfg)?;
         let t = hutch_plus_plus(&op, 30, args.seed)?;
         op.finish();
         (op.unscale(e, t.estimate), t.std_error / op.scale())

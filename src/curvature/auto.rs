@@ -156,12 +156,13 @@ pub fn extremes<A: LinearOperator + ?Sized>(
     tol: f64,
     seed: u64,
 ) -> Result<Extremes> {
-    extremes_with_block(op, k, which, algo, tol, seed, BlockSize::Single)
+    extremes_with_block(op, k, which, algo, tol, seed, BlockSize::Auto)
 }
 
-/// [`extremes`] with the Krylov solver chosen: [`BlockSize::Single`] (the default, the
-/// single-vector thick-restart Lanczos with its multiplicity pass) or [`BlockSize::Auto`] /
-/// [`BlockSize::Fixed`] (the restarted block solver, whose products come in blocks).
+/// [`extremes`] with the Krylov solver chosen: [`BlockSize::Auto`] (the default of
+/// [`extremes`]) / [`BlockSize::Fixed`] (the restarted block solver, whose products come in
+/// blocks) or [`BlockSize::Single`] (the single-vector thick-restart Lanczos with its
+/// multiplicity pass).
 ///
 /// ```
 /// use curvlab::curvature::{auto::extremes_with_block, Algo, BlockSize, Which};
@@ -179,8 +180,40 @@ pub fn extremes_with_block<A: LinearOperator + ?Sized>(
     seed: u64,
     block: BlockSize,
 ) -> Result<Extremes> {
-    let n = op.dim();
-    if k == 0 || k > n {
+    if k == 0 || k > op.dim() {
+        return Err(Error::invalid(
+            "k",
+            k,
+            &format!("must be between 1 and n = {}", op.dim()),
+        ));
+    }
+    let cfg = Lanczos::new(k, which)?
+        .with_tol(tol)?
+        .with_seed(seed)?
+        .with_block_size(block)?;
+    extremes_with_lanczos(op, algo, &cfg)
+}
+
+/// [`extremes`] with every setting of the Krylov route taken from `cfg` (`k`, `which`, tolerance,
+/// seed, block size, basis size, budget of applications); `algo` is resolved by [`choose`].
+///
+/// ```
+/// use curvlab::curvature::{auto::extremes_with_lanczos, Algo, Lanczos, Which};
+/// let a = faer::Mat::<f64>::from_fn(60, 60, |i, j| if i == j { 1.0 + i as f64 } else { 0.0 });
+/// let cfg = Lanczos::new(2, Which::Smallest).unwrap().with_max_applications(4).unwrap();
+/// let e = extremes_with_lanczos(&a, Algo::Lanczos, &cfg).unwrap();
+/// assert!(!e.converged && e.budget_exhausted);
+/// let cfg = Lanczos::new(2, Which::Smallest).unwrap();
+/// let e = extremes_with_lanczos(&a, Algo::Lanczos, &cfg).unwrap();
+/// assert!(e.converged && (e.smallest[1] - 2.0).abs() < 1e-8);
+/// ```
+pub fn extremes_with_lanczos<A: LinearOperator + ?Sized>(
+    op: &A,
+    algo: Algo,
+    cfg: &Lanczos,
+) -> Result<Extremes> {
+    let (n, k, which) = (op.dim(), cfg.k(), cfg.which());
+    if k > n {
         return Err(Error::invalid(
             "k",
             k,
@@ -191,7 +224,7 @@ pub fn extremes_with_block<A: LinearOperator + ?Sized>(
     let t0 = Instant::now();
     let mut e = match used {
         Algo::Dense => dense_extremes(op, k, which)?,
-        _ => lanczos_extremes(op, k, which, tol, seed, block)?,
+        _ => lanczos_extremes(op, cfg)?,
     };
     e.reason = reason;
     e.seconds = t0.elapsed().as_secs_f64();
@@ -230,20 +263,9 @@ fn dense_extremes<A: LinearOperator + ?Sized>(op: &A, k: usize, which: Which) ->
 
 /// The Lanczos route of [`extremes`]: what the extreme values tell about the inertia and the
 /// condition number (reason and time filled in by the caller).
-fn lanczos_extremes<A: LinearOperator + ?Sized>(
-    op: &A,
-    k: usize,
-    which: Which,
-    tol: f64,
-    seed: u64,
-    block: BlockSize,
-) -> Result<Extremes> {
+fn lanczos_extremes<A: LinearOperator + ?Sized>(op: &A, cfg: &Lanczos) -> Result<Extremes> {
     let n = op.dim();
-    let r = Lanczos::new(k, which)?
-        .with_tol(tol)?
-        .with_seed(seed)?
-        .with_block_size(block)?
-        .run(op)?;
+    let r = cfg.run(op)?;
     let largest: Vec<f64> = r.largest.iter().map(|p| p.value).collect();
     let smallest: Vec<f64> = r.smallest.iter().map(|p| p.value).collect();
     let max_residual = r

@@ -2,23 +2,38 @@
 //! form, full reorthogonalization): the default route of [`crate::curvature::Lanczos`] for the
 //! `k` extreme eigenvalues of a symmetric operator, with multiplicities (Golub & Underwood 1977;
 //! Stewart 2002; Zhou & Saad 2008, "Block Krylov–Schur method for large symmetric eigenvalue
-//! problems"; Saad 2011, §6.7 and ch. 8). The basis machinery is
-//! [`crate::linalg::block_lanczos::BlockBasis`].
+//! problems"; Saad 2011, §6.7 and ch. 8; the convergence test of ARPACK, Lehoucq, Sorensen &
+//! Yang 1998). The basis machinery is [`crate::linalg::block_lanczos::BlockBasis`].
 //!
-//! A single-vector Krylov space holds one copy of a repeated eigenvalue; a block of `p` random
-//! vectors holds up to `p` copies. The block size is chosen automatically ([`BlockSize::Auto`]):
-//! `p = 3` (multiplicities up to 3, e.g. the 3-D Laplacian's, are found in one run), and when the
-//! converged wanted Ritz values contain a cluster of `c ≥ p` values (relative spread
-//! `≤ max(10·tol, 1e-6)`, so a copy may still be missing) the block grows to `c + 1` with fresh
-//! random columns and the run continues on the same basis until one more value per wanted end
-//! has converged. That growth is a safeguard, not a proof: a missing copy enters through the new
-//! random column and may not have risen past the converged values when the run stops (with
-//! `p = 2` on the 3-D Laplacian it had not, which is why the start is 3). Without the multiplicity requirement
-//! (`with_multiplicity_check(false)`) the block size is 1. Each cycle grows the basis to `m`
-//! vectors, takes the Ritz pairs, tests `‖Bᵀy‖ ≤ max(tol·|θ|, 100 ε ‖A‖)` (ARPACK's criterion),
-//! and restarts from the wanted Ritz vectors and half of the rest nearest them (converged ones are
-//! kept in the basis: soft locking). Returned residuals are true residuals `‖A v − θ v‖` from one
-//! block application (counted).
+//! **Checks inside a cycle.** The Ritz pairs are tested after every block step while the basis
+//! is small and then each time it has grown by an eighth ([`CHECK_FRACTION`]): at most 12.5 %
+//! more applications than an exact stop, at deterministic points (same seed, same count). A pair
+//! `(θ, V y)` has the residual `‖Bᵀ y‖` by the block Lanczos relation and passes when
+//! `‖Bᵀy‖ ≤ max(tol·|θ|, 100 ε ‖A‖)`; the returned residuals are the true `‖A v − θ v‖`.
+//!
+//! **Basis size.** A cycle starts with [`start_basis_size`] vectors (or
+//! [`crate::curvature::Lanczos::with_basis_size`]); a cycle that ends unconverged thick-restarts
+//! from the wanted Ritz vectors and half of the rest nearest them (converged ones stay: soft
+//! locking) and doubles the basis, up to [`max_basis_size`] `= min(n, max(256 MiB / (8 n),
+//! start))`. Since the checks run inside a cycle, a large basis costs no applications, only
+//! memory and orthogonalization; and at `m = n` the Krylov space is the whole space, so on a
+//! matrix that fits the cost is bounded by about `2n` applications whatever the conditioning.
+//!
+//! **Block size and multiplicities.** A Krylov space of a block of `p` random vectors holds
+//! `min(d, p)` copies of an eigenvalue of multiplicity `d` (almost surely; a single vector holds
+//! one). [`crate::curvature::BlockSize::Auto`] takes `p = 1` when one value per end is wanted (a
+//! repeated eigenvalue cannot change the answer) and [`AUTO_BLOCK`] otherwise. When the run has
+//! converged, a cluster of `c` converged values touching the wanted ones (relative spread
+//! `≤ max(10·tol, 1e-6)`) with `c < p` is complete: a missing copy would have shown as a `p`-th.
+//! With `c ≥ p` (or `p = 1` and a fixed block) copies may be missing, and the run *certifies*:
+//! it locks the wanted Ritz vectors, starts a COLD random column orthogonal to them (the process
+//! is then the single-vector Lanczos of the deflated operator `(I − XXᵀ) A (I − XXᵀ)`), and
+//! continues until the extreme Ritz value(s) of that process have converged too. A missing copy
+//! or a missed eigenvalue then appears as a new wanted value, and the pass repeats; a pass that
+//! changes nothing ends the run. The new column is cold on purpose: the warm basis has no
+//! component along a missing copy (that is why it is missing), so only a converged run from a
+//! fresh random vector says something about it — stopping when "one more warm value converged"
+//! (last session's guard) let the 3-D Laplacian's triple eigenvalue lose a copy.
 
 use crate::curvature::lanczos::{
     BlockSize, LANCZOS_STREAM, Lanczos, LanczosResult, RitzPair, Which,
@@ -31,89 +46,118 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
+/// The block size of [`crate::curvature::BlockSize::Auto`] when more than one value per end is
+/// wanted: 3, so that the double eigenvalues of 2-D Laplacians (`c = 2 < 3`) need no certifying
+/// pass (measured in docs/block_solver.md against 2).
+pub const AUTO_BLOCK: usize = 3;
+
+/// The convergence test runs each time the basis has grown by `len / CHECK_FRACTION` vectors
+/// (at least one block step).
+pub const CHECK_FRACTION: usize = 8;
+
+/// Memory allowed for the basis `V` (`n × m` doubles): 256 MiB.
+pub const BASIS_MEMORY_BYTES: usize = 256 << 20;
+
+/// The start basis size for `k_want` wanted values (both ends counted) and block size `p`:
+/// `max(2 k_want + 1, 20) + 2p` (ARPACK's default `ncv` plus room for two blocks), at least
+/// `k_want + 2p`, at most `n`.
+///
+/// ```
+/// use curvlab::curvature::block::start_basis_size;
+/// assert_eq!(start_basis_size(5, 3, 3600), 26);
+/// assert_eq!(start_basis_size(10, 1, 3600), 23);
+/// assert_eq!(start_basis_size(5, 3, 12), 12);
+/// ```
+pub fn start_basis_size(k_want: usize, p: usize, n: usize) -> usize {
+    ((2 * k_want + 1).max(20) + 2 * p)
+        .max(k_want + 2 * p)
+        .min(n)
+}
+
+/// The largest basis the solver grows to: `min(n, max(256 MiB / (8 n), start))`.
+///
+/// ```
+/// use curvlab::curvature::block::max_basis_size;
+/// assert_eq!(max_basis_size(3600, 26), 3600);
+/// assert_eq!(max_basis_size(1_000_000, 26), 33);
+/// assert_eq!(max_basis_size(100_000_000, 26), 26);
+/// ```
+pub fn max_basis_size(n: usize, start: usize) -> usize {
+    (BASIS_MEMORY_BYTES / (8 * n.max(1))).max(start).min(n)
+}
+
 /// The state of one block run between its phases.
 struct State {
     basis: BlockBasis,
+    /// The basis size of the current cycle.
     m: usize,
+    m_max: usize,
     n: usize,
     k_want: usize,
-    p_max: usize,
     restarts: usize,
-    /// Extra wanted values after each growth of the block.
+    /// Extra wanted values during a certifying pass (one per wanted end).
     guard: usize,
+    /// The wanted values locked at the start of the current pass.
+    locked: Vec<f64>,
+    passes: usize,
+    /// The basis length at which the next convergence test runs.
+    next_check: usize,
+    /// Whether multiplicities are certified (cluster rule and cold passes).
+    certify: bool,
 }
 
-/// Runs the block solver for `cfg` on `op` with initial block size `p` (grown on clusters when
-/// `grow`). Called by [`Lanczos::run`].
+/// Runs the block solver for `cfg` on `op` with block size `p`, certifying multiplicities when
+/// `certify`. Called by [`Lanczos::run`].
 pub(crate) fn run_block<A: LinearOperator + ?Sized>(
     cfg: &Lanczos,
     op: &A,
     p: usize,
-    grow: bool,
+    certify: bool,
 ) -> Result<LanczosResult> {
-    let mut st = start(cfg, op.dim(), p)?;
+    let mut st = start(cfg, op.dim(), p, certify)?;
     let budget = cfg.max_applications(st.n);
     let mut exhausted = false;
     let (theta, y) = loop {
-        let p = st.basis.block_size();
-        while st.basis.has_next()
-            && (st.basis.len() + p <= st.m || (st.m == st.n && st.basis.len() < st.n))
-        {
+        while can_extend(&st) && st.basis.len() < st.next_check && affordable(&st, budget) {
             st.basis.extend(op)?;
         }
         let (theta, y) = ritz(st.basis.projected())?;
         let est = estimates(&st.basis, &y);
         let crit = criterion(cfg, &st.basis, &theta);
-        let want = st.k_want + st.guard;
-        let wanted = cfg.wanted(theta.len(), want.min(theta.len()));
-        let done = st.basis.len() >= st.n
-            || (theta.len() >= want && wanted.iter().all(|&i| est[i] <= crit(theta[i])));
-        if done {
-            let ends = cfg.wanted(theta.len(), (want + st.p_max).min(theta.len()));
-            let c = if grow {
-                largest_cluster(cfg, &theta, &est, &crit, &ends)
-            } else {
-                0
-            };
-            if c < st.basis.block_size()
-                || st.basis.block_size() >= st.p_max
-                || !st.basis.has_next()
-            {
+        if wanted_converged(cfg, &st, &theta, &est, &crit) {
+            if finished(cfg, &mut st, &theta, &y, &est, &crit)? {
                 break (theta, y);
             }
-            let pb = st.basis.block_size();
-            let extra = (c + 1).min(st.p_max) - pb;
-            thick_restart(cfg, &mut st, &y, pb + extra)?;
-            st.basis.grow(extra)?;
-            // The run is over only when one more value per end has converged too: a missing
-            // copy then shows up as a new wanted Ritz value.
-            st.guard += if cfg.which() == Which::Both { 2 } else { 1 };
             continue;
         }
-        if st.basis.applications() + st.basis.block_size() + st.k_want > budget {
+        if !affordable(&st, budget) {
             exhausted = true;
             break (theta, y);
         }
-        let pb = st.basis.block_size();
-        thick_restart(cfg, &mut st, &y, pb)?;
+        if !can_extend(&st) {
+            thick_restart(cfg, &mut st, &y)?;
+            st.m = (2 * st.m).min(st.m_max);
+            st.basis.set_capacity(st.m)?;
+        }
+        let len = st.basis.len();
+        st.next_check = len + (len / CHECK_FRACTION).max(st.basis.block_size());
     };
     let mut r = finish(cfg, op, &st, &theta, &y)?;
     r.budget_exhausted = exhausted && !r.converged;
     Ok(r)
 }
 
-/// Phase 1: basis size, seeded random start block.
-fn start(cfg: &Lanczos, n: usize, p: usize) -> Result<State> {
+/// Phase 1: basis sizes, seeded random start block.
+fn start(cfg: &Lanczos, n: usize, p: usize, certify: bool) -> Result<State> {
     let k_want = match cfg.which() {
         Which::Both => (2 * cfg.k()).min(n),
         _ => cfg.k(),
     };
     let p = p.clamp(1, n);
-    let p_max = (k_want + 1).max(p).min(n);
     let m = cfg
         .basis_size()
-        .unwrap_or((2 * k_want + 1).max(20) + 2 * p)
-        .max(k_want + 2 * p_max)
+        .unwrap_or_else(|| start_basis_size(k_want, p, n))
+        .max(k_want + 2 * p)
         .min(n);
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed());
     rng.set_stream(LANCZOS_STREAM);
@@ -122,12 +166,28 @@ fn start(cfg: &Lanczos, n: usize, p: usize) -> Result<State> {
     Ok(State {
         basis,
         m,
+        m_max: max_basis_size(n, m),
         n,
         k_want,
-        p_max,
         restarts: 0,
         guard: 0,
+        locked: Vec::new(),
+        passes: 0,
+        next_check: p,
+        certify,
     })
+}
+
+/// Whether one more block step fits in the current cycle (the last step of a basis of size `n`
+/// may be a partial block).
+fn can_extend(st: &State) -> bool {
+    let (len, p) = (st.basis.len(), st.basis.block_size());
+    st.basis.has_next() && (len + p <= st.m || (st.m == st.n && len < st.n))
+}
+
+/// Whether one more block step and the final true residuals fit in the budget.
+fn affordable(st: &State, budget: usize) -> bool {
+    st.basis.applications() + st.basis.block_size() + st.k_want <= budget
 }
 
 /// Residual estimates `‖Bᵀ yᵢ‖` of every Ritz pair.
@@ -147,44 +207,121 @@ fn criterion<'a>(cfg: &'a Lanczos, basis: &BlockBasis, theta: &[f64]) -> impl Fn
     move |t: f64| (cfg.tol() * t.abs()).max(100.0 * f64::EPSILON * norm_est)
 }
 
-/// The largest number of converged Ritz values at a wanted end within the cluster spread of one
-/// another (values sorted, so a cluster is a run of neighbours).
-fn largest_cluster(
+/// Whether the `k_want + guard` wanted Ritz pairs pass the test (always on the whole space).
+fn wanted_converged(
     cfg: &Lanczos,
+    st: &State,
     theta: &[f64],
     est: &[f64],
     crit: &impl Fn(f64) -> f64,
-    ends: &[usize],
+) -> bool {
+    let want = (st.k_want + st.guard).min(st.n);
+    st.basis.len() >= st.n
+        || (theta.len() >= want
+            && cfg
+                .wanted(theta.len(), want)
+                .iter()
+                .all(|&i| est[i] <= crit(theta[i])))
+}
+
+/// After convergence: `true` when the run is over, else a certifying pass has been set up.
+fn finished(
+    cfg: &Lanczos,
+    st: &mut State,
+    theta: &[f64],
+    y: &Mat<f64>,
+    est: &[f64],
+    crit: &impl Fn(f64) -> f64,
+) -> Result<bool> {
+    let len = theta.len();
+    if !st.certify || len >= st.n {
+        return Ok(true);
+    }
+    if st.guard == 0 {
+        let p = st.basis.block_size();
+        if largest_cluster(cfg, st, theta, est, crit, p) < p {
+            return Ok(true);
+        }
+    } else {
+        let now: Vec<f64> = cfg
+            .wanted(len, st.k_want)
+            .iter()
+            .map(|&i| theta[i])
+            .collect();
+        let same = now.len() == st.locked.len()
+            && now
+                .iter()
+                .zip(&st.locked)
+                .all(|(a, b)| (a - b).abs() <= 10.0 * crit(*b));
+        if same || st.passes > st.k_want {
+            return Ok(true);
+        }
+    }
+    Ok(!start_pass(cfg, st, theta, y)?)
+}
+
+/// The largest run of converged Ritz values within the cluster spread of one another that
+/// contains a wanted value, among the `k_want + p` values at the wanted end(s).
+fn largest_cluster(
+    cfg: &Lanczos,
+    st: &State,
+    theta: &[f64],
+    est: &[f64],
+    crit: &impl Fn(f64) -> f64,
+    p: usize,
 ) -> usize {
+    let len = theta.len();
     let spread = (10.0 * cfg.tol()).max(1e-6);
-    let mut idx: Vec<usize> = ends
-        .iter()
-        .copied()
+    let wanted = cfg.wanted(len, st.k_want);
+    let mut idx: Vec<usize> = cfg
+        .wanted(len, st.k_want + p)
+        .into_iter()
         .filter(|&i| est[i] <= crit(theta[i]))
         .collect();
     idx.sort_unstable();
-    let conv: Vec<f64> = idx.iter().map(|&i| theta[i]).collect();
     let scale = theta.iter().fold(0.0f64, |a, t| a.max(t.abs()));
-    let mut best = 0;
-    let mut run = 1;
-    for w in conv.windows(2) {
-        if (w[1] - w[0]).abs() <= spread * w[1].abs().max(w[0].abs()).max(1e-3 * scale) {
-            run += 1;
-        } else {
-            run = 1;
+    let (mut best, mut run, mut touches) = (0, 0, false);
+    for (j, &i) in idx.iter().enumerate() {
+        let joined = j > 0 && {
+            let (a, b) = (theta[idx[j - 1]], theta[i]);
+            idx[j - 1] + 1 == i && (b - a).abs() <= spread * a.abs().max(b.abs()).max(1e-3 * scale)
+        };
+        if !joined {
+            run = 0;
+            touches = false;
         }
-        best = best.max(run);
-    }
-    if conv.len() == 1 {
-        best = 1;
+        run += 1;
+        touches |= wanted.contains(&i);
+        if touches {
+            best = best.max(run);
+        }
     }
     best
 }
 
+/// A certifying pass: lock the wanted Ritz vectors and continue from one cold random column
+/// orthogonal to them; `false` when no direction is left.
+fn start_pass(cfg: &Lanczos, st: &mut State, theta: &[f64], y: &Mat<f64>) -> Result<bool> {
+    let mut keep = cfg.wanted(theta.len(), st.k_want);
+    keep.sort_unstable();
+    if keep.len() + 1 > st.n {
+        return Ok(false);
+    }
+    st.locked = keep.iter().map(|&i| theta[i]).collect();
+    let yk = Mat::from_fn(theta.len(), keep.len(), |r, c| y[(r, keep[c])]);
+    st.basis.restart(yk.as_ref())?;
+    st.basis.refresh(1)?;
+    st.guard = if cfg.which() == Which::Both { 2 } else { 1 };
+    st.passes += 1;
+    st.next_check = st.basis.len() + 1;
+    Ok(true)
+}
+
 /// Thick restart: keep the wanted Ritz vectors and half of the rest nearest them, leaving room
-/// for a block of `p`.
-fn thick_restart(cfg: &Lanczos, st: &mut State, y: &Mat<f64>, p: usize) -> Result<()> {
+/// for a block.
+fn thick_restart(cfg: &Lanczos, st: &mut State, y: &Mat<f64>) -> Result<()> {
     let len = st.basis.len();
+    let p = st.basis.block_size();
     let w = st.k_want + st.guard + p;
     let keep_n = (w + st.m.saturating_sub(w) / 2)
         .min(st.m.saturating_sub(p))
@@ -286,7 +423,8 @@ impl Lanczos {
     /// Runs on `op`, which must be symmetric with `k ≤ n`. When the budget runs out first, the
     /// result says so (`converged = false`, `budget_exhausted = true`) and carries the pairs
     /// reached with their true residuals. The solver is the one [`Lanczos::with_block_size`]
-    /// chose (the single-vector thick-restart Lanczos by default).
+    /// chose (the restarted block solver of this module with an automatic block size by
+    /// default).
     ///
     /// ```
     /// use curvlab::curvature::{Lanczos, Which};
@@ -306,7 +444,9 @@ impl Lanczos {
         match self.block_size() {
             BlockSize::Single => self.run_single(op),
             BlockSize::Fixed(p) => run_block(self, op, p, self.multiplicity_check()),
-            BlockSize::Auto if self.multiplicity_check() => run_block(self, op, 3, true),
+            BlockSize::Auto if self.multiplicity_check() && self.k() > 1 => {
+                run_block(self, op, AUTO_BLOCK, true)
+            }
             BlockSize::Auto => run_block(self, op, 1, false),
         }
     }

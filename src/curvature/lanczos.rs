@@ -12,11 +12,11 @@
 //! rounding allows. The returned residuals are the TRUE residuals `‖A v − θ v‖`, computed with one
 //! extra application per returned pair (counted in `applications`).
 //!
-//! [`Lanczos::run`] uses the single-vector solver described here by default
-//! ([`BlockSize::Single`]); the restarted block Krylov solver ([`crate::curvature::block`]) is
-//! [`BlockSize::Auto`] or [`BlockSize::Fixed`]. The single-vector solver stays the default
-//! because it needs fewer applications on every matrix measured (docs/curvature_engine.md) and
-//! the block solver ran out of its budget on an n = 80 quadratic where this one converges.
+//! [`Lanczos::run`] uses the restarted block Krylov solver ([`crate::curvature::block`]) by
+//! default ([`BlockSize::Auto`]); the single-vector solver described here is
+//! [`BlockSize::Single`]. The block solver is the default because it tests convergence inside a
+//! cycle, grows its basis after a cycle that did not converge, and needs a certifying pass only
+//! when a cluster may hide a copy (docs/block_solver.md has the numbers).
 //!
 //! Single-vector Krylov methods see one copy of a multiple eigenvalue in exact arithmetic. With
 //! the multiplicity check on (the default), after convergence the converged vectors are locked and
@@ -83,14 +83,43 @@ pub struct LanczosResult {
 /// The block size of the Krylov eigensolver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum BlockSize {
-    /// The restarted block solver of [`crate::curvature::block`], block size chosen by its rule (2, grown on a detected cluster; 1 when
-    /// multiplicities are not asked for).
+    /// The restarted block solver of [`crate::curvature::block`] (the default), block size
+    /// chosen by its rule: 1 when one value per end is wanted or multiplicities are not asked
+    /// for, else [`crate::curvature::block::AUTO_BLOCK`], with a certifying pass when a
+    /// converged cluster is as large as the block.
     Auto,
     /// A fixed block size `p ≥ 1`.
     Fixed(usize),
-    /// The single-vector thick-restart Lanczos with its locked multiplicity pass
-    /// (the default).
+    /// The single-vector thick-restart Lanczos with its locked multiplicity pass (fixed basis
+    /// size, convergence tested at the end of each cycle).
     Single,
+}
+
+impl BlockSize {
+    /// Parses `auto`, `single` or a block size `p ≥ 1` (the `--block` option of
+    /// `curvlab spectrum`).
+    ///
+    /// ```
+    /// use curvlab::curvature::BlockSize;
+    /// assert_eq!(BlockSize::parse("auto").unwrap(), BlockSize::Auto);
+    /// assert_eq!(BlockSize::parse("single").unwrap(), BlockSize::Single);
+    /// assert_eq!(BlockSize::parse("4").unwrap(), BlockSize::Fixed(4));
+    /// assert!(BlockSize::parse("0").is_err() && BlockSize::parse("two").is_err());
+    /// ```
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(BlockSize::Auto),
+            "single" => Ok(BlockSize::Single),
+            _ => match s.parse::<usize>() {
+                Ok(p) if p >= 1 => Ok(BlockSize::Fixed(p)),
+                _ => Err(Error::invalid(
+                    "block",
+                    s,
+                    "expected auto, single or a block size >= 1",
+                )),
+            },
+        }
+    }
 }
 
 /// Thick-restart Lanczos for the `k` extreme eigenvalues, with builders.
@@ -118,8 +147,10 @@ pub struct Lanczos {
 }
 
 impl Lanczos {
-    /// `k ≥ 1` eigenvalues at the `which` end(s); defaults: `tol = 1e-10`, seed 0, basis size
-    /// `max(2k' + 1, 20)` with `k'` the number wanted (ARPACK's default `ncv`), at most
+    /// `k ≥ 1` eigenvalues at the `which` end(s); defaults: the restarted block solver
+    /// ([`BlockSize::Auto`]), `tol = 1e-10`, seed 0, start basis size
+    /// [`crate::curvature::block::start_basis_size`] (the single-vector solver: `max(2k' + 1,
+    /// 20)` with `k'` the number wanted, ARPACK's default `ncv`), at most
     /// [`default_max_applications`]`(n)` operator applications, multiplicity check on.
     pub fn new(k: usize, which: Which) -> Result<Self> {
         if k == 0 {
@@ -134,12 +165,12 @@ impl Lanczos {
             max_applications: None,
             multiplicity_check: true,
             symmetry_tol: crate::linalg::lanczos::DEFAULT_SYMMETRY_TOL,
-            block: BlockSize::Single,
+            block: BlockSize::Auto,
         })
     }
-    /// The solver: the single-vector thick-restart Lanczos ([`BlockSize::Single`], the
-    /// default), or the restarted block Krylov solver with an automatic ([`BlockSize::Auto`]) or
-    /// fixed block size.
+    /// The solver: the restarted block Krylov solver with an automatic ([`BlockSize::Auto`], the
+    /// default) or fixed block size, or the single-vector thick-restart Lanczos
+    /// ([`BlockSize::Single`]).
     ///
     /// ```
     /// use curvlab::curvature::{BlockSize, Lanczos, Which};
@@ -147,8 +178,11 @@ impl Lanczos {
     /// let a = faer::Mat::<f64>::from_fn(40, 40, |i, j| {
     ///     if i != j { 0.0 } else if i < 2 { 5.0 } else { 1.0 + i as f64 / 40.0 }
     /// });
-    /// let r = Lanczos::new(3, Which::Largest).unwrap().run(&a).unwrap();
-    /// assert!((r.largest[1].value - 5.0).abs() < 1e-9);
+    /// for block in [BlockSize::Auto, BlockSize::Single, BlockSize::Fixed(2)] {
+    ///     let l = Lanczos::new(3, Which::Largest).unwrap().with_block_size(block).unwrap();
+    ///     let r = l.run(&a).unwrap();
+    ///     assert!((r.largest[1].value - 5.0).abs() < 1e-9, "{block:?}");
+    /// }
     /// let s = Lanczos::new(3, Which::Largest).unwrap().with_block_size(BlockSize::Fixed(0));
     /// assert!(s.is_err());
     /// ```
@@ -193,7 +227,9 @@ impl Lanczos {
         self.seed = seed;
         Ok(self)
     }
-    /// Maximum basis size `m` before a restart (must exceed the number wanted; capped at `n`).
+    /// Basis size `m` before a restart (must exceed the number wanted; capped at `n`): fixed for
+    /// the single-vector solver, the start size for the block solver (which doubles it after a
+    /// cycle that did not converge, see [`crate::curvature::block`]).
     pub fn with_basis_size(mut self, m: usize) -> Result<Self> {
         if m < 2 {
             return Err(Error::invalid("basis_size", m, "must be >= 2"));

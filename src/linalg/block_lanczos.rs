@@ -144,6 +144,55 @@ impl BlockBasis {
         self.coupling.as_ref()
     }
 
+    /// The capacity: the largest number of basis vectors before a restart is needed.
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// Raises the capacity to `cap` (`≤ n`; a smaller value than the current one is ignored),
+    /// keeping the basis, the projected matrix and the next block: a larger Krylov space for the
+    /// next cycle without a restart.
+    ///
+    /// ```
+    /// use curvlab::linalg::block_lanczos::BlockBasis;
+    /// let a = faer::Mat::<f64>::from_fn(8, 8, |i, j| if i == j { (i + 1) as f64 } else { 0.0 });
+    /// let start = faer::Mat::<f64>::from_fn(8, 2, |i, j| (i * j + i + 1) as f64);
+    /// let mut b = BlockBasis::new(8, 4, start.as_ref(), 0).unwrap();
+    /// b.extend(&a).unwrap();
+    /// b.extend(&a).unwrap();
+    /// assert!(b.extend(&a).is_err()); // full
+    /// b.set_capacity(8).unwrap();
+    /// b.extend(&a).unwrap();
+    /// b.extend(&a).unwrap();
+    /// let t = b.projected(); // the whole space: trace 36
+    /// assert!(((0..8).map(|i| t[(i, i)]).sum::<f64>() - 36.0).abs() < 1e-12);
+    /// assert!(b.set_capacity(9).is_err());
+    /// ```
+    pub fn set_capacity(&mut self, cap: usize) -> Result<()> {
+        if cap > self.n {
+            return Err(Error::invalid(
+                "block basis capacity",
+                cap,
+                &format!("must be <= n = {}", self.n),
+            ));
+        }
+        if cap <= self.cap {
+            return Ok(());
+        }
+        let mut v = Mat::<f64>::zeros(self.n, cap);
+        v.as_mut()
+            .subcols_mut(0, self.len)
+            .copy_from(self.v.as_ref().subcols(0, self.len));
+        let mut t = Mat::<f64>::zeros(cap, cap);
+        t.as_mut()
+            .submatrix_mut(0, 0, self.len, self.len)
+            .copy_from(self.projected());
+        self.v = v;
+        self.t = t;
+        self.cap = cap;
+        Ok(())
+    }
+
     /// Appends the next block with one block application of `op` (`p` applications; fewer when
     /// the basis completes the whole space), orthogonalizes and factors the remainder into the
     /// next block. Errors on a full basis, a wrong operator size, NaN/Inf from the operator, or
@@ -267,20 +316,27 @@ impl BlockBasis {
     /// `V` and the earlier columns (its row of `R` stays zero).
     fn orthonormalize(&mut self, w: &mut Mat<f64>, floor: f64) -> Result<(Mat<f64>, Mat<f64>)> {
         let (n, p) = (self.n, w.ncols());
-        let mut q = Mat::<f64>::zeros(n, p);
+        // Near the end of the space fewer than p directions are left: the next block shrinks
+        // (the columns beyond lie in the span of V and the earlier ones; their projections on
+        // those are still their coupling).
+        let pn = p.min(n - self.len);
+        let mut q = Mat::<f64>::zeros(n, pn);
         let mut r = Mat::<f64>::zeros(p, p);
-        self.injected = vec![false; p];
+        self.injected = vec![false; pn];
         for c in 0..p {
             let mut col: Vec<f64> = (0..n).map(|i| w[(i, c)]).collect();
             let first = crate::linalg::vector::norm(&col);
             for _ in 0..2 {
-                for d in 0..c {
+                for d in 0..c.min(pn) {
                     let s: f64 = (0..n).map(|i| q[(i, d)] * col[i]).sum();
                     r[(d, c)] += s;
                     for (i, x) in col.iter_mut().enumerate() {
                         *x -= s * q[(i, d)];
                     }
                 }
+            }
+            if c >= pn {
+                continue;
             }
             let s = crate::linalg::vector::norm(&col);
             if s > floor && s > 1e-10 * first {
@@ -296,7 +352,7 @@ impl BlockBasis {
                 q[(i, c)] = x / s;
             }
         }
-        Ok((q, r))
+        Ok((q, r.subrows(0, pn).to_owned()))
     }
 
     /// A random vector orthogonal to `V` and the first `c` columns of `q`.
