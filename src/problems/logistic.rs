@@ -243,7 +243,13 @@ impl LogisticRegression {
 
     /// Exact HVPs of a block `V` (`(d+1) × k`) on the rows `a`, one pass over the data:
     /// `U = [a 1] V`, rows scaled by `σ'(zᵢ)/m`, `out = [a 1]ᵀ U + diag(λ I, 0) V`.
-    fn hvp_block_on(&self, a: MatRef<'_, f64>, x: &[f64], v: MatRef<'_, f64>, out: MatMut<'_, f64>) {
+    fn hvp_block_on(
+        &self,
+        a: MatRef<'_, f64>,
+        x: &[f64],
+        v: MatRef<'_, f64>,
+        out: MatMut<'_, f64>,
+    ) {
         let (m, d, k) = (a.nrows(), a.ncols(), v.ncols());
         let weights = curvature_weights(a, x);
         // U = [a 1] V, column-major in one buffer so the row scaling runs over slices.
@@ -259,10 +265,7 @@ impl LogisticRegression {
         );
         let (mut ow, mut ob) = out.split_at_row_mut(d);
         for (j, col) in u.chunks_exact_mut(m).enumerate() {
-            for (uij, wi) in col.iter_mut().zip(&weights) {
-                *uij *= wi;
-            }
-            ob[(0, j)] = col.iter().sum();
+            ob[(0, j)] = scale_and_sum(col, &weights);
         }
         product(
             ow.as_mut(),
@@ -354,13 +357,39 @@ fn curvature_weights(a: MatRef<'_, f64>, x: &[f64]) -> Vec<f64> {
     z
 }
 
-/// `dst (=|+=) lhs · rhs` with faer, single-threaded, then [`clean_upper`].
+/// `u ← u ⊙ w` and returns `Σ uᵢ`, with four partial sums (the single sum is latency-bound:
+/// one dependent addition per element).
+fn scale_and_sum(u: &mut [f64], w: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let mut uc = u.chunks_exact_mut(4);
+    let mut wc = w.chunks_exact(4);
+    for (u4, w4) in (&mut uc).zip(&mut wc) {
+        for t in 0..4 {
+            u4[t] *= w4[t];
+            acc[t] += u4[t];
+        }
+    }
+    let mut tail = 0.0;
+    for (ui, wi) in uc.into_remainder().iter_mut().zip(wc.remainder()) {
+        *ui *= wi;
+        tail += *ui;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// `dst (=|+=) lhs · rhs` with faer, single-threaded, then [`clean_upper`] (also used by the
+/// least-squares block products).
 ///
 /// `Par::Seq` by measurement (docs/block_products.md): on this 2-core machine rayon was slower
 /// at every size tried, from `1000 × 20` (26 µs against 7 µs for `X V`, k = 8) to `20000 × 200`
 /// (`Xᵀ U` 182 ms against 16 ms), and the callers (Lanczos, Hutchinson, studies) run with the
 /// global parallelism set to sequential anyway.
-fn product(dst: MatMut<'_, f64>, accum: Accum, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) {
+pub(super) fn product(
+    dst: MatMut<'_, f64>,
+    accum: Accum,
+    lhs: MatRef<'_, f64>,
+    rhs: MatRef<'_, f64>,
+) {
     faer::linalg::matmul::matmul(dst, accum, lhs, rhs, 1.0, Par::Seq);
     clean_upper();
 }
