@@ -15,8 +15,8 @@
 //! scaled by `d`, then `[X 1]ᵀ U + diag(λ I, 0) V` (the blocking of Golub & Van Loan 2013, §1.5,
 //! as curvlinops and PyHessian batch their products).
 //!
-//! Every faer product here runs single-threaded (`Par::Seq`) and is followed by
-//! [`clean_upper`]: faer 0.24 multiplies with AVX-512 kernels that return with the upper halves
+//! Every faer product here runs single-threaded (`Par::Seq`) and is followed by a `vzeroupper`
+//! (`clean_upper`): faer 0.24 multiplies with AVX-512 kernels that return with the upper halves
 //! of the vector registers dirty, and every later SSE instruction (the `exp` and `ln_1p` of the
 //! per-example loops) then pays the AVX–SSE transition penalty. That, and not the products, made
 //! a first block kernel 10–20× slower than the column loop (docs/block_products.md).
