@@ -8,16 +8,25 @@
 //!   N&W §10.3; Martens 2010, §4.2 with `H_L = I`): `Jv` by one forward pass, then `Jᵀ(Jv)`
 //!   exactly.
 //!
+//! A block of `k` products at one point (`hvp_block`, `ggn_vp_block`) forms what the `k` columns
+//! share once: the Jacobian `J` (`n` forward passes, held whole when `m·n ≤ 2²²`, otherwise in
+//! column slabs formed twice), so `Jᵀ(JV)` is two matrix-matrix products instead of `k(n + 1)`
+//! passes; and, for the exact Hessian when `k ≥ (n + 1)/2`, the second-order term
+//! `S = Σᵢ rᵢ ∇²rᵢ` (N&W eq. 10.5) from `n(n + 1)/2` second-order forward passes (hyper-dual
+//! numbers, one per entry of the upper triangle), so `∇²f V = Jᵀ(JV) + S V`. For narrower blocks
+//! the column loop is cheaper (`k·n` passes for `S V` either way) and is kept.
+//!
 //! Concrete registry problem `least-squares`: fitting a curve to seeded synthetic data,
 //! `y = a e^{−b t} + c + noise` (exponential decay, `model=exponential`) or
 //! `y = a exp(−(t − μ)²/(2s²)) + c + noise` (a Gaussian peak, `model=gaussian`).
 
+use super::logistic::product;
 use super::registry::{ProblemInfo, ProblemInstance, label};
 use crate::diff::{DualGradient, Scalar, dual_hvp};
-use crate::error::{Error, Result, check_len};
-use crate::objective::{GaussNewton, Objective};
+use crate::error::{Error, Result, check_finite, check_len};
+use crate::objective::{GaussNewton, Objective, block_by_columns};
 use crate::params::{ParamInfo, Params};
-use faer::Mat;
+use faer::{Accum, Mat, MatMut, MatRef};
 use num_dual::{Dual, Dual64};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -206,6 +215,118 @@ impl<R: Residuals> LeastSquares<R> {
     }
 }
 
+/// The most Jacobian entries (`m ×` columns) a block product holds at once: 2²² (32 MB).
+const JACOBIAN_ENTRIES: usize = 1 << 22;
+
+impl<R: Residuals> LeastSquares<R> {
+    /// The columns `cols` of `J` into `j` (`m × |cols|`, column-major), one forward pass each.
+    fn jacobian_slab(&self, x: &[f64], cols: std::ops::Range<usize>, j: &mut [f64]) {
+        let m = self.residuals.num_residuals();
+        let mut xd: Vec<Dual64> = x.iter().map(|&a| Dual64::from_re(a)).collect();
+        let mut rd = vec![Dual64::from_re(0.0); m];
+        for (c, col) in cols.zip(j.chunks_exact_mut(m.max(1))) {
+            xd[c].eps = 1.0;
+            self.residuals.residuals(&xd, &mut rd);
+            xd[c].eps = 0.0;
+            for (o, r) in col.iter_mut().zip(&rd) {
+                *o = r.eps;
+            }
+        }
+    }
+
+    /// `out = Jᵀ(J V)` with `J` formed once when it has at most `limit` entries; otherwise in
+    /// slabs of `⌊limit/m⌋` columns, twice: `U = Σ J_s V_s`, then `out_s = J_sᵀ U`.
+    fn gauss_newton_block(
+        &self,
+        x: &[f64],
+        v: MatRef<'_, f64>,
+        mut out: MatMut<'_, f64>,
+        limit: usize,
+    ) {
+        let (m, n, k) = (self.residuals.num_residuals(), v.nrows(), v.ncols());
+        let width = (limit / m.max(1)).clamp(1, n.max(1));
+        let mut slab = vec![0.0; m * width];
+        let mut u = Mat::<f64>::zeros(m, k);
+        if width >= n {
+            self.jacobian_slab(x, 0..n, &mut slab);
+            let j = MatRef::from_column_major_slice(&slab, m, n);
+            product(u.as_mut(), Accum::Replace, j, v);
+            product(out, Accum::Replace, j.transpose(), u.as_ref());
+            return;
+        }
+        let slabs = || {
+            (0..n)
+                .step_by(width)
+                .map(move |c0| (c0, (c0 + width).min(n) - c0))
+        };
+        for (c0, w) in slabs() {
+            self.jacobian_slab(x, c0..c0 + w, &mut slab[..m * w]);
+            let j = MatRef::from_column_major_slice(&slab[..m * w], m, w);
+            product(u.as_mut(), Accum::Add, j, v.subrows(c0, w));
+        }
+        for (c0, w) in slabs() {
+            self.jacobian_slab(x, c0..c0 + w, &mut slab[..m * w]);
+            let j = MatRef::from_column_major_slice(&slab[..m * w], m, w);
+            product(
+                out.as_mut().subrows_mut(c0, w),
+                Accum::Replace,
+                j.transpose(),
+                u.as_ref(),
+            );
+        }
+    }
+
+    /// The second-order term `S = Σᵢ rᵢ(x) ∇²rᵢ(x)` (`n × n`): entry `(a, b)` from one forward
+    /// pass in hyper-dual numbers seeded with `e_b` (inner) and `e_a` (outer), whose `ε₁ε₂`
+    /// part is `∂²rᵢ/∂x_a∂x_b`; `n(n + 1)/2` passes.
+    fn residual_curvature(&self, x: &[f64]) -> Mat<f64> {
+        let (m, n) = (self.residuals.num_residuals(), x.len());
+        let mut r0 = vec![0.0; m];
+        self.residuals.residuals(x, &mut r0);
+        let zero = Dual64::from_re(0.0);
+        let mut xd: Vec<Dual<Dual64>> = x
+            .iter()
+            .map(|&a| Dual::new(Dual64::from_re(a), zero))
+            .collect();
+        let mut rd = vec![Dual::new(zero, zero); m];
+        let mut s = Mat::<f64>::zeros(n, n);
+        for a in 0..n {
+            xd[a].eps.re = 1.0;
+            for b in a..n {
+                xd[b].re.eps = 1.0;
+                self.residuals.residuals(&xd, &mut rd);
+                xd[b].re.eps = 0.0;
+                let sab: f64 = rd.iter().zip(&r0).map(|(r, ri)| ri * r.eps.eps).sum();
+                s[(a, b)] = sab;
+                s[(b, a)] = sab;
+            }
+            xd[a].eps.re = 0.0;
+        }
+        s
+    }
+
+    /// Shapes and finiteness of a block product's inputs.
+    fn check_block(&self, x: &[f64], v: MatRef<'_, f64>, out: MatRef<'_, f64>) -> Result<()> {
+        let n = self.residuals.dim();
+        check_len("x", n, x.len())?;
+        check_len("block rows", n, v.nrows())?;
+        check_len("output block rows", n, out.nrows())?;
+        check_len("output block columns", v.ncols(), out.ncols())?;
+        check_finite("x", x, 0)?;
+        for j in 0..v.ncols() {
+            for i in 0..n {
+                if !v[(i, j)].is_finite() {
+                    return Err(Error::NonFinite {
+                        what: format!("V[({i}, {j})] = {}", v[(i, j)]),
+                        iteration: 0,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl<R: Residuals> DualGradient for LeastSquares<R> {
     fn dim(&self) -> usize {
         self.residuals.dim()
@@ -259,6 +380,37 @@ impl<R: Residuals> Objective for LeastSquares<R> {
     fn hvp(&self, x: &[f64], v: &[f64], out: &mut [f64]) -> Result<()> {
         dual_hvp(self, x, v, out)
     }
+    /// `Jᵀ(JV) + S V` with `J` and `S = Σᵢ rᵢ ∇²rᵢ` formed once when the block has
+    /// `k ≥ (n + 1)/2` columns; the column loop otherwise (module docs). Wrong shapes and
+    /// non-finite `x` or `V` are errors.
+    ///
+    /// ```
+    /// use curvlab::Objective;
+    /// use curvlab::problems::least_squares::{CurveFit, CurveModel, LeastSquares};
+    /// let f = LeastSquares::new(CurveFit::new(CurveModel::Exponential, 20, 0.1, 0).unwrap());
+    /// let x = [1.0, 1.0, 0.0];
+    /// let v = faer::Mat::<f64>::identity(3, 3);
+    /// let mut hv = faer::Mat::<f64>::zeros(3, 3);
+    /// f.hvp_block(&x, v.as_ref(), hv.as_mut()).unwrap();
+    /// let h = f.hessian(&x).unwrap();
+    /// for i in 0..3 {
+    ///     for j in 0..3 {
+    ///         assert!((hv[(i, j)] - h[(i, j)]).abs() < 1e-12 * h.norm_max());
+    ///     }
+    /// }
+    /// assert!(f.hvp_block(&[f64::NAN, 1.0, 0.0], v.as_ref(), hv.as_mut()).is_err());
+    /// ```
+    fn hvp_block(&self, x: &[f64], v: MatRef<'_, f64>, mut out: MatMut<'_, f64>) -> Result<()> {
+        self.check_block(x, v, out.as_ref())?;
+        let (n, k) = (x.len(), v.ncols());
+        if 2 * k < n + 1 {
+            return block_by_columns(n, v, out, |a, b| self.hvp(x, a, b));
+        }
+        self.gauss_newton_block(x, v, out.as_mut(), JACOBIAN_ENTRIES);
+        let s = self.residual_curvature(x);
+        product(out, Accum::Add, s.as_ref(), v);
+        Ok(())
+    }
     fn as_gauss_newton(&self) -> Option<&dyn GaussNewton> {
         Some(self)
     }
@@ -270,6 +422,26 @@ impl<R: Residuals> GaussNewton for LeastSquares<R> {
         let mut jv = vec![0.0; self.residuals.num_residuals()];
         self.jvp(x, v, &mut jv)?;
         self.vjp(x, &jv, out)
+    }
+    /// `Jᵀ(J V)` with `J` formed once (`n` forward passes for the block instead of `k(n + 1)`),
+    /// in column slabs when `m·n > 2²²`.
+    ///
+    /// ```
+    /// use curvlab::GaussNewton;
+    /// use curvlab::problems::least_squares::{CurveFit, CurveModel, LeastSquares};
+    /// let f = LeastSquares::new(CurveFit::new(CurveModel::GaussianPeak, 30, 0.0, 0).unwrap());
+    /// let x = [1.0, 1.0, 1.0, 0.0];
+    /// let v = faer::Mat::<f64>::from_fn(4, 2, |i, j| (i * 2 + j) as f64 - 3.0);
+    /// let mut g = faer::Mat::<f64>::zeros(4, 2);
+    /// f.ggn_vp_block(&x, v.as_ref(), g.as_mut()).unwrap();
+    /// let j = f.jacobian(&x).unwrap();
+    /// let want = j.transpose() * (&j * &v);
+    /// assert!((&g - &want).norm_max() < 1e-12 * want.norm_max());
+    /// ```
+    fn ggn_vp_block(&self, x: &[f64], v: MatRef<'_, f64>, out: MatMut<'_, f64>) -> Result<()> {
+        self.check_block(x, v, out.as_ref())?;
+        self.gauss_newton_block(x, v, out, JACOBIAN_ENTRIES);
+        Ok(())
     }
 }
 

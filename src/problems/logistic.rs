@@ -10,16 +10,27 @@
 //! matrix-vector products against the gradient's two. With its canonical link the generalised
 //! Gauss-Newton matrix equals the Hessian (Schraudolph 2002; Martens 2010, §4.2).
 //!
+//! A block of `k` products (`hvp_block`, `ggn_vp_block`) is one pass over the data with two
+//! matrix-matrix products: the weights `dᵢ = σ'(zᵢ)/N` once, `U = [X 1] V` (`N × k`), rows of `U`
+//! scaled by `d`, then `[X 1]ᵀ U + diag(λ I, 0) V` (the blocking of Golub & Van Loan 2013, §1.5,
+//! as curvlinops and PyHessian batch their products).
+//!
+//! Every faer product here runs single-threaded (`Par::Seq`) and is followed by a `vzeroupper`
+//! (`clean_upper`): faer 0.24 multiplies with AVX-512 kernels that return with the upper halves
+//! of the vector registers dirty, and every later SSE instruction (the `exp` and `ln_1p` of the
+//! per-example loops) then pays the AVX–SSE transition penalty. That, and not the products, made
+//! a first block kernel 10–20× slower than the column loop (docs/block_products.md).
+//!
 //! Numerically stable for any `|z|`: the loss per example is `softplus(z)` for `y = 0` and
 //! `softplus(−z)` for `y = 1`, with `softplus(t) = max(t, 0) + log1p(exp(−|t|))`, and the
 //! residual `σ(z) − y` is `σ(z)` or `−σ(−z)`, never a cancellation.
 
 use super::data::{Dataset, check_batch, data_path, gather_rows};
 use super::registry::{ProblemInfo, ProblemInstance, label};
-use crate::error::{Error, Result, check_len};
+use crate::error::{Error, Result, check_finite, check_len};
 use crate::objective::{FiniteSum, GaussNewton, Objective};
 use crate::params::{ParamInfo, Params};
-use faer::{Accum, ColMut, ColRef, Mat, MatRef, Par};
+use faer::{Accum, ColMut, ColRef, Mat, MatMut, MatRef, Par};
 
 /// Registry entry.
 pub const INFO: ProblemInfo = ProblemInfo {
@@ -230,6 +241,65 @@ impl LogisticRegression {
         ob[0] = u.iter().sum();
     }
 
+    /// Exact HVPs of a block `V` (`(d+1) × k`) on the rows `a`, one pass over the data:
+    /// `U = [a 1] V`, rows scaled by `σ'(zᵢ)/m`, `out = [a 1]ᵀ U + diag(λ I, 0) V`.
+    fn hvp_block_on(
+        &self,
+        a: MatRef<'_, f64>,
+        x: &[f64],
+        v: MatRef<'_, f64>,
+        out: MatMut<'_, f64>,
+    ) {
+        let (m, d, k) = (a.nrows(), a.ncols(), v.ncols());
+        let weights = curvature_weights(a, x);
+        // U = [a 1] V, column-major in one buffer so the row scaling runs over slices.
+        let mut u = vec![0.0; m * k];
+        for (j, col) in u.chunks_exact_mut(m).enumerate() {
+            col.fill(v[(d, j)]);
+        }
+        product(
+            MatMut::from_column_major_slice_mut(&mut u, m, k),
+            Accum::Add,
+            a,
+            v.subrows(0, d),
+        );
+        let (mut ow, mut ob) = out.split_at_row_mut(d);
+        for (j, col) in u.chunks_exact_mut(m).enumerate() {
+            ob[(0, j)] = scale_and_sum(col, &weights);
+        }
+        product(
+            ow.as_mut(),
+            Accum::Replace,
+            a.transpose(),
+            MatRef::from_column_major_slice(&u, m, k),
+        );
+        for j in 0..k {
+            for i in 0..d {
+                ow[(i, j)] += self.lambda * v[(i, j)];
+            }
+        }
+    }
+
+    /// Shapes and finiteness of a block product's inputs.
+    fn check_block(&self, x: &[f64], v: MatRef<'_, f64>, out: MatRef<'_, f64>) -> Result<()> {
+        self.check(x)?;
+        check_len("block rows", x.len(), v.nrows())?;
+        check_len("output block rows", x.len(), out.nrows())?;
+        check_len("output block columns", v.ncols(), out.ncols())?;
+        check_finite("x", x, 0)?;
+        for j in 0..v.ncols() {
+            for i in 0..v.nrows() {
+                if !v[(i, j)].is_finite() {
+                    return Err(Error::NonFinite {
+                        what: format!("V[({i}, {j})] = {}", v[(i, j)]),
+                        iteration: 0,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn check_hvp(&self, x: &[f64], v: &[f64], out: &[f64]) -> Result<()> {
         self.check(x)?;
         check_len("v", x.len(), v.len())?;
@@ -258,26 +328,93 @@ fn loss_and_residual(z: f64, y: f64) -> (f64, f64) {
 /// `z = a w + b`.
 fn margins(a: MatRef<'_, f64>, w: &[f64], b: f64, z: &mut [f64]) {
     z.fill(b);
-    faer::linalg::matmul::matmul(
-        ColMut::from_slice_mut(z),
+    product(
+        ColMut::from_slice_mut(z).as_mat_mut(),
         Accum::Add,
         a,
-        ColRef::from_slice(w),
-        1.0,
-        Par::Seq,
+        ColRef::from_slice(w).as_mat(),
     );
 }
 
 /// `out = aᵀ r`.
 fn transpose_times(a: MatRef<'_, f64>, r: &[f64], out: &mut [f64]) {
-    faer::linalg::matmul::matmul(
-        ColMut::from_slice_mut(out),
+    product(
+        ColMut::from_slice_mut(out).as_mat_mut(),
         Accum::Replace,
         a.transpose(),
-        ColRef::from_slice(r),
-        1.0,
-        Par::Seq,
+        ColRef::from_slice(r).as_mat(),
     );
+}
+
+/// The curvature weights `σ'(zᵢ)/m = σ(zᵢ)(1 − σ(zᵢ))/m` of the rows `a` at `x = (w, b)`.
+fn curvature_weights(a: MatRef<'_, f64>, x: &[f64]) -> Vec<f64> {
+    let (m, d) = (a.nrows(), a.ncols());
+    let mut z = vec![0.0; m];
+    margins(a, &x[..d], x[d], &mut z);
+    for zi in &mut z {
+        *zi = sigmoid_variance(*zi) / m as f64;
+    }
+    z
+}
+
+/// `u ← u ⊙ w` and returns `Σ uᵢ`, with four partial sums (the single sum is latency-bound:
+/// one dependent addition per element).
+fn scale_and_sum(u: &mut [f64], w: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let mut uc = u.chunks_exact_mut(4);
+    let mut wc = w.chunks_exact(4);
+    for (u4, w4) in (&mut uc).zip(&mut wc) {
+        for t in 0..4 {
+            u4[t] *= w4[t];
+            acc[t] += u4[t];
+        }
+    }
+    let mut tail = 0.0;
+    for (ui, wi) in uc.into_remainder().iter_mut().zip(wc.remainder()) {
+        *ui *= wi;
+        tail += *ui;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// `dst (=|+=) lhs · rhs` with faer, single-threaded, then [`clean_upper`] (also used by the
+/// least-squares block products).
+///
+/// `Par::Seq` by measurement (docs/block_products.md): on this 2-core machine rayon was slower
+/// at every size tried, from `1000 × 20` (26 µs against 7 µs for `X V`, k = 8) to `20000 × 200`
+/// (`Xᵀ U` 182 ms against 16 ms), and the callers (Lanczos, Hutchinson, studies) run with the
+/// global parallelism set to sequential anyway.
+pub(super) fn product(
+    dst: MatMut<'_, f64>,
+    accum: Accum,
+    lhs: MatRef<'_, f64>,
+    rhs: MatRef<'_, f64>,
+) {
+    faer::linalg::matmul::matmul(dst, accum, lhs, rhs, 1.0, Par::Seq);
+    clean_upper();
+}
+
+/// Clears the upper halves of the vector registers (`vzeroupper`) after a faer product.
+///
+/// On AVX-512 machines faer 0.24 multiplies with the assembly kernels of `private-gemm-x86`,
+/// which return with the upper halves of the zmm registers dirty; every later non-VEX (SSE)
+/// instruction — glibc's `exp` and `ln_1p`, all scalar code compiled for the x86-64 baseline —
+/// then pays the AVX–SSE transition penalty (measured here: the block kernel's 8000 scalar
+/// updates after a product took 5.3 ms on `1000 × 20`, 0.2 ms with this call). A function
+/// compiled with AVX that touches a 256-bit register gets a `vzeroupper` before its return
+/// from LLVM; pulp's runtime dispatch provides one. (The same helper as the network problems'
+/// `passes::clean_upper`.)
+#[inline]
+fn clean_upper() {
+    struct Touch;
+    impl pulp::WithSimd for Touch {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, simd: S) {
+            std::hint::black_box(simd.splat_f64s(0.0));
+        }
+    }
+    pulp::Arch::new().dispatch(Touch);
 }
 
 /// `log(1 + eᵗ)` without overflow or cancellation.
@@ -340,6 +477,30 @@ impl Objective for LogisticRegression {
         self.hvp_on(self.data.x(), x, v, out);
         Ok(())
     }
+    /// One pass over the data for the whole block: `U = [X 1] V` and `[X 1]ᵀ diag(σ'(z)/N) U`,
+    /// two matrix-matrix products (module docs). Wrong shapes and non-finite `x` or `V` are
+    /// errors.
+    ///
+    /// ```
+    /// use curvlab::Objective;
+    /// let f = curvlab::problems::logistic::LogisticRegression::synthetic(50, 3, 1).unwrap();
+    /// let x = [0.1, -0.2, 0.3, 0.05];
+    /// let v = faer::Mat::<f64>::from_fn(4, 2, |i, j| (i + 2 * j) as f64 - 1.5);
+    /// let mut out = faer::Mat::<f64>::zeros(4, 2);
+    /// f.hvp_block(&x, v.as_ref(), out.as_mut()).unwrap();
+    /// let (col, mut hv) = ([-1.5, -0.5, 0.5, 1.5], [0.0; 4]);
+    /// f.hvp(&x, &col, &mut hv).unwrap();
+    /// for i in 0..4 {
+    ///     assert!((out[(i, 0)] - hv[i]).abs() < 1e-14);
+    /// }
+    /// let mut bad = faer::Mat::<f64>::zeros(4, 3);
+    /// assert!(f.hvp_block(&x, v.as_ref(), bad.as_mut()).is_err());
+    /// ```
+    fn hvp_block(&self, x: &[f64], v: MatRef<'_, f64>, out: MatMut<'_, f64>) -> Result<()> {
+        self.check_block(x, v, out.as_ref())?;
+        self.hvp_block_on(self.data.x(), x, v, out);
+        Ok(())
+    }
     /// The closed form `[X 1]ᵀ diag(σ(1−σ)) [X 1] / N + diag(λ I, 0)`, with one matrix product.
     fn hessian(&self, x: &[f64]) -> Result<Mat<f64>> {
         self.check(x)?;
@@ -356,14 +517,7 @@ impl Objective for LogisticRegression {
             s[i] * if j < d { a[(i, j)] } else { 1.0 }
         });
         let mut h = Mat::<f64>::zeros(d + 1, d + 1);
-        faer::linalg::matmul::matmul(
-            h.as_mut(),
-            Accum::Replace,
-            bmat.transpose(),
-            bmat.as_ref(),
-            1.0,
-            Par::Seq,
-        );
+        product(h.as_mut(), Accum::Replace, bmat.transpose(), bmat.as_ref());
         for j in 0..d {
             h[(j, j)] += self.lambda;
         }
@@ -387,6 +541,20 @@ impl Objective for LogisticRegression {
 impl GaussNewton for LogisticRegression {
     fn ggn_vp(&self, x: &[f64], v: &[f64], out: &mut [f64]) -> Result<()> {
         self.hvp(x, v, out)
+    }
+    /// The block HVP ([`Objective::hvp_block`]): one pass over the data.
+    ///
+    /// ```
+    /// use curvlab::{GaussNewton, Objective};
+    /// let f = curvlab::problems::logistic::LogisticRegression::synthetic(40, 2, 0).unwrap();
+    /// let v = faer::Mat::<f64>::identity(3, 3);
+    /// let (mut g, mut h) = (faer::Mat::<f64>::zeros(3, 3), faer::Mat::<f64>::zeros(3, 3));
+    /// f.ggn_vp_block(&[0.0; 3], v.as_ref(), g.as_mut()).unwrap();
+    /// f.hvp_block(&[0.0; 3], v.as_ref(), h.as_mut()).unwrap();
+    /// assert_eq!(g, h);
+    /// ```
+    fn ggn_vp_block(&self, x: &[f64], v: MatRef<'_, f64>, out: MatMut<'_, f64>) -> Result<()> {
+        self.hvp_block(x, v, out)
     }
 }
 
