@@ -80,6 +80,80 @@ fn times(s: &Setup) -> (f64, f64, f64) {
     (min(tg), min(th), min(tn))
 }
 
+/// A seeded `n × k` block of directions uniform in `[-1, 1]`.
+fn directions(n: usize, k: usize, seed: u64) -> faer::Mat<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    faer::Mat::from_fn(n, k, |_, _| 2.0 * rng.random::<f64>() - 1.0)
+}
+
+/// Block-8 against 8 single products (HVP and GGN), and 100 HVPs at x0 as blocks of 3 (the
+/// block eigensolver's use): median seconds, interleaved, printed as `BLOCK` / `SOLVER` lines.
+fn block_times(s: &Setup) {
+    let n = s.f.dim();
+    let gn = s.f.as_gauss_newton().expect("GGN");
+    let v8 = directions(n, 8, 11);
+    let mut out8 = faer::Mat::<f64>::zeros(n, 8);
+    let cols: Vec<Vec<f64>> = (0..8).map(|j| v8.col(j).iter().copied().collect()).collect();
+    let mut o = vec![0.0; n];
+    let (mut hs, mut hb, mut gs, mut gb) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..3 {
+        hs.push(median_seconds(|| {
+            for c in &cols {
+                s.f.hvp(black_box(&s.x), c, &mut o).unwrap();
+            }
+        }));
+        hb.push(median_seconds(|| {
+            s.f.hvp_block(black_box(&s.x), v8.as_ref(), out8.as_mut())
+                .unwrap()
+        }));
+        gs.push(median_seconds(|| {
+            for c in &cols {
+                gn.ggn_vp(black_box(&s.x), c, &mut o).unwrap();
+            }
+        }));
+        gb.push(median_seconds(|| {
+            gn.ggn_vp_block(black_box(&s.x), v8.as_ref(), out8.as_mut())
+                .unwrap()
+        }));
+    }
+    let min = |t: Vec<f64>| t.into_iter().fold(f64::INFINITY, f64::min);
+    let (hs, hb, gs, gb) = (min(hs), min(hb), min(gs), min(gb));
+    println!(
+        "BLOCK hvp: 8 singles {:.3} ms, block of 8 {:.3} ms, ratio {:.3} (target <= 0.4)",
+        hs * 1e3,
+        hb * 1e3,
+        hb / hs
+    );
+    println!(
+        "BLOCK ggn: 8 singles {:.3} ms, block of 8 {:.3} ms, ratio {:.3} (target <= 0.4)",
+        gs * 1e3,
+        gb * 1e3,
+        gb / gs
+    );
+    let v3 = directions(n, 3, 13);
+    let mut out3 = faer::Mat::<f64>::zeros(n, 3);
+    let (v1, mut out1) = (directions(n, 1, 17), faer::Mat::<f64>::zeros(n, 1));
+    let mut runs: Vec<f64> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..33 {
+                s.f.hvp_block(black_box(&s.x), v3.as_ref(), out3.as_mut())
+                    .unwrap();
+            }
+            s.f.hvp_block(black_box(&s.x), v1.as_ref(), out1.as_mut())
+                .unwrap();
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    runs.sort_by(f64::total_cmp);
+    println!(
+        "SOLVER 100 HVPs at x0 as 33 blocks of 3 + 1: median of 5 {:.1} ms ({:.2} ms per product; budget 8 ms), min {:.1} ms",
+        runs[2] * 1e3,
+        runs[2] * 10.0,
+        runs[0] * 1e3
+    );
+}
+
 fn export(s: &Setup, path: &str, t: (f64, f64, f64)) {
     use curvlab::problems::datasets::{digits, stratified_split};
     let all = digits::load().expect("digits");
@@ -142,6 +216,7 @@ fn bench(c: &mut Criterion) {
         t.1 / t.0,
         t.2 / t.0
     );
+    block_times(&s);
     if let Ok(path) = std::env::var("CURVLAB_NETWORK_EXPORT") {
         export(&s, &path, t);
     }
