@@ -8,7 +8,8 @@
 //! `1 + 2 r P(r²)/(Q(r²) − r P(r²))` after the reduction `t = n ln 2 + r`, `|r| ≤ ln2 / 2`
 //! (Cody–Waite split of `ln 2`), scaled by `2ⁿ` through the exponent bits. Only `+ − × ÷` and
 //! comparisons are used (no fused multiply-add), so every instruction set gives the same bits.
-//! Measured against glibc's `f64::tanh` (tests/network_block.rs): at most 2 ulps.
+//! Measured against glibc's `f64::tanh` (tests/network_block.rs, 4M-point grid on `[−20, 20]`
+//! and geometric tails from 1e-310 to 1e300): at most 2 ulps.
 
 const P0: f64 = -9.643_991_794_250_523e-1;
 const P1: f64 = -9.928_772_310_019_186e1;
@@ -60,13 +61,14 @@ fn exp_small_range(t: f64) -> f64 {
 #[inline(always)]
 pub fn tanh(x: f64) -> f64 {
     let ax = x.abs();
-    let z = x * x;
-    let small = x + x * (z * ((P0 * z + P1) * z + P2) / (((z + Q0) * z + Q1) * z + Q2));
+    let z = ax * ax;
+    let small = ax + ax * (z * ((P0 * z + P1) * z + P2) / (((z + Q0) * z + Q1) * z + Q2));
     let t = 2.0 * ax;
     // `t > 40` is false for NaN, which then propagates through the exponential.
     let t = if t > 40.0 { 40.0 } else { t };
-    let large = (1.0 - 2.0 / (exp_small_range(t) + 1.0)).copysign(x);
-    if ax < 0.625 { small } else { large }
+    let large = 1.0 - 2.0 / (exp_small_range(t) + 1.0);
+    // tanh is odd: evaluated at |x|, signed last (so tanh(−0) = −0).
+    (if ax < 0.625 { small } else { large }).copysign(x)
 }
 
 /// `out[i] = tanh(a[i])` ([`tanh`]), vectorised with the best instruction set of this CPU.
