@@ -175,6 +175,8 @@ pub struct Network {
     parallel: bool,
     /// The point-dependent passes of the last full-batch product ([`block`]).
     cache: block::StateCache,
+    /// Buffers of the block products, kept between calls.
+    pools: block::Pools,
 }
 
 impl Network {
@@ -220,6 +222,7 @@ impl Network {
             l2: 0.0,
             parallel: false,
             cache: block::StateCache::default(),
+            pools: block::Pools::default(),
         })
     }
 
