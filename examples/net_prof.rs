@@ -12,10 +12,14 @@ fn main() {
     let v = faer::Mat::from_fn(n, k, |i, j| ((i * 7 + j * 13) % 17) as f64 / 17.0 - 0.5);
     let mut out = faer::Mat::<f64>::zeros(n, k);
     inst.objective.hvp_block(&inst.x0, v.as_ref(), out.as_mut()).unwrap();
+    let cpu = || std::fs::read_to_string("/proc/thread-self/schedstat").unwrap().split_whitespace().next().unwrap().parse::<f64>().unwrap() * 1e-9;
+    let c0 = cpu();
     let t = Instant::now();
     for _ in 0..reps {
         inst.objective.hvp_block(&inst.x0, v.as_ref(), out.as_mut()).unwrap();
     }
     let s = t.elapsed().as_secs_f64();
+    let c = cpu() - c0;
+    println!("cpu (this thread): {:.3} ms per product", c / (reps * k) as f64 * 1e3);
     println!("k={k}: {:.3} ms per block, {:.3} ms per product", s / reps as f64 * 1e3, s / (reps * k) as f64 * 1e3);
 }

@@ -96,6 +96,21 @@ pub fn tanh_slice(a: &[f64], out: &mut [f64]) {
     pulp::Arch::new().dispatch(Op { a, out });
 }
 
+/// Runs `f` inside a [`pulp`] dispatch, so that LLVM can vectorise its (inlined) loops with this
+/// CPU's instruction set.
+#[inline(always)]
+pub(super) fn simd<R>(f: impl FnOnce() -> R) -> R {
+    struct Op<F>(F);
+    impl<R, F: FnOnce() -> R> pulp::WithSimd for Op<F> {
+        type Output = R;
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _simd: S) -> R {
+            (self.0)()
+        }
+    }
+    pulp::Arch::new().dispatch(Op(f))
+}
+
 /// Runs `f` over the entries of `out` and `a` (elementwise, same length) in a [`pulp`] dispatch,
 /// so that LLVM can vectorise the loop with this CPU's instruction set.
 #[inline(always)]
