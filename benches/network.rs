@@ -107,7 +107,9 @@ fn block_times(s: &Setup) {
     let gn = s.f.as_gauss_newton().expect("GGN");
     let v8 = directions(n, 8, 11);
     let mut out8 = faer::Mat::<f64>::zeros(n, 8);
-    let cols: Vec<Vec<f64>> = (0..8).map(|j| v8.col(j).iter().copied().collect()).collect();
+    let cols: Vec<Vec<f64>> = (0..8)
+        .map(|j| v8.col(j).iter().copied().collect())
+        .collect();
     let x2: Vec<f64> = s.x.iter().map(|v| v * 0.999).collect();
     let xs = [&s.x, &x2];
     let mut o = vec![0.0; n];

@@ -6,7 +6,14 @@ fn main() {
     let k: usize = std::env::args().nth(1).map_or(3, |s| s.parse().unwrap());
     let reps: usize = std::env::args().nth(2).map_or(30, |s| s.parse().unwrap());
     let par = std::env::args().nth(3).map_or("false".to_string(), |s| s);
-    let p = Params::from_pairs(&["dataset=digits", "hidden=128,128", "activation=tanh", "loss=ce", &format!("parallel={par}")]).unwrap();
+    let p = Params::from_pairs(&[
+        "dataset=digits",
+        "hidden=128,128",
+        "activation=tanh",
+        "loss=ce",
+        &format!("parallel={par}"),
+    ])
+    .unwrap();
     let inst = build_problem("classifier", &p, 0).unwrap();
     let f = &inst.objective;
     let gn = f.as_gauss_newton().unwrap();
@@ -31,6 +38,11 @@ fn main() {
         best[3] = best[3].min(t.elapsed().as_secs_f64());
         f.hvp_block(&inst.x0, v.as_ref(), out.as_mut()).unwrap(); // rewarm
     }
-    println!("k={k} par={par}: min per product hvp {:.2} ms, ggn {:.2} ms, cold-hvp block {:.2} ms; gradient {:.2} ms",
-        best[0] / k as f64 * 1e3, best[1] / k as f64 * 1e3, best[3] * 1e3, best[2] * 1e3);
+    println!(
+        "k={k} par={par}: min per product hvp {:.2} ms, ggn {:.2} ms, cold-hvp block {:.2} ms; gradient {:.2} ms",
+        best[0] / k as f64 * 1e3,
+        best[1] / k as f64 * 1e3,
+        best[3] * 1e3,
+        best[2] * 1e3
+    );
 }

@@ -127,8 +127,14 @@ fn block_equals_k_single_products() {
                 let s = singles(&f, &x, &v, ggn);
                 let (eb, es) = (rel_err(&b, &r), rel_err(&s, &r));
                 // Measured ≤ 1.3e-15 over the 6 configurations × 3 block sizes × 2 products.
-                assert!(eb <= 1e-13, "{act:?} {loss:?} k={k} ggn={ggn}: block {eb:e}");
-                assert!(es <= 1e-13, "{act:?} {loss:?} k={k} ggn={ggn}: single {es:e}");
+                assert!(
+                    eb <= 1e-13,
+                    "{act:?} {loss:?} k={k} ggn={ggn}: block {eb:e}"
+                );
+                assert!(
+                    es <= 1e-13,
+                    "{act:?} {loss:?} k={k} ggn={ggn}: single {es:e}"
+                );
                 worst = worst.max(eb).max(es);
             }
         }
@@ -252,15 +258,28 @@ fn bad_blocks_are_errors() {
     let x = f.initial_point(0);
     let n = f.dim();
     let mut out = Mat::zeros(n, 2);
-    assert!(f.hvp_block(&x, Mat::zeros(n + 1, 2).as_ref(), out.as_mut()).is_err());
-    assert!(f.hvp_block(&x, Mat::zeros(n, 3).as_ref(), out.as_mut()).is_err());
-    assert!(f.hvp_block(&x[1..], Mat::zeros(n, 2).as_ref(), out.as_mut()).is_err());
-    assert!(f.ggn_vp_block(&x, Mat::zeros(n, 1).as_ref(), out.as_mut()).is_err());
+    assert!(
+        f.hvp_block(&x, Mat::zeros(n + 1, 2).as_ref(), out.as_mut())
+            .is_err()
+    );
+    assert!(
+        f.hvp_block(&x, Mat::zeros(n, 3).as_ref(), out.as_mut())
+            .is_err()
+    );
+    assert!(
+        f.hvp_block(&x[1..], Mat::zeros(n, 2).as_ref(), out.as_mut())
+            .is_err()
+    );
+    assert!(
+        f.ggn_vp_block(&x, Mat::zeros(n, 1).as_ref(), out.as_mut())
+            .is_err()
+    );
     let mut o = vec![0.0; n];
     assert!(f.hvp(&x, &vec![0.0; n - 1], &mut o).is_err());
     // An empty block is a no-op.
     let mut empty = Mat::zeros(n, 0);
-    f.hvp_block(&x, Mat::zeros(n, 0).as_ref(), empty.as_mut()).unwrap();
+    f.hvp_block(&x, Mat::zeros(n, 0).as_ref(), empty.as_mut())
+        .unwrap();
 }
 
 /// The distance in units in the last place between two finite floats of the same sign.
@@ -303,7 +322,11 @@ fn vectorised_tanh_is_within_two_ulps_of_glibc() {
     let a: Vec<f64> = (0..1000).map(|i| (i as f64 - 500.0) * 0.013).collect();
     let mut out = vec![0.0; a.len()];
     vecmath::tanh_slice(&a, &mut out);
-    assert!(out.iter().zip(&a).all(|(o, &x)| o.to_bits() == vecmath::tanh(x).to_bits()));
+    assert!(
+        out.iter()
+            .zip(&a)
+            .all(|(o, &x)| o.to_bits() == vecmath::tanh(x).to_bits())
+    );
 }
 
 #[test]

@@ -62,7 +62,8 @@ impl StateCache {
     fn lookup(&self, x: &[f64]) -> Option<Arc<State>> {
         let guard = self.0.lock().ok()?;
         let (key, state) = guard.as_ref()?;
-        let same = key.len() == x.len() && key.iter().zip(x).all(|(a, b)| a.to_bits() == b.to_bits());
+        let same =
+            key.len() == x.len() && key.iter().zip(x).all(|(a, b)| a.to_bits() == b.to_bits());
         same.then(|| Arc::clone(state))
     }
     fn store(&self, x: &[f64], state: Arc<State>) {
@@ -125,7 +126,11 @@ impl std::fmt::Debug for Pools {
 
 impl Pools {
     fn take(&self) -> (Pool, Pool) {
-        let mut kept = self.0.lock().map(|mut g| std::mem::take(&mut *g)).unwrap_or_default();
+        let mut kept = self
+            .0
+            .lock()
+            .map(|mut g| std::mem::take(&mut *g))
+            .unwrap_or_default();
         let b = kept.pop().unwrap_or_default();
         let a = kept.pop().unwrap_or_default();
         (a, b)
@@ -308,7 +313,11 @@ impl Network {
             side: (0..nl)
                 .map(|l| {
                     let len = k * self.sizes[l + 1] * self.sizes[l];
-                    pool.take(if kind == Kind::Hessian && l > 0 { len } else { 0 })
+                    pool.take(if kind == Kind::Hessian && l > 0 {
+                        len
+                    } else {
+                        0
+                    })
                 })
                 .collect(),
             bias: (0..nl).map(|l| pool.take(k * self.sizes[l + 1])).collect(),
@@ -372,7 +381,12 @@ impl Network {
             mm(cm_mut(&mut a, k * nout, bc), Accum::Add, stacked, input);
             if l > 0 {
                 let rin = cm(&prev, nin, k * bc);
-                mm(cm_mut(&mut a, nout, k * bc), Accum::Add, cm(w, nout, nin), rin);
+                mm(
+                    cm_mut(&mut a, nout, k * bc),
+                    Accum::Add,
+                    cm(w, nout, nin),
+                    rin,
+                );
                 let used = std::mem::take(&mut prev);
                 if keep_rh {
                     rh.push(used);
@@ -382,7 +396,13 @@ impl Network {
             }
             if l + 1 < nl {
                 prev = pool.take_dirty(a.len());
-                broadcast_mul(&st.d1[l][c0 * nout..(c0 + bc) * nout], &a, nout, k, &mut prev);
+                broadcast_mul(
+                    &st.d1[l][c0 * nout..(c0 + bc) * nout],
+                    &a,
+                    nout,
+                    k,
+                    &mut prev,
+                );
             }
             ra.push(a);
         }
@@ -461,7 +481,12 @@ impl Network {
             mm(cm_mut(&mut t, k * nin, bc), Accum::Replace, side_t, d);
             let (w, _) = self.split(x, l);
             let wt = cm(w, nout, nin).transpose();
-            mm(cm_mut(&mut t, nin, k * bc), Accum::Add, wt, cm(&rd, nout, k * bc));
+            mm(
+                cm_mut(&mut t, nin, k * bc),
+                Accum::Add,
+                wt,
+                cm(&rd, nout, k * bc),
+            );
             let range = c0 * nin..(c0 + bc) * nin;
             let (c2, d1) = (&st.c2[l - 1][range.clone()], &st.d1[l - 1][range]);
             let mut next = pool.take_dirty(t.len());
@@ -496,7 +521,12 @@ impl Network {
             let (w, _) = self.split(x, l);
             let mut t = pool.take_dirty(k * nin * bc);
             let wt = cm(w, nout, nin).transpose();
-            mm(cm_mut(&mut t, nin, k * bc), Accum::Replace, wt, cm(&d, nout, k * bc));
+            mm(
+                cm_mut(&mut t, nin, k * bc),
+                Accum::Replace,
+                wt,
+                cm(&d, nout, k * bc),
+            );
             let d1 = &st.d1[l - 1][c0 * nin..(c0 + bc) * nin];
             let mut next = pool.take_dirty(t.len());
             broadcast_mul(d1, &t, nin, k, &mut next);

@@ -541,7 +541,7 @@ impl Objective for Network {
         self.hvp_block_full(x, vm, MatMut::from_column_major_slice_mut(out, n, 1))
     }
     /// One forward and one gradient backward pass (cached for the last `x`), R-passes with the
-    /// `k` directions stacked ([`block`]).
+    /// `k` directions stacked (`problems/network/block.rs`).
     fn hvp_block(&self, x: &[f64], v: MatRef<'_, f64>, out: MatMut<'_, f64>) -> Result<()> {
         self.hvp_block_full(x, v, out)
     }

@@ -142,7 +142,10 @@ impl Activation {
             Activation::Tanh => tanh_slice(a, out),
             Activation::Relu => map2(a, a, out, |a, _| a.max(0.0)),
             Activation::Gelu => {
-                let u: Vec<f64> = a.iter().map(|&a| GELU_C * (a + GELU_K * a * a * a)).collect();
+                let u: Vec<f64> = a
+                    .iter()
+                    .map(|&a| GELU_C * (a + GELU_K * a * a * a))
+                    .collect();
                 tanh_slice(&u, out);
                 for (o, &a) in out.iter_mut().zip(a) {
                     *o = 0.5 * a * (1.0 + *o);
@@ -162,7 +165,10 @@ impl Activation {
             }
             Activation::Relu => map2(a, a, &mut d1, |a, _| if a > 0.0 { 1.0 } else { 0.0 }),
             Activation::Gelu => {
-                let u: Vec<f64> = a.iter().map(|&a| GELU_C * (a + GELU_K * a * a * a)).collect();
+                let u: Vec<f64> = a
+                    .iter()
+                    .map(|&a| GELU_C * (a + GELU_K * a * a * a))
+                    .collect();
                 let mut t = vec![0.0; a.len()];
                 tanh_slice(&u, &mut t);
                 for (i, (&a, &t)) in a.iter().zip(&t).enumerate() {
