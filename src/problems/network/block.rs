@@ -40,6 +40,8 @@ pub(super) struct State {
     delta: Vec<Vec<f64>>,
     /// Softmax probabilities (`k × N`) for cross-entropy; empty for the squared error.
     p: Vec<f64>,
+    /// Buffers of the build (pre-activations, `φ''`) kept for the next point's build.
+    spare: Vec<Vec<f64>>,
 }
 
 /// The [`State`] of the last point, compared bit for bit; a clone starts empty.
@@ -65,6 +67,11 @@ impl StateCache {
         let same =
             key.len() == x.len() && key.iter().zip(x).all(|(a, b)| a.to_bits() == b.to_bits());
         same.then(|| Arc::clone(state))
+    }
+    /// Removes the cached state and returns it when no other call holds it.
+    fn take_unique(&self) -> Option<State> {
+        let (_, state) = self.0.lock().ok()?.take()?;
+        Arc::try_unwrap(state).ok()
     }
     fn store(&self, x: &[f64], state: Arc<State>) {
         if let Ok(mut guard) = self.0.lock() {
@@ -181,45 +188,92 @@ fn column<'a>(v: MatRef<'a, f64>, j: usize) -> Cow<'a, [f64]> {
 }
 
 impl Network {
-    /// The [`State`] at `x`, from the cache when `x` is the last point seen.
+    /// The [`State`] at `x`, from the cache when `x` is the last point seen; otherwise built in
+    /// the buffers of the previous state when no other call still holds it.
     fn state(&self, x: &[f64]) -> Arc<State> {
         if let Some(s) = self.cache.lookup(x) {
             return s;
         }
-        let s = Arc::new(self.build_state(x));
+        let s = Arc::new(self.build_state(x, self.cache.take_unique()));
         self.cache.store(x, Arc::clone(&s));
         s
     }
 
     /// One forward pass and one gradient backward pass over the training set.
-    fn build_state(&self, x: &[f64]) -> State {
-        let h0 = self.train_x.as_ref();
-        let (b, nl) = (h0.ncols(), self.layers());
-        let fwd = self.forward(x, h0, &self.train_y);
-        let (d1, d2): (Vec<_>, Vec<_>) = (0..nl - 1)
-            .map(|l| self.activation.derivative_slices(&fwd.pre[l], &fwd.post[l]))
-            .unzip();
+    fn build_state(&self, x: &[f64], old: Option<State>) -> State {
+        let mut pool = Pool::default();
+        if let Some(o) = old {
+            for vs in [o.post, o.d1, o.c2, o.delta, o.spare] {
+                pool.give_all(vs);
+            }
+        }
+        let (b, nl) = (self.train_y.len(), self.layers());
+        let (pre, post) = self.forward_pooled(x, &mut pool);
+        let (p, dz, _) = self.output_loss(&pre[nl - 1], &self.train_y);
+        let mut spare = Vec::with_capacity(2 * nl);
+        let mut d1 = Vec::with_capacity(nl - 1);
+        for l in 0..nl - 1 {
+            let (mut a, mut c) = (pool.take_dirty(pre[l].len()), pool.take_dirty(pre[l].len()));
+            self.activation
+                .derivative_slices(&pre[l], &post[l], &mut a, &mut c);
+            d1.push(a);
+            spare.push(c); // φ'' until c2 is formed, then a spare buffer
+        }
         let mut delta = vec![Vec::new(); nl];
         let mut c2 = vec![Vec::new(); nl - 1];
-        let mut d: Vec<f64> = fwd.dz.iter().map(|v| v / b as f64).collect();
+        let mut d = pool.take_dirty(dz.len());
+        d.iter_mut().zip(&dz).for_each(|(d, z)| *d = z / b as f64);
         for l in (1..nl).rev() {
             let (nin, nout) = (self.sizes[l], self.sizes[l + 1]);
             let (w, _) = self.split(x, l);
-            let mut e = vec![0.0; nin * b];
+            let mut e = pool.take_dirty(nin * b);
             let wt = cm(w, nout, nin).transpose();
             mm(cm_mut(&mut e, nin, b), Accum::Replace, wt, cm(&d, nout, b));
-            c2[l - 1] = e.iter().zip(&d2[l - 1]).map(|(e, s)| e * s).collect();
+            let mut c = pool.take_dirty(nin * b);
+            let d2 = &spare[l - 1];
+            c.iter_mut()
+                .zip(e.iter().zip(d2))
+                .for_each(|(c, (e, s))| *c = e * s);
+            c2[l - 1] = c;
             e.iter_mut().zip(&d1[l - 1]).for_each(|(e, s)| *e *= s);
             delta[l] = std::mem::replace(&mut d, e);
         }
         delta[0] = d;
+        spare.extend(pre);
         State {
-            post: fwd.post,
+            post,
             d1,
             c2,
             delta,
-            p: fwd.p,
+            p,
+            spare,
         }
+    }
+
+    /// The forward pass over the training set (as `Network::forward`) in pooled buffers:
+    /// `(a_l of every layer, h_l of the hidden ones)`.
+    fn forward_pooled(&self, x: &[f64], pool: &mut Pool) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+        let h0 = self.train_x.as_ref();
+        let (b, nl) = (h0.ncols(), self.layers());
+        let mut pre: Vec<Vec<f64>> = Vec::with_capacity(nl);
+        let mut post: Vec<Vec<f64>> = Vec::with_capacity(nl);
+        for l in 0..nl {
+            let (nin, nout) = (self.sizes[l], self.sizes[l + 1]);
+            let (w, bias) = self.split(x, l);
+            let mut a = pool.take_dirty(nout * b);
+            for c in a.chunks_exact_mut(nout) {
+                c.copy_from_slice(bias);
+            }
+            let input = if l == 0 { h0 } else { cm(&post[l - 1], nin, b) };
+            mm(cm_mut(&mut a, nout, b), Accum::Add, cm(w, nout, nin), input);
+            if l + 1 < nl {
+                let mut h = pool.take_dirty(a.len());
+                self.activation.apply_slice(&a, &mut h);
+                post.push(h);
+            }
+            pre.push(a);
+        }
+        (pre, post)
     }
 
     /// Splits the columns of `v` into the per-layer [`Packed`] layouts.

@@ -125,7 +125,7 @@ impl Network {
     }
 
     /// `(p, ∂ℓ/∂z, Σ ℓᵢ)` of the outputs `z` (`k × B`).
-    fn output_loss(&self, z: &[f64], labels: &[usize]) -> (Vec<f64>, Vec<f64>, f64) {
+    pub(super) fn output_loss(&self, z: &[f64], labels: &[usize]) -> (Vec<f64>, Vec<f64>, f64) {
         let k = self.classes();
         let mut dz = vec![0.0; z.len()];
         let mut loss = 0.0;

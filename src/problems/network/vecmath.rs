@@ -154,16 +154,18 @@ impl Activation {
         }
     }
 
-    /// `(φ'(a), φ''(a))` of every entry given `a` and `h = φ(a)` (see
+    /// `d1 = φ'(a)`, `d2 = φ''(a)` for every entry given `a` and `h = φ(a)` (see
     /// [`Activation::derivatives`]), vectorised.
-    pub(super) fn derivative_slices(self, a: &[f64], h: &[f64]) -> (Vec<f64>, Vec<f64>) {
-        let (mut d1, mut d2) = (vec![0.0; a.len()], vec![0.0; a.len()]);
+    pub(super) fn derivative_slices(self, a: &[f64], h: &[f64], d1: &mut [f64], d2: &mut [f64]) {
         match self {
             Activation::Tanh => {
-                map2(h, h, &mut d1, |h, _| 1.0 - h * h);
-                map2(h, &d1, &mut d2, |h, d| -2.0 * h * d);
+                map2(h, h, d1, |h, _| 1.0 - h * h);
+                map2(h, d1, d2, |h, d| -2.0 * h * d);
             }
-            Activation::Relu => map2(a, a, &mut d1, |a, _| if a > 0.0 { 1.0 } else { 0.0 }),
+            Activation::Relu => {
+                map2(a, a, d1, |a, _| if a > 0.0 { 1.0 } else { 0.0 });
+                d2.fill(0.0);
+            }
             Activation::Gelu => {
                 let u: Vec<f64> = a
                     .iter()
@@ -180,6 +182,5 @@ impl Activation {
                 }
             }
         }
-        (d1, d2)
     }
 }
