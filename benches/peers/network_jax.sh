@@ -13,7 +13,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 export_file="$work/network_export.json"
-(cd "$root" && CURVLAB_NETWORK_EXPORT="$export_file" cargo bench --bench network) | grep -E "RATIO|EXPORT"
+(cd "$root" && CURVLAB_NETWORK_EXPORT="$export_file" cargo bench --bench network) | grep -E "RATIO|BLOCK|SOLVER|EXPORT"
 venv="${JAX_VENV:-$work/venv}"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"

@@ -19,10 +19,12 @@
 //! The default start is PyTorch's `nn.Linear` initialisation, `W_l, b_l ~ U(±1/√in)`, from the
 //! seed.
 
+mod block;
 pub mod edge;
 mod fisher;
 mod kfac;
 mod passes;
+pub mod vecmath;
 
 pub(crate) use passes::mm_scaled as matmul_clean;
 
@@ -31,7 +33,7 @@ use super::registry::{ProblemInfo, ProblemInstance, label};
 use crate::error::{Error, Result, check_len};
 use crate::objective::{FiniteSum, GaussNewton, Objective};
 use crate::params::{ParamInfo, Params, Value};
-use faer::{Mat, MatRef};
+use faer::{Mat, MatMut, MatRef};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -46,8 +48,8 @@ pub enum Activation {
     Gelu,
 }
 
-const GELU_C: f64 = 0.797_884_560_802_865_4; // √(2/π)
-const GELU_K: f64 = 0.044_715;
+pub(super) const GELU_C: f64 = 0.797_884_560_802_865_4; // √(2/π)
+pub(super) const GELU_K: f64 = 0.044_715;
 
 impl Activation {
     /// Parses `tanh`, `relu` or `gelu`.
@@ -169,6 +171,12 @@ pub struct Network {
     activation: Activation,
     loss: Loss,
     l2: f64,
+    /// Block products split the examples over two rayon workers.
+    parallel: bool,
+    /// The point-dependent passes of the last full-batch product ([`block`]).
+    cache: block::StateCache,
+    /// Buffers of the block products, kept between calls.
+    pools: block::Pools,
 }
 
 impl Network {
@@ -212,6 +220,9 @@ impl Network {
             activation: Activation::Tanh,
             loss: Loss::CrossEntropy,
             l2: 0.0,
+            parallel: false,
+            cache: block::StateCache::default(),
+            pools: block::Pools::default(),
         })
     }
 
@@ -227,6 +238,7 @@ impl Network {
     /// ```
     pub fn with_activation(mut self, activation: Activation) -> Self {
         self.activation = activation;
+        self.cache = block::StateCache::default();
         self
     }
 
@@ -244,6 +256,7 @@ impl Network {
     /// ```
     pub fn with_loss(mut self, loss: Loss) -> Self {
         self.loss = loss;
+        self.cache = block::StateCache::default();
         self
     }
 
@@ -264,6 +277,34 @@ impl Network {
         }
         self.l2 = l2;
         Ok(self)
+    }
+
+    /// Full-batch Hessian and Gauss-Newton products (single and block) split the examples in two
+    /// halves on two rayon workers when `parallel` is set. The halves are the same either way,
+    /// so the results are identical bit for bit; only the wall-clock time changes.
+    ///
+    /// ```
+    /// # use curvlab::problems::datasets::{Labeled, Split};
+    /// use curvlab::Objective;
+    /// use curvlab::problems::network::Network;
+    /// # let part = Labeled::new(faer::mat![[0.0], [1.0], [0.5]], vec![0, 1, 1]).unwrap();
+    /// # let split = Split { train: part.clone(), test: part, classes: 2 };
+    /// let net = Network::new(&split, &[3]).unwrap();
+    /// let x = net.initial_point(1);
+    /// let v = vec![1.0; net.dim()];
+    /// let (mut a, mut b) = (vec![0.0; net.dim()], vec![0.0; net.dim()]);
+    /// net.hvp(&x, &v, &mut a).unwrap();
+    /// net.clone().with_parallel(true).hvp(&x, &v, &mut b).unwrap();
+    /// assert_eq!(a, b);
+    /// ```
+    pub fn with_parallel(mut self, parallel: bool) -> Self {
+        self.parallel = parallel;
+        self
+    }
+
+    /// Whether block products use two rayon workers ([`Network::with_parallel`]).
+    pub fn parallel(&self) -> bool {
+        self.parallel
     }
 
     /// The number of classes `k`.
@@ -492,11 +533,17 @@ impl Objective for Network {
         let f = self.with_rows(None, |h0, y| self.value_grad_rows(x, h0, y, g))?;
         Ok(f + self.weight_decay(x, Some(g)))
     }
+    /// The block kernel with one column: the forward and gradient passes at `x` are cached.
     fn hvp(&self, x: &[f64], v: &[f64], out: &mut [f64]) -> Result<()> {
         self.check_xv(x, v, out)?;
-        self.with_rows(None, |h0, y| self.hvp_rows(x, v, h0, y, out))?;
-        self.weight_decay(v, Some(out));
-        Ok(())
+        let n = self.n;
+        let vm = MatRef::from_column_major_slice(v, n, 1);
+        self.hvp_block_full(x, vm, MatMut::from_column_major_slice_mut(out, n, 1))
+    }
+    /// One forward and one gradient backward pass (cached for the last `x`), R-passes with the
+    /// `k` directions stacked (`problems/network/block.rs`).
+    fn hvp_block(&self, x: &[f64], v: MatRef<'_, f64>, out: MatMut<'_, f64>) -> Result<()> {
+        self.hvp_block_full(x, v, out)
     }
     fn as_gauss_newton(&self) -> Option<&dyn GaussNewton> {
         Some(self)
@@ -516,9 +563,12 @@ impl Objective for Network {
 impl GaussNewton for Network {
     fn ggn_vp(&self, x: &[f64], v: &[f64], out: &mut [f64]) -> Result<()> {
         self.check_xv(x, v, out)?;
-        self.with_rows(None, |h0, y| self.ggn_rows(x, v, h0, y, out))?;
-        self.weight_decay(v, Some(out));
-        Ok(())
+        let n = self.n;
+        let vm = MatRef::from_column_major_slice(v, n, 1);
+        self.ggn_block_full(x, vm, MatMut::from_column_major_slice_mut(out, n, 1))
+    }
+    fn ggn_vp_block(&self, x: &[f64], v: MatRef<'_, f64>, out: MatMut<'_, f64>) -> Result<()> {
+        self.ggn_block_full(x, v, out)
     }
 }
 
@@ -603,6 +653,11 @@ pub const INFO: ProblemInfo = ProblemInfo {
             default: "0",
             doc: "L2 coefficient λ ≥ 0 on the weights (not the biases)",
         },
+        ParamInfo {
+            name: "parallel",
+            default: "false",
+            doc: "full-batch HVP / GGN products on two rayon workers (same result bit for bit)",
+        },
     ],
 };
 
@@ -641,10 +696,12 @@ pub fn network(p: &Params) -> Result<Network> {
     let activation = Activation::parse(&p.str("activation", "tanh")?)?;
     let loss = Loss::parse(&p.str("loss", "ce")?)?;
     let l2 = p.f64("l2", 0.0)?;
+    let parallel = p.bool("parallel", false)?;
     let split = build_split(p)?;
     Network::new(&split, &hidden)?
         .with_activation(activation)
         .with_loss(loss)
+        .with_parallel(parallel)
         .with_l2(l2)
 }
 

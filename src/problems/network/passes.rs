@@ -108,7 +108,9 @@ impl Network {
             let input = if l == 0 { h0 } else { cm(&post[l - 1], nin, b) };
             mm(cm_mut(&mut a, nout, b), Accum::Add, cm(w, nout, nin), input);
             if l + 1 < nl {
-                post.push(a.iter().map(|&t| self.activation.apply(t)).collect());
+                let mut h = vec![0.0; a.len()];
+                self.activation.apply_slice(&a, &mut h);
+                post.push(h);
             }
             pre.push(a);
         }
@@ -123,7 +125,7 @@ impl Network {
     }
 
     /// `(p, ∂ℓ/∂z, Σ ℓᵢ)` of the outputs `z` (`k × B`).
-    fn output_loss(&self, z: &[f64], labels: &[usize]) -> (Vec<f64>, Vec<f64>, f64) {
+    pub(super) fn output_loss(&self, z: &[f64], labels: &[usize]) -> (Vec<f64>, Vec<f64>, f64) {
         let k = self.classes();
         let mut dz = vec![0.0; z.len()];
         let mut loss = 0.0;
