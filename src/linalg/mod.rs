@@ -8,6 +8,7 @@ pub mod cg;
 pub mod cholesky;
 pub mod lanczos;
 pub mod lanczos_batch;
+pub mod matmul;
 pub mod operator;
 pub mod sparse;
 pub mod steihaug;

@@ -16,7 +16,7 @@
 //! as curvlinops and PyHessian batch their products).
 //!
 //! Every faer product here runs single-threaded (`Par::Seq`) and is followed by a `vzeroupper`
-//! (`clean_upper`): faer 0.24 multiplies with AVX-512 kernels that return with the upper halves
+//! ([`crate::linalg::matmul`]): faer 0.24 multiplies with AVX-512 kernels that return with the upper halves
 //! of the vector registers dirty, and every later SSE instruction (the `exp` and `ln_1p` of the
 //! per-example loops) then pays the AVX–SSE transition penalty. That, and not the products, made
 //! a first block kernel 10–20× slower than the column loop (docs/block_products.md).
@@ -30,7 +30,7 @@ use super::registry::{ProblemInfo, ProblemInstance, label};
 use crate::error::{Error, Result, check_finite, check_len};
 use crate::objective::{FiniteSum, GaussNewton, Objective};
 use crate::params::{ParamInfo, Params};
-use faer::{Accum, ColMut, ColRef, Mat, MatMut, MatRef, Par};
+use faer::{Accum, ColMut, ColRef, Mat, MatMut, MatRef};
 
 /// Registry entry.
 pub const INFO: ProblemInfo = ProblemInfo {
@@ -377,8 +377,8 @@ fn scale_and_sum(u: &mut [f64], w: &[f64]) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
-/// `dst (=|+=) lhs · rhs` with faer, single-threaded, then [`clean_upper`] (also used by the
-/// least-squares block products).
+/// `dst (=|+=) lhs · rhs` with [`crate::linalg::matmul::product`] (faer, single-threaded, then a
+/// `vzeroupper`; also used by the least-squares block products).
 ///
 /// `Par::Seq` by measurement (docs/block_products.md): on this 2-core machine rayon was slower
 /// at every size tried, from `1000 × 20` (26 µs against 7 µs for `X V`, k = 8) to `20000 × 200`
@@ -390,31 +390,7 @@ pub(super) fn product(
     lhs: MatRef<'_, f64>,
     rhs: MatRef<'_, f64>,
 ) {
-    faer::linalg::matmul::matmul(dst, accum, lhs, rhs, 1.0, Par::Seq);
-    clean_upper();
-}
-
-/// Clears the upper halves of the vector registers (`vzeroupper`) after a faer product.
-///
-/// On AVX-512 machines faer 0.24 multiplies with the assembly kernels of `private-gemm-x86`,
-/// which return with the upper halves of the zmm registers dirty; every later non-VEX (SSE)
-/// instruction — glibc's `exp` and `ln_1p`, all scalar code compiled for the x86-64 baseline —
-/// then pays the AVX–SSE transition penalty (measured here: the block kernel's 8000 scalar
-/// updates after a product took 5.3 ms on `1000 × 20`, 0.2 ms with this call). A function
-/// compiled with AVX that touches a 256-bit register gets a `vzeroupper` before its return
-/// from LLVM; pulp's runtime dispatch provides one. (The same helper as the network problems'
-/// `passes::clean_upper`.)
-#[inline]
-fn clean_upper() {
-    struct Touch;
-    impl pulp::WithSimd for Touch {
-        type Output = ();
-        #[inline(always)]
-        fn with_simd<S: pulp::Simd>(self, simd: S) {
-            std::hint::black_box(simd.splat_f64s(0.0));
-        }
-    }
-    pulp::Arch::new().dispatch(Touch);
+    crate::linalg::matmul::product(dst, accum, lhs, rhs, 1.0);
 }
 
 /// `log(1 + eᵗ)` without overflow or cancellation.

@@ -25,7 +25,7 @@ use super::registry::{ProblemInfo, ProblemInstance, label};
 use crate::error::{Error, Result, check_len};
 use crate::objective::{FiniteSum, GaussNewton, Objective};
 use crate::params::{ParamInfo, Params, Value};
-use faer::{Accum, Mat, MatMut, MatRef, Par};
+use faer::{Accum, Mat, MatMut, MatRef};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -292,8 +292,10 @@ fn cm(s: &[f64], r: usize, c: usize) -> MatRef<'_, f64> {
 fn cm_mut(s: &mut [f64], r: usize, c: usize) -> MatMut<'_, f64> {
     MatMut::from_column_major_slice_mut(s, r, c)
 }
+/// `dst (=|+=) lhs · rhs`, single-threaded, then a `vzeroupper` ([`crate::linalg::matmul`]: the
+/// scalar `tanh` after a faer product otherwise pays the AVX–SSE transition penalty).
 fn mm(dst: MatMut<'_, f64>, accum: Accum, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) {
-    faer::linalg::matmul::matmul(dst, accum, lhs, rhs, 1.0, Par::Seq);
+    crate::linalg::matmul::product(dst, accum, lhs, rhs, 1.0);
 }
 /// `out += row sums of the (rows × B) column-major matrix d`.
 fn add_row_sums(d: &[f64], rows: usize, out: &mut [f64]) {

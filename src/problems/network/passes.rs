@@ -4,7 +4,7 @@
 //! every product is one faer matrix multiplication over the whole batch (`Par::Seq`).
 
 use super::{Loss, Network};
-use faer::{Accum, MatMut, MatRef, Par};
+use faer::{Accum, MatMut, MatRef};
 
 /// Everything the forward pass computes that the backward passes need.
 pub(super) struct Forward {
@@ -29,7 +29,8 @@ pub(super) fn cm_mut(s: &mut [f64], r: usize, c: usize) -> MatMut<'_, f64> {
 pub(super) fn mm(dst: MatMut<'_, f64>, accum: Accum, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) {
     mm_scaled(dst, accum, lhs, rhs, 1.0);
 }
-/// `dst (=|+=) s · lhs · rhs` with faer (`Par::Seq`), then [`clean_upper`].
+/// `dst (=|+=) s · lhs · rhs` with [`crate::linalg::matmul::product`] (faer, `Par::Seq`, then a
+/// `vzeroupper`).
 pub(crate) fn mm_scaled(
     dst: MatMut<'_, f64>,
     accum: Accum,
@@ -37,30 +38,7 @@ pub(crate) fn mm_scaled(
     rhs: MatRef<'_, f64>,
     s: f64,
 ) {
-    faer::linalg::matmul::matmul(dst, accum, lhs, rhs, s, Par::Seq);
-    clean_upper();
-}
-
-/// Clears the upper halves of the vector registers (`vzeroupper`) after a faer product.
-///
-/// On AVX-512 machines faer 0.24 multiplies with the assembly kernels of `private-gemm-x86`,
-/// which return with the upper halves of the zmm registers dirty; every later non-VEX (SSE)
-/// instruction, including glibc's `tanh`, `exp` and `ln` and all scalar code compiled for the
-/// x86-64 baseline, then pays the AVX–SSE transition penalty (measured here: `tanh` of 368k
-/// values 12 ms before a product, 265–320 ms after). A function compiled with AVX that touches a
-/// 256-bit register gets a `vzeroupper` before its return from LLVM; pulp's safe runtime
-/// dispatch provides one.
-#[inline]
-fn clean_upper() {
-    struct Touch;
-    impl pulp::WithSimd for Touch {
-        type Output = ();
-        #[inline(always)]
-        fn with_simd<S: pulp::Simd>(self, simd: S) {
-            std::hint::black_box(simd.splat_f64s(0.0));
-        }
-    }
-    pulp::Arch::new().dispatch(Touch);
+    crate::linalg::matmul::product(dst, accum, lhs, rhs, s);
 }
 /// `out = row sums of the (rows × B) column-major matrix d`.
 pub(super) fn row_sums(d: &[f64], rows: usize, out: &mut [f64]) {
