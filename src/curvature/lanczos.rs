@@ -252,14 +252,7 @@ impl Lanczos {
     }
     /// Relative asymmetry tolerance of the operator (see [`LanczosBasis::with_symmetry_tol`]).
     pub fn with_symmetry_tol(mut self, tol: f64) -> Result<Self> {
-        if !(tol > 0.0 && tol.is_finite()) {
-            return Err(Error::invalid(
-                "symmetry_tol",
-                tol,
-                "must be finite and > 0",
-            ));
-        }
-        self.symmetry_tol = tol;
+        self.symmetry_tol = crate::linalg::lanczos::check_symmetry_tol(tol)?;
         Ok(self)
     }
 

@@ -29,6 +29,19 @@ use faer::{Accum, Mat, MatRef, Par};
 use rand::Rng;
 use rand_distr::StandardNormal;
 
+/// `tol` if it is a valid relative asymmetry tolerance (finite and > 0), else the error every
+/// Lanczos builder reports.
+pub(crate) fn check_symmetry_tol(tol: f64) -> Result<f64> {
+    if !(tol > 0.0 && tol.is_finite()) {
+        return Err(Error::invalid(
+            "symmetry_tol",
+            tol,
+            "must be finite and > 0",
+        ));
+    }
+    Ok(tol)
+}
+
 /// A Lanczos basis with its projected matrix, grown one operator application at a time.
 ///
 /// ```
@@ -157,14 +170,7 @@ impl LanczosBasis {
     /// assert!(b.with_symmetry_tol(-1.0).is_err());
     /// ```
     pub fn with_symmetry_tol(mut self, tol: f64) -> Result<Self> {
-        if !(tol > 0.0 && tol.is_finite()) {
-            return Err(Error::invalid(
-                "symmetry_tol",
-                tol,
-                "must be finite and > 0",
-            ));
-        }
-        self.symmetry_tol = tol;
+        self.symmetry_tol = crate::linalg::lanczos::check_symmetry_tol(tol)?;
         Ok(self)
     }
 

@@ -135,14 +135,7 @@ impl LanczosBatch {
     /// assert!(LanczosBatch::new(4, 2, 2).unwrap().with_symmetry_tol(0.0).is_err());
     /// ```
     pub fn with_symmetry_tol(mut self, tol: f64) -> Result<Self> {
-        if !(tol > 0.0 && tol.is_finite()) {
-            return Err(Error::invalid(
-                "symmetry_tol",
-                tol,
-                "must be finite and > 0",
-            ));
-        }
-        self.symmetry_tol = tol;
+        self.symmetry_tol = crate::linalg::lanczos::check_symmetry_tol(tol)?;
         Ok(self)
     }
 
